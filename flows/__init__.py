@@ -1,0 +1,1 @@
+"""Prefect flows: wiring, fan-out and error policy only."""

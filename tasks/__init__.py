@@ -1,0 +1,1 @@
+"""Prefect tasks: one module per stage, each a thin wrapper around `tickercast`."""

@@ -1,0 +1,50 @@
+"""Open and close the MLflow run that the train, evaluate and publish stages log to."""
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
+
+from tasks.retries import retry_unless_input_error
+from tickercast.model import ModelConfig
+from tickercast.settings import Settings
+from tickercast.tracking import Tracker
+from tickercast.windows import Windows
+
+
+@task(
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def start_tracking_run(
+    windows: Windows, config: ModelConfig, source: str, settings: Settings
+) -> str:
+    """Open the ticker's MLflow run with its parameters and data hash."""
+    params = {
+        "source": source,
+        "window": windows.spec.window,
+        "validation_fraction": windows.spec.validation_fraction,
+        "test_fraction": windows.spec.test_fraction,
+        "sessions": len(windows.sessions),
+        **windows.split_sessions,
+        **config.as_params(),
+    }
+    tags = {
+        "data_sha256": windows.data_sha256,
+        "prefect_flow_run_id": str(flow_run.get_parent_flow_run_id() or flow_run.get_id()),
+        "prefect_ticker_flow_run_id": str(flow_run.get_id()),
+        "source": source,
+    }
+    return Tracker(settings).start_run(windows.ticker, windows.as_of, tags, params)
+
+
+@task(
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    cache_policy=NO_CACHE,
+)
+def end_tracking_run(run_id: str, succeeded: bool, settings: Settings) -> None:
+    """Close the ticker's MLflow run as FINISHED or FAILED."""
+    Tracker(settings).end_run(run_id, succeeded)

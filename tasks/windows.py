@@ -1,0 +1,38 @@
+"""Stage 2: rebuild the training windows from the stored prices."""
+
+from datetime import date
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from tasks.retries import retry_unless_input_error
+from tickercast import windows
+from tickercast.settings import Settings
+from tickercast.storage import Store
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_condition_fn=retry_unless_input_error,
+    cache_policy=NO_CACHE,
+)
+def build_windows(
+    ticker: str, start: date | None, as_of: date | None, window: int, settings: Settings
+) -> windows.Windows:
+    """Cut a ticker's stored prices into scaled train, validation and test windows."""
+    history = windows.select_history(
+        Store(settings.home).read_prices(ticker), ticker, start, as_of, settings.calendar
+    )
+    built = windows.build_windows(history, ticker, windows.WindowSpec(window=window))
+    get_run_logger().info(
+        "%s: as_of %s, %d/%d/%d train/validation/test windows, data_sha256 %s",
+        ticker,
+        built.as_of,
+        len(built.y_train),
+        len(built.y_val),
+        len(built.y_test),
+        built.data_sha256[:12],
+    )
+    return built

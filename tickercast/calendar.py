@@ -1,0 +1,76 @@
+"""Exchange sessions: which days trade, and when a session's bar is final."""
+
+from datetime import date, datetime
+from functools import lru_cache
+
+import exchange_calendars
+import pandas as pd
+
+from tickercast.errors import InputError
+
+_FIRST_DAY = "1990-01-01"
+
+
+@lru_cache(maxsize=8)
+def _exchange(name: str) -> exchange_calendars.ExchangeCalendar:
+    try:
+        return exchange_calendars.get_calendar(name, start=_FIRST_DAY)
+    except exchange_calendars.errors.InvalidCalendarName as error:
+        raise InputError(f"unknown exchange calendar {name!r}") from error
+
+
+def _checked(day: date, name: str) -> pd.Timestamp:
+    exchange = _exchange(name)
+    stamp = pd.Timestamp(day)
+    if not exchange.first_session <= stamp <= exchange.last_session:
+        raise InputError(
+            f"{day} is outside the {name} calendar "
+            f"({exchange.first_session.date()} to {exchange.last_session.date()})"
+        )
+    return stamp
+
+
+def next_session(day: date, name: str) -> date:
+    """The first session strictly after `day`.
+
+    Args:
+        day: any calendar day (a session or not).
+        name: exchange calendar code, e.g. `XNYS`.
+
+    Returns:
+        The next trading day: after 2022-12-30 (a Friday before a holiday) it is 2023-01-03.
+    """
+    exchange = _exchange(name)
+    on_or_before = exchange.date_to_session(_checked(day, name), direction="previous")
+    return exchange.next_session(on_or_before).date()
+
+
+def session_on_or_before(day: date, name: str) -> date:
+    """The last session on or before `day` (the day itself when it trades).
+
+    Args:
+        day: any calendar day.
+        name: exchange calendar code.
+
+    Returns:
+        That session's date.
+    """
+    return _exchange(name).date_to_session(_checked(day, name), direction="previous").date()
+
+
+def session_is_final(session: date, now: datetime, name: str) -> bool:
+    """Whether a session's daily bar is final: its close has passed at `now`.
+
+    Args:
+        session: a session date.
+        now: a timezone-aware current time.
+        name: exchange calendar code.
+
+    Returns:
+        False while the session is still trading (its bar is live) or in the future.
+    """
+    exchange = _exchange(name)
+    stamp = _checked(session, name)
+    if not exchange.is_session(stamp):
+        return stamp < pd.Timestamp(now).tz_convert(None).normalize()
+    return pd.Timestamp(now) >= exchange.session_close(stamp)

@@ -1,0 +1,40 @@
+"""Errors the pipeline raises on bad input.
+
+`InputError` marks problems with the data or the request itself: retrying cannot fix
+them, so the Prefect tasks never retry on them (see `tasks.retry_unless_input_error`).
+"""
+
+
+class InputError(ValueError):
+    """Bad input: an unknown ticker, a malformed file, too little history."""
+
+
+class InvalidTickerError(InputError):
+    """A string that is not a ticker symbol (and must never become a path)."""
+
+
+class NoPricesError(InputError):
+    """The source (or the store) has no rows for a ticker."""
+
+    def __init__(self, ticker: str, source: str, detail: str = "") -> None:
+        self.ticker = ticker
+        self.source = source
+        suffix = f": {detail}" if detail else ""
+        super().__init__(f"{ticker}: no prices from source {source!r}{suffix}")
+
+
+class PriceDataError(InputError):
+    """Rows that cannot be trusted: unparseable, missing or non-positive closes, duplicates."""
+
+
+class InsufficientHistoryError(InputError):
+    """Too few sessions to build the window and the train / validation / test splits."""
+
+    def __init__(self, ticker: str, needed: int, found: int, detail: str) -> None:
+        self.ticker = ticker
+        self.needed = needed
+        self.found = found
+        super().__init__(
+            f"{ticker}: too little history: needs at least {needed} sessions ({detail}), "
+            f"found {found}"
+        )

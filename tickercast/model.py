@@ -1,0 +1,117 @@
+"""The forecasting network: the tutorial's stacked LSTM, its config, and its training."""
+
+import time
+from dataclasses import asdict, dataclass
+
+import keras
+import numpy as np
+
+from tickercast.windows import Windows
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyperparameters; the defaults are the tutorial's model and optimiser.
+
+    Attributes:
+        units: LSTM units per layer.
+        layers: stacked LSTM layers, each followed by dropout.
+        dropout: dropout rate after each LSTM layer.
+        learning_rate: Adam's learning rate.
+        batch_size: windows per gradient step.
+        epochs: the most epochs to train.
+        patience: epochs without a better validation loss before stopping early.
+        seed: seeds Python, NumPy and TensorFlow, so equal inputs give equal metrics.
+    """
+
+    units: int = 50
+    layers: int = 2
+    dropout: float = 0.2
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    epochs: int = 10
+    patience: int = 3
+    seed: int = 42
+
+    def as_params(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+@dataclass
+class TrainedModel:
+    """A fitted network and how its training went.
+
+    Attributes:
+        network: the Keras model; maps (n, window, 1) scaled closes to (n, 1).
+        history: per-epoch `loss` and `val_loss`.
+        best_epoch: 1-based epoch whose weights were kept (lowest `val_loss`).
+        fit_seconds: wall time inside `fit`.
+    """
+
+    network: keras.Model
+    history: dict[str, list[float]]
+    best_epoch: int
+    fit_seconds: float
+
+
+def build_network(config: ModelConfig, window: int) -> keras.Model:
+    """LSTM(units) x layers, each with dropout, then Dense(1); compiled with Adam + MSE.
+
+    Args:
+        config: the hyperparameters.
+        window: sessions per input window.
+
+    Returns:
+        An untrained, compiled model taking (n, window, 1) and returning (n, 1).
+    """
+    layers: list[keras.Layer] = [keras.Input(shape=(window, 1))]
+    for index in range(config.layers):
+        last = index == config.layers - 1
+        layers += [
+            keras.layers.LSTM(config.units, return_sequences=not last),
+            keras.layers.Dropout(config.dropout),
+        ]
+    network = keras.Sequential([*layers, keras.layers.Dense(1)], name="lstm")
+    network.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    return network
+
+
+def train_network(windows: Windows, config: ModelConfig) -> TrainedModel:
+    """Fit a fresh network on the training windows, stopping early on validation loss.
+
+    Args:
+        windows: the ticker's scaled windows.
+        config: the hyperparameters; `seed` makes the result repeatable.
+
+    Returns:
+        The network with the weights of its best validation epoch, and its history.
+    """
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(config.seed)
+    network = build_network(config, windows.spec.window)
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
+    started = time.perf_counter()
+    fitted = network.fit(
+        windows.x_train,
+        windows.y_train,
+        validation_data=(windows.x_val, windows.y_val),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        callbacks=[stop],
+        verbose=0,
+    )
+    fit_seconds = time.perf_counter() - started
+    history = {name: [float(v) for v in fitted.history[name]] for name in ("loss", "val_loss")}
+    return TrainedModel(
+        network=network,
+        history=history,
+        best_epoch=int(np.argmin(history["val_loss"])) + 1,
+        fit_seconds=fit_seconds,
+    )
+
+
+def predict_scaled(network: keras.Model, inputs: np.ndarray) -> np.ndarray:
+    """(n, window, 1) scaled windows -> (n,) scaled next closes."""
+    return network.predict(inputs, batch_size=1024, verbose=0).reshape(-1)

@@ -1,0 +1,153 @@
+"""Price sources behind one interface: Yahoo (live), the offline sample, local files.
+
+Each source returns canonical price frames (`tickercast.prices`) for sessions in
+`[start, end]`, and raises `NoPricesError` rather than returning nothing.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from tickercast.calendar import session_is_final
+from tickercast.errors import InputError, NoPricesError
+from tickercast.prices import clip_sessions, normalize_prices
+
+
+class PriceSource(Protocol):
+    """Anything that can fetch a ticker's daily bars."""
+
+    name: str
+
+    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        """Canonical price frame for `start <= session <= end` (None: unbounded)."""
+        ...
+
+
+class YFinanceSource:
+    """Yahoo Finance through yfinance 1.x: raw OHLC, Adj Close, dividends and splits.
+
+    Uses `Ticker.history(auto_adjust=False, actions=True)`, which raises
+    `YFRateLimitError` on HTTP 429 (retried by the ingest task) and returns an empty
+    frame on every other failure (an error here). A bar of a session whose close has
+    not passed is live and is dropped.
+    """
+
+    name = "yfinance"
+
+    def __init__(
+        self,
+        calendar: str,
+        ticker_factory: Callable[[str], Any] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if ticker_factory is None:
+            import yfinance
+
+            ticker_factory = yfinance.Ticker
+        self._calendar = calendar
+        self._ticker_factory = ticker_factory
+        self._clock = clock
+
+    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        history = self._ticker_factory(ticker).history(
+            start=start.isoformat() if start else None,
+            # yfinance's end is exclusive; ours is inclusive.
+            end=(end + timedelta(days=1)).isoformat() if end else None,
+            period=None if start else "max",
+            interval="1d",
+            auto_adjust=False,
+            actions=True,
+        )
+        prices = normalize_prices(history, ticker, self.name)
+        now = self._clock()
+        final = [session_is_final(s.date(), now, self._calendar) for s in prices["session"]]
+        prices = clip_sessions(prices.loc[final], start, end)
+        if prices.empty:
+            raise NoPricesError(ticker, self.name, "no final session in the requested range")
+        return prices
+
+
+class SampleSource:
+    """Real daily prices shipped in the `bokeh-sampledata` package, for offline runs.
+
+    Quandl WIKI prices of AAPL, MSFT, IBM, GOOG (2000-03-01 to 2013-03-01) and FB
+    (2012-05-18 on): raw OHLC and volume, with a split- and dividend-adjusted close.
+    """
+
+    name = "sample"
+
+    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        from bokeh_sampledata import stocks
+
+        shipped = [symbol for symbol in stocks.__all__ if symbol != "data"]
+        if ticker not in shipped:
+            raise NoPricesError(ticker, self.name, f"the sample has {', '.join(shipped)}")
+        bars = getattr(stocks, ticker)
+        prices = clip_sessions(normalize_prices(pd.DataFrame(bars), ticker, self.name), start, end)
+        if prices.empty:
+            raise NoPricesError(ticker, self.name, f"no sessions between {start} and {end}")
+        return prices
+
+
+class FolderSource:
+    """A folder of `<TICKER>.csv` or `<TICKER>.parquet` files with a date and a close column.
+
+    Headers are matched case-insensitively; the Yahoo layout
+    `Date,Open,High,Low,Close[,Adj Close],Volume` and Alpha Vantage's
+    `timestamp,...,adjusted_close,...` both work.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder).expanduser().resolve()
+        self.name = str(self.folder)
+
+    def _file(self, ticker: str) -> Path:
+        for suffix in (".parquet", ".csv"):
+            for candidate in (ticker, ticker.lower()):
+                path = self.folder / f"{candidate}{suffix}"
+                if path.is_file():
+                    return path
+        raise NoPricesError(ticker, self.name, f"no {ticker}.csv or {ticker}.parquet there")
+
+    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        path = self._file(ticker)
+        if path.suffix == ".parquet":
+            prices = normalize_prices(pd.read_parquet(path), ticker, str(path))
+        else:
+            try:
+                raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=["", "null"])
+            except pd.errors.EmptyDataError as error:
+                raise NoPricesError(ticker, str(path), "empty file") from error
+            except pd.errors.ParserError as error:
+                raise InputError(f"{ticker}: {path}: unreadable CSV: {error}") from error
+            prices = normalize_prices(raw, ticker, str(path), line_offset=2)
+        prices = clip_sessions(prices, start, end)
+        if prices.empty:
+            raise NoPricesError(ticker, str(path), f"no sessions between {start} and {end}")
+        return prices
+
+
+def open_source(spec: str, calendar: str) -> PriceSource:
+    """The source a flow parameter names.
+
+    Args:
+        spec: `yfinance`, `sample`, or the path of a folder of price files.
+        calendar: exchange calendar code, used by yfinance to drop live bars.
+
+    Returns:
+        The source.
+
+    Raises:
+        InputError: `spec` is neither a source name nor an existing folder.
+    """
+    if spec == "yfinance":
+        return YFinanceSource(calendar)
+    if spec == "sample":
+        return SampleSource()
+    folder = Path(spec).expanduser()
+    if not folder.is_dir():
+        raise InputError(f"unknown source {spec!r}: use yfinance, sample, or an existing folder")
+    return FolderSource(folder)

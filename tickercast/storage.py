@@ -1,0 +1,227 @@
+"""The one place that builds paths under `TICKERCAST_HOME` and reads and writes files.
+
+Layout::
+
+    $TICKERCAST_HOME/
+      prices/ticker=AAPL/prices.parquet     hive-partitioned by ticker, one row per session
+      forecasts/AAPL/2022-12-30.parquet      one file per as_of
+      forecasts/AAPL/latest.json
+      mlflow.db, mlartifacts/                the local MLflow store (when no server is set)
+      locks/                                 one lock file per ticker
+
+Every write goes to a temporary file in the target's folder (named with a leading
+dot, which pyarrow and DuckDB dataset readers skip) and is moved into place with
+`os.replace`, so a reader sees the old file or the new one, never half of one.
+"""
+
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tickercast.errors import InputError, NoPricesError
+from tickercast.prices import PRICE_COLUMNS, PRICE_SCHEMA, clip_sessions
+
+FORECAST_SCHEMA = pa.schema(
+    [
+        pa.field("ticker", pa.string(), nullable=False),
+        pa.field("as_of", pa.date32(), nullable=False),
+        pa.field("target_date", pa.date32(), nullable=False),
+        pa.field("horizon", pa.int32(), nullable=False),
+        pa.field("last_close", pa.float64(), nullable=False),
+        pa.field("forecast", pa.float64(), nullable=False),
+        pa.field("lower", pa.float64()),
+        pa.field("upper", pa.float64()),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("model_version", pa.string()),
+        pa.field("mlflow_run_id", pa.string()),
+        pa.field("data_sha256", pa.string(), nullable=False),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an upsert changed in a ticker's partition."""
+
+    rows_added: int
+    rows_changed: int
+    rows_total: int
+    first_session: date
+    last_session: date
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a file so that readers never see it half-written.
+
+    Args:
+        path: the final path; its folder is created if needed.
+        write: called with a temporary path in the same folder to write to.
+
+    Returns:
+        `path`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _to_table(prices: pd.DataFrame) -> pa.Table:
+    frame = prices[PRICE_COLUMNS].copy()
+    frame["session"] = frame["session"].dt.date
+    return pa.Table.from_pandas(frame, schema=PRICE_SCHEMA, preserve_index=False)
+
+
+def _from_table(table: pa.Table) -> pd.DataFrame:
+    frame = table.select(PRICE_COLUMNS).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    frame["session"] = pd.to_datetime(frame["session"]).astype("datetime64[ns]")
+    return frame
+
+
+class Store:
+    """Paths and Parquet IO for one `TICKERCAST_HOME`."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+
+    @property
+    def prices_root(self) -> Path:
+        return self.home / "prices"
+
+    @property
+    def local_tracking_uri(self) -> str:
+        return f"sqlite:///{self.home / 'mlflow.db'}"
+
+    @property
+    def local_artifact_root(self) -> Path:
+        return self.home / "mlartifacts"
+
+    def prices_file(self, ticker: str) -> Path:
+        # Hive partition values are URI-encoded (pyarrow decodes them): ^GSPC -> %5EGSPC.
+        return self.prices_root / f"ticker={quote(ticker, safe='')}" / "prices.parquet"
+
+    def forecast_dir(self, ticker: str) -> Path:
+        return self.home / "forecasts" / ticker
+
+    def forecast_file(self, ticker: str, as_of: date) -> Path:
+        return self.forecast_dir(ticker) / f"{as_of.isoformat()}.parquet"
+
+    def latest_forecast_file(self, ticker: str) -> Path:
+        return self.forecast_dir(ticker) / "latest.json"
+
+    @contextmanager
+    def lock(self, ticker: str) -> Iterator[None]:
+        """Hold the ticker's lock: one writer per partition, across processes."""
+        path = self.home / "locks" / f"{quote(ticker, safe='')}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read_prices(
+        self, ticker: str, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        """A ticker's stored prices, `start <= session <= end`.
+
+        Raises:
+            NoPricesError: nothing is stored for the ticker.
+        """
+        path = self.prices_file(ticker)
+        if not path.is_file():
+            raise NoPricesError(ticker, "store", f"nothing stored at {path}; run ingest first")
+        return clip_sessions(_from_table(pq.read_table(path)), start, end)
+
+    def upsert_prices(self, ticker: str, prices: pd.DataFrame) -> UpsertResult:
+        """Merge fetched prices into the ticker's partition; fetched rows win per session.
+
+        Args:
+            ticker: a validated symbol.
+            prices: a canonical price frame (`tickercast.prices.normalize_prices`).
+
+        Returns:
+            How many sessions were added and how many changed value. Nothing is written
+            when neither is non-zero.
+        """
+        path = self.prices_file(ticker)
+        with self.lock(ticker):
+            stored = _from_table(pq.read_table(path)) if path.is_file() else prices.iloc[:0]
+            merged = (
+                pd.concat([stored, prices[PRICE_COLUMNS]], ignore_index=True)
+                .drop_duplicates("session", keep="last")
+                .sort_values("session")
+                .reset_index(drop=True)
+            )
+            before = stored.set_index("session")
+            after = prices.set_index("session")
+            common = after.index.intersection(before.index)
+            values = PRICE_COLUMNS[1:]
+            old = before.loc[common, values].astype("float64").to_numpy()
+            new = after.loc[common, values].astype("float64").to_numpy()
+            changed = int(
+                (~np.isclose(old, new, rtol=1e-9, atol=0.0, equal_nan=True)).any(axis=1).sum()
+            )
+            added = len(after.index.difference(before.index))
+            if added or changed:
+                atomic_write(path, lambda temporary: pq.write_table(_to_table(merged), temporary))
+        return UpsertResult(
+            rows_added=added,
+            rows_changed=changed,
+            rows_total=len(merged),
+            first_session=merged["session"].iloc[0].date(),
+            last_session=merged["session"].iloc[-1].date(),
+        )
+
+    def write_forecast(self, forecast: pd.DataFrame) -> Path:
+        """Write a forecast as `<as_of>.parquet` and `latest.json` (one ticker, one as_of).
+
+        Returns:
+            The Parquet file's path.
+        """
+        ticker = forecast["ticker"].iloc[0]
+        as_of = forecast["as_of"].iloc[0]
+        table = pa.Table.from_pandas(forecast, schema=FORECAST_SCHEMA, preserve_index=False)
+        path = atomic_write(
+            self.forecast_file(ticker, as_of), lambda temporary: pq.write_table(table, temporary)
+        )
+        rows = json.dumps(table.to_pylist(), indent=2, default=date.isoformat) + "\n"
+        atomic_write(
+            self.latest_forecast_file(ticker), lambda temporary: temporary.write_text(rows)
+        )
+        return path
+
+    def read_latest_forecast(self, ticker: str) -> list[dict]:
+        """The rows of a ticker's latest published forecast.
+
+        Raises:
+            InputError: no forecast has been published for the ticker.
+        """
+        path = self.latest_forecast_file(ticker)
+        if not path.is_file():
+            raise InputError(f"{ticker}: no forecast published at {path}")
+        return json.loads(path.read_text())
+
+    def published_tickers(self) -> list[str]:
+        """Tickers with a latest forecast, sorted."""
+        root = self.home / "forecasts"
+        return sorted(p.parent.name for p in root.glob("*/latest.json")) if root.is_dir() else []
