@@ -118,7 +118,7 @@ class FolderSource:
             prices = normalize_prices(pd.read_parquet(path), ticker, str(path))
         else:
             try:
-                raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=["", "null"])
+                raw = pd.read_csv(path, dtype=str)
             except pd.errors.EmptyDataError as error:
                 raise NoPricesError(ticker, str(path), "empty file") from error
             except pd.errors.ParserError as error:

@@ -1,0 +1,1 @@
+"""The `tickercast` command line."""

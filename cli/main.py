@@ -1,0 +1,127 @@
+"""`tickercast run` starts a manual flow run; `tickercast forecast` shows what was published.
+
+Exit codes: 0 every ticker succeeded, 1 some ticker failed, 2 usage error.
+"""
+
+import argparse
+import os
+import sys
+from datetime import date
+
+from tickercast.errors import InputError
+from tickercast.settings import Settings
+from tickercast.storage import Store
+from tickercast.tickers import normalize_ticker
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+
+
+def _tickers(text: str) -> list[str]:
+    return [symbol.strip() for symbol in text.split(",")]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tickercast",
+        description="Daily stock forecasting: ingest, windows, train, evaluate, publish.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the daily_forecast flow once, now")
+    run.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    run.add_argument(
+        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
+    )
+    run.add_argument("--as-of", type=_day, help="last session to use (replays, backfills)")
+    run.add_argument("--start", type=_day, help="first session to train on")
+    run.add_argument("--epochs", type=int, default=10)
+    run.add_argument("--window", type=int, default=60, help="sessions per input window")
+    forecast = commands.add_parser("forecast", help="print the latest published forecast")
+    forecast.add_argument("ticker", nargs="?", help="one ticker; all published ones if omitted")
+    return parser
+
+
+def _run(arguments: argparse.Namespace, settings: Settings) -> int:
+    from flows.daily_forecast import daily_forecast
+
+    state = daily_forecast(
+        tickers=arguments.tickers,
+        source=arguments.source,
+        as_of=arguments.as_of,
+        start=arguments.start,
+        epochs=arguments.epochs,
+        window=arguments.window,
+        return_state=True,
+    )
+    outcomes = state.result(raise_on_failure=False)
+    if isinstance(outcomes, BaseException):
+        print(f"flow run failed: {outcomes}", file=sys.stderr)
+        return EXIT_FAILED
+    print()
+    print(
+        f"{'ticker':8} {'as_of':10} {'target':10} {'last':>10} {'forecast':>10} "
+        f"{'rmse_ratio':>10}  mlflow run / error"
+    )
+    for outcome in outcomes:
+        published = outcome.published
+        if published is None:
+            print(f"{outcome.ticker:8} FAILED  {outcome.error}")
+            continue
+        print(
+            f"{published.ticker:8} {published.as_of} {published.target_date} "
+            f"{published.last_close:10.2f} {published.forecast:10.2f} "
+            f"{published.rmse_ratio:10.3f}  {published.mlflow_run_id}"
+        )
+        print(f"{'':8} forecast: {published.path}")
+    print()
+    print(f"Forecasts:        {settings.home / 'forecasts'}")
+    tracking = settings.mlflow_tracking_uri or Store(settings.home).local_tracking_uri
+    print(f"MLflow store:     {tracking}  (make mlflow-ui, then http://127.0.0.1:5000)")
+    print(
+        f"Prefect run:      {state.message or state.name}; artifacts keyed forecast-<ticker> "
+        "and metrics-<ticker> (prefect artifact ls, or the Prefect UI)"
+    )
+    return EXIT_OK if state.is_completed() else EXIT_FAILED
+
+
+def _forecast(arguments: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.home)
+    tickers = (
+        [normalize_ticker(arguments.ticker)] if arguments.ticker else store.published_tickers()
+    )
+    if not tickers:
+        print(f"no forecast published under {settings.home / 'forecasts'}", file=sys.stderr)
+        return EXIT_FAILED
+    for ticker in tickers:
+        for row in store.read_latest_forecast(ticker):
+            print(
+                f"{row['ticker']:8} as_of {row['as_of']}  target {row['target_date']}  "
+                f"h={row['horizon']}  last {row['last_close']:.2f}  forecast {row['forecast']:.2f}"
+                f"  model {row['model']} v{row['model_version']}  run {row['mlflow_run_id']}"
+            )
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `tickercast` console script."""
+    arguments = _parser().parse_args(argv)
+    # TensorFlow's C++ start-up chatter hides the pipeline's own log lines.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    settings = Settings.from_env()
+    if arguments.command == "run":
+        return _run(arguments, settings)
+    try:
+        return _forecast(arguments, settings)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Shared fixtures: an isolated TICKERCAST_HOME, Prefect's test server, real price data,
+and a stand-in for Yahoo (the only thing outside the machine) that returns frames
+shaped exactly as yfinance 1.x does, filled with real recorded prices."""
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from tickercast.settings import Settings  # noqa: E402
+from tickercast.sources import SampleSource  # noqa: E402
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """`../shared/data`, the real price files beside the project (absent in a user's clone)."""
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.skip(f"{SHARED_DATA} is absent: these real-data tests need ../shared/data")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings with TICKERCAST_HOME in a temp folder and the local MLflow store."""
+    monkeypatch.setenv("TICKERCAST_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """A real temporary Prefect API server and database for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sample_aapl() -> pd.DataFrame:
+    """Real AAPL prices (bokeh-sampledata), canonical frame, 2000-03-01 to 2013-03-01."""
+    return SampleSource().fetch("AAPL", None, None)
+
+
+def yahoo_history_frame(prices: pd.DataFrame) -> pd.DataFrame:
+    """A frame shaped as `yf.Ticker(t).history(auto_adjust=False, actions=True)` returns.
+
+    Index `Date`, tz-aware midnight in America/New_York; columns Open, High, Low,
+    Close, Adj Close, Volume (int64), Dividends, Stock Splits (0.0 on days without).
+    """
+    index = pd.DatetimeIndex(prices["session"]).tz_localize("America/New_York")
+    frame = pd.DataFrame(
+        {
+            "Open": prices["open"].to_numpy(),
+            "High": prices["high"].to_numpy(),
+            "Low": prices["low"].to_numpy(),
+            "Close": prices["close"].to_numpy(),
+            "Adj Close": prices["adjusted_close"].to_numpy(),
+            "Volume": prices["volume"].astype("int64").to_numpy(),
+            "Dividends": prices["dividend"].to_numpy(),
+            "Stock Splits": prices["split_ratio"].where(prices["split_ratio"] != 1.0, 0.0).to_numpy(),
+        },
+        index=pd.Index(index, name="Date"),
+    )
+    return frame
+
+
+def yahoo_empty_frame() -> pd.DataFrame:
+    """What yfinance 1.x returns for an unknown ticker or a failed request (utils.empty_df)."""
+    frame = pd.DataFrame(
+        index=[],
+        data={"Open": [], "High": [], "Low": [], "Close": [], "Adj Close": [], "Volume": []},
+    )
+    frame.index.name = "Date"
+    return frame
+
+
+class FakeYahoo:
+    """Stands in for `yfinance.Ticker`: serves recorded frames, or raises what Yahoo raises.
+
+    `responses[ticker]` is a list consumed one call at a time (the last one repeats):
+    a DataFrame to return, or an exception to raise.
+    """
+
+    def __init__(self, responses: dict[str, list]) -> None:
+        self.responses = responses
+        self.calls: list[tuple[str, dict]] = []
+
+    def __call__(self, ticker: str) -> "FakeYahoo._Ticker":
+        return FakeYahoo._Ticker(self, ticker)
+
+    class _Ticker:
+        def __init__(self, yahoo: "FakeYahoo", ticker: str) -> None:
+            self.yahoo = yahoo
+            self.ticker = ticker
+
+        def history(self, **kwargs) -> pd.DataFrame:
+            self.yahoo.calls.append((self.ticker, kwargs))
+            queue = self.yahoo.responses.get(self.ticker) or [yahoo_empty_frame()]
+            response = queue.pop(0) if len(queue) > 1 else queue[0]
+            if isinstance(response, BaseException):
+                raise response
+            return response.copy()
+
+
+@pytest.fixture
+def short_history() -> tuple[date, date]:
+    """A short real history for fast training: 2011-06-01 to 2013-03-01 (~440 sessions)."""
+    return date(2011, 6, 1), date(2013, 3, 1)

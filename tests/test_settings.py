@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from tickercast.settings import Settings
+
+
+def test_defaults_put_everything_under_home_tickercast(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = Settings.from_env({})
+    assert settings.home == (tmp_path / ".tickercast").resolve()
+    assert settings.mlflow_tracking_uri is None
+    assert settings.experiment == "tickercast"
+    assert settings.calendar == "XNYS"
+
+
+def test_reads_tickercast_and_mlflow_variables(tmp_path):
+    settings = Settings.from_env(
+        {
+            "TICKERCAST_HOME": str(tmp_path / "state"),
+            "MLFLOW_TRACKING_URI": "http://127.0.0.1:5555",
+            "TICKERCAST_EXPERIMENT": "research",
+            "TICKERCAST_CALENDAR": "XLON",
+        }
+    )
+    assert settings.home == Path(tmp_path / "state").resolve()
+    assert settings.mlflow_tracking_uri == "http://127.0.0.1:5555"
+    assert settings.experiment == "research"
+    assert settings.calendar == "XLON"
+
+
+def test_empty_variables_fall_back_to_defaults(tmp_path):
+    settings = Settings.from_env({"TICKERCAST_HOME": str(tmp_path), "MLFLOW_TRACKING_URI": ""})
+    assert settings.mlflow_tracking_uri is None
