@@ -64,7 +64,9 @@ def yahoo_history_frame(prices: pd.DataFrame) -> pd.DataFrame:
             "Adj Close": prices["adjusted_close"].to_numpy(),
             "Volume": prices["volume"].astype("int64").to_numpy(),
             "Dividends": prices["dividend"].to_numpy(),
-            "Stock Splits": prices["split_ratio"].where(prices["split_ratio"] != 1.0, 0.0).to_numpy(),
+            "Stock Splits": prices["split_ratio"]
+            .where(prices["split_ratio"] != 1.0, 0.0)
+            .to_numpy(),
         },
         index=pd.Index(index, name="Date"),
     )

@@ -27,10 +27,14 @@ def test_session_on_or_before_steps_back_over_weekends_and_holidays():
 
 def test_a_bar_is_final_only_after_the_close():
     # 2024-11-29 closes early, at 13:00 New York (18:00 UTC).
-    assert not session_is_final(date(2024, 11, 29), datetime(2024, 11, 29, 17, 59, tzinfo=UTC), "XNYS")
+    assert not session_is_final(
+        date(2024, 11, 29), datetime(2024, 11, 29, 17, 59, tzinfo=UTC), "XNYS"
+    )
     assert session_is_final(date(2024, 11, 29), datetime(2024, 11, 29, 18, 0, tzinfo=UTC), "XNYS")
     # A regular day closes at 16:00 New York.
-    assert not session_is_final(date(2024, 12, 2), datetime(2024, 12, 2, 20, 59, tzinfo=UTC), "XNYS")
+    assert not session_is_final(
+        date(2024, 12, 2), datetime(2024, 12, 2, 20, 59, tzinfo=UTC), "XNYS"
+    )
     assert session_is_final(date(2024, 12, 2), datetime(2024, 12, 2, 21, 0, tzinfo=UTC), "XNYS")
 
 

@@ -11,7 +11,9 @@ from tickercast.windows import WindowSpec, build_windows
 def windows(sample_aapl):
     from datetime import date
 
-    return build_windows(clip_sessions(sample_aapl, date(2011, 6, 1), None), "AAPL", WindowSpec(window=20))
+    return build_windows(
+        clip_sessions(sample_aapl, date(2011, 6, 1), None), "AAPL", WindowSpec(window=20)
+    )
 
 
 def test_the_default_network_is_the_tutorials():
@@ -31,7 +33,8 @@ def test_training_is_repeatable_with_a_seed(windows):
     second = train_network(windows, config)
     assert first.history == second.history
     np.testing.assert_array_equal(
-        predict_scaled(first.network, windows.x_test), predict_scaled(second.network, windows.x_test)
+        predict_scaled(first.network, windows.x_test),
+        predict_scaled(second.network, windows.x_test),
     )
     other = train_network(windows, ModelConfig(epochs=2, units=8, seed=7))
     assert other.history != first.history

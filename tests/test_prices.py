@@ -22,14 +22,20 @@ def _csv(text: str) -> pd.DataFrame:
 def test_yahoo_layout_becomes_the_canonical_frame():
     prices = normalize_prices(_csv(YAHOO_CSV), "AAPL", "AAPL.csv", line_offset=2)
     assert list(prices.columns) == PRICE_COLUMNS
-    assert prices["session"].dt.strftime("%Y-%m-%d").tolist() == ["2022-12-28", "2022-12-29", "2022-12-30"]
+    assert prices["session"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2022-12-28",
+        "2022-12-29",
+        "2022-12-30",
+    ]
     assert prices["adjusted_close"].tolist() == [125.11, 128.65, 128.97]
     assert prices["volume"].tolist() == [85438400, 75703700, 77034200]
     assert prices["split_ratio"].tolist() == [1.0, 1.0, 1.0]
 
 
 def test_headers_are_case_insensitive_and_date_close_is_enough():
-    prices = normalize_prices(_csv("DATE,close\n2022-12-29,129.61\n2022-12-30,129.93\n"), "X", "x.csv")
+    prices = normalize_prices(
+        _csv("DATE,close\n2022-12-29,129.61\n2022-12-30,129.93\n"), "X", "x.csv"
+    )
     assert prices["adjusted_close"].tolist() == [129.61, 129.93]  # no adjusted column: close
     assert prices["open"].isna().all()
 
@@ -109,7 +115,9 @@ def test_dirty_yahoo_file_is_rejected_naming_its_dates(shared_data):
 
 
 def test_clip_and_hash(sample_aapl):
-    window = clip_sessions(sample_aapl, pd.Timestamp("2012-01-03").date(), pd.Timestamp("2012-01-06").date())
+    window = clip_sessions(
+        sample_aapl, pd.Timestamp("2012-01-03").date(), pd.Timestamp("2012-01-06").date()
+    )
     assert window["session"].dt.day.tolist() == [3, 4, 5, 6]
     assert prices_sha256(window) == prices_sha256(window.copy())
     bumped = window.copy()

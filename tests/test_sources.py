@@ -13,7 +13,13 @@ AFTER_CLOSE = datetime(2013, 3, 1, 22, 0, tzinfo=UTC)  # 17:00 New York on 2013-
 
 def test_sample_source_serves_real_prices():
     prices = SampleSource().fetch("MSFT", date(2012, 12, 24), date(2012, 12, 31))
-    assert prices["session"].dt.strftime("%m-%d").tolist() == ["12-24", "12-26", "12-27", "12-28", "12-31"]
+    assert prices["session"].dt.strftime("%m-%d").tolist() == [
+        "12-24",
+        "12-26",
+        "12-27",
+        "12-28",
+        "12-31",
+    ]
     assert (prices["adjusted_close"] > 0).all()
     with pytest.raises(NoPricesError, match="ZZZZ: no prices from source 'sample'"):
         SampleSource().fetch("ZZZZ", None, None)
@@ -25,7 +31,7 @@ def test_yfinance_source_asks_for_raw_prices_with_actions(sample_aapl):
     prices = source.fetch("AAPL", None, date(2013, 3, 1))
     assert prices["session"].iloc[-1] == pd.Timestamp("2013-03-01")
     assert prices["adjusted_close"].tolist() == sample_aapl["adjusted_close"].tolist()
-    (_, kwargs), = yahoo.calls
+    ((_, kwargs),) = yahoo.calls
     assert kwargs["auto_adjust"] is False and kwargs["actions"] is True
     assert kwargs["end"] == "2013-03-02"  # yfinance's end is exclusive
 
@@ -52,7 +58,9 @@ def test_yfinance_rate_limit_propagates_for_the_task_to_retry():
 
 
 def test_folder_source_reads_csv_and_parquet(tmp_path, sample_aapl):
-    sample_aapl.tail(200).rename(columns={"session": "Date"}).to_csv(tmp_path / "AAPL.csv", index=False)
+    sample_aapl.tail(200).rename(columns={"session": "Date"}).to_csv(
+        tmp_path / "AAPL.csv", index=False
+    )
     yahoo_history_frame(sample_aapl.tail(100)).to_parquet(tmp_path / "MSFT.parquet")
     source = FolderSource(tmp_path)
     assert len(source.fetch("AAPL", None, None)) == 200

@@ -31,7 +31,9 @@ def test_upsert_merges_and_counts_new_and_changed_sessions(tmp_path, sample_aapl
     assert (result.rows_added, result.rows_changed, result.rows_total) == (20, 3, 120)
     stored = store.read_prices("AAPL")
     assert stored["session"].is_unique and stored["session"].is_monotonic_increasing
-    assert stored["adjusted_close"].iloc[90] == pytest.approx(sample_aapl["adjusted_close"].iloc[90] * 1.5)
+    assert stored["adjusted_close"].iloc[90] == pytest.approx(
+        sample_aapl["adjusted_close"].iloc[90] * 1.5
+    )
     pd.testing.assert_frame_equal(stored.iloc[:90], sample_aapl.head(90).reset_index(drop=True))
 
 
@@ -78,9 +80,22 @@ def test_special_tickers_get_uri_encoded_partitions(tmp_path, sample_aapl):
 
 def _forecast_row(as_of: date) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"ticker": "AAPL", "as_of": as_of, "target_date": date(2013, 3, 4), "horizon": 1,
-          "last_close": 430.47, "forecast": 431.0, "lower": None, "upper": None, "model": "lstm",
-          "model_version": "3", "mlflow_run_id": "abc", "data_sha256": "f" * 64}],
+        [
+            {
+                "ticker": "AAPL",
+                "as_of": as_of,
+                "target_date": date(2013, 3, 4),
+                "horizon": 1,
+                "last_close": 430.47,
+                "forecast": 431.0,
+                "lower": None,
+                "upper": None,
+                "model": "lstm",
+                "model_version": "3",
+                "mlflow_run_id": "abc",
+                "data_sha256": "f" * 64,
+            }
+        ],
         columns=FORECAST_SCHEMA.names,
     )
 

@@ -6,15 +6,25 @@ from tickercast.tickers import normalize_ticker, registered_model_name, ticker_s
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("AAPL", "AAPL"), ("msft", "MSFT"), (" jpm ", "JPM"), ("BRK-B", "BRK-B"), ("BRK.B", "BRK.B"),
-     ("^GSPC", "^GSPC"), ("EURUSD=X", "EURUSD=X"), ("7203.T", "7203.T")],
+    [
+        ("AAPL", "AAPL"),
+        ("msft", "MSFT"),
+        (" jpm ", "JPM"),
+        ("BRK-B", "BRK-B"),
+        ("BRK.B", "BRK.B"),
+        ("^GSPC", "^GSPC"),
+        ("EURUSD=X", "EURUSD=X"),
+        ("7203.T", "7203.T"),
+    ],
 )
 def test_accepts_yahoo_symbols(raw, expected):
     assert normalize_ticker(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["../x", "a/b", "", "   ", "AA PL", "..", "A..B", "C:\\x", "^",
-                                 "A" * 21, "$AAPL", None, 42])
+@pytest.mark.parametrize(
+    "raw",
+    ["../x", "a/b", "", "   ", "AA PL", "..", "A..B", "C:\\x", "^", "A" * 21, "$AAPL", None, 42],
+)
 def test_rejects_what_is_not_a_ticker(raw):
     with pytest.raises(InvalidTickerError, match="not a ticker"):
         normalize_ticker(raw)

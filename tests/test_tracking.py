@@ -16,7 +16,9 @@ def tracker(settings):
 
 def _network() -> keras.Model:
     keras.utils.set_random_seed(1)
-    network = keras.Sequential([keras.Input(shape=(5, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    network = keras.Sequential(
+        [keras.Input(shape=(5, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
+    )
     network.compile(optimizer="adam", loss="mse")
     return network
 
@@ -30,7 +32,9 @@ def test_local_store_lives_under_home(settings, tracker):
 
 
 def test_a_run_records_params_tags_metrics_history_and_plots(tracker, tmp_path):
-    run_id = tracker.start_run("AAPL", date(2022, 12, 30), {"data_sha256": "ab" * 32}, {"window": 60})
+    run_id = tracker.start_run(
+        "AAPL", date(2022, 12, 30), {"data_sha256": "ab" * 32}, {"window": 60}
+    )
     tracker.log_history(run_id, {"loss": [0.5, 0.25], "val_loss": [0.6, 0.3]})
     tracker.log_metrics(run_id, {"rmse_ratio": 1.1, "directional_accuracy": float("nan")})
     figure, axis = plt.subplots()
@@ -70,10 +74,15 @@ def test_models_are_registered_per_ticker_with_a_signature(tracker):
     version = tracker.client.get_model_version("tickercast-BRK.B", "2")
     assert version.run_id == run_id
     loaded = mlflow.tensorflow.load_model("models:/tickercast-BRK.B/2")
-    np.testing.assert_allclose(loaded.predict(example, verbose=0), network.predict(example, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(example, verbose=0), network.predict(example, verbose=0), rtol=1e-6
+    )
     signature = mlflow.models.get_model_info("models:/tickercast-BRK.B/2").signature
     assert tuple(signature.inputs.to_dict()[0]["tensor-spec"]["shape"]) == (-1, 5, 1)
 
 
 def test_run_url_points_at_the_ui(tracker, settings):
-    assert tracker.run_url("r1") == f"http://127.0.0.1:5000/#/experiments/{tracker.experiment_id}/runs/r1"
+    assert (
+        tracker.run_url("r1")
+        == f"http://127.0.0.1:5000/#/experiments/{tracker.experiment_id}/runs/r1"
+    )

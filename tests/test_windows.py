@@ -34,7 +34,9 @@ def test_each_target_is_the_session_after_its_window(history):
     np.testing.assert_allclose(windows.to_prices(windows.x_train[0]), prices[:20], rtol=1e-5)
     np.testing.assert_allclose(windows.to_prices(windows.y_train[0]), prices[20:21], rtol=1e-5)
     np.testing.assert_allclose(windows.to_prices(windows.y_test), windows.test_actual, rtol=1e-5)
-    np.testing.assert_allclose(windows.to_prices(windows.x_test[:, -1, 0]), windows.test_previous_close, rtol=1e-5)
+    np.testing.assert_allclose(
+        windows.to_prices(windows.x_test[:, -1, 0]), windows.test_previous_close, rtol=1e-5
+    )
     np.testing.assert_allclose(windows.to_prices(windows.latest), prices[-20:], rtol=1e-5)
     assert windows.test_sessions[-1] == np.datetime64("2013-03-01")
 
@@ -51,7 +53,9 @@ def test_no_validation_or_test_price_reaches_the_scaler(history):
     assert leaked.scaler.data_min_ == clean.scaler.data_min_
     np.testing.assert_array_equal(leaked.x_train, clean.x_train)
     np.testing.assert_array_equal(leaked.y_train, clean.y_train)
-    assert clean.scaler.data_max_[0] == history["adjusted_close"].iloc[: n_train + spec.window].max()
+    assert (
+        clean.scaler.data_max_[0] == history["adjusted_close"].iloc[: n_train + spec.window].max()
+    )
 
 
 def test_too_little_history_says_how_much_is_needed(history):
@@ -69,9 +73,15 @@ def test_select_history_honours_start_and_as_of(sample_aapl):
     assert selected["session"].iloc[0].date() == date(2012, 1, 3)
     assert selected["session"].iloc[-1].date() == date(2012, 12, 31)
     # a Saturday as_of uses Friday's session
-    assert select_history(sample_aapl, "AAPL", None, date(2012, 12, 29), "XNYS")["session"].iloc[-1].date() == date(2012, 12, 28)
+    assert select_history(sample_aapl, "AAPL", None, date(2012, 12, 29), "XNYS")["session"].iloc[
+        -1
+    ].date() == date(2012, 12, 28)
 
 
 def test_select_history_refuses_an_as_of_past_the_stored_prices(sample_aapl):
-    with pytest.raises(InputError, match="AAPL: as_of 2014-01-10 asks for the session of 2014-01-10, but the stored prices end on 2013-03-01"):
+    with pytest.raises(
+        InputError,
+        match="AAPL: as_of 2014-01-10 asks for the session of 2014-01-10, "
+        "but the stored prices end on 2013-03-01",
+    ):
         select_history(sample_aapl, "AAPL", None, date(2014, 1, 10), "XNYS")
