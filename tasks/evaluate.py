@@ -1,10 +1,8 @@
 """Stage 4: score the model on the test sessions against the naive forecast."""
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
+from prefect import get_run_logger
 
-from tasks.retries import retry_unless_input_error
+from tasks.retries import stage
 from tickercast import plots
 from tickercast.evaluate import Evaluation
 from tickercast.evaluate import evaluate_model as evaluate
@@ -14,12 +12,7 @@ from tickercast.tracking import Tracker
 from tickercast.windows import Windows
 
 
-@task(
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@stage(retries=2, backoff_seconds=2)
 def evaluate_model(
     windows: Windows, trained: TrainedModel, run_id: str, settings: Settings
 ) -> Evaluation:

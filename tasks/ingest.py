@@ -2,23 +2,16 @@
 
 from datetime import date
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
+from prefect import get_run_logger
 
-from tasks.retries import retry_unless_input_error
+from tasks.retries import stage
 from tickercast import ingest
 from tickercast.settings import Settings
 from tickercast.sources import open_source
 from tickercast.storage import Store, UpsertResult
 
 
-@task(
-    retries=4,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@stage(retries=4, backoff_seconds=10)
 def ingest_prices(ticker: str, source: str, as_of: date | None, settings: Settings) -> UpsertResult:
     """Fetch a ticker's daily prices and upsert them into its Parquet partition."""
     result = ingest.ingest_prices(

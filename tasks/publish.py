@@ -1,11 +1,9 @@
 """Stage 5: register the model and publish the next session's forecast."""
 
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
-from tasks.retries import retry_unless_input_error
+from tasks.retries import stage
 from tickercast.evaluate import Evaluation
 from tickercast.forecast import (
     Published,
@@ -21,12 +19,7 @@ from tickercast.tracking import Tracker
 from tickercast.windows import Windows
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=5),
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@stage(retries=3, backoff_seconds=5)
 def publish_forecast(
     windows: Windows,
     trained: TrainedModel,

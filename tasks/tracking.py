@@ -1,23 +1,15 @@
 """Open and close the MLflow run that the train, evaluate and publish stages log to."""
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.tasks import exponential_backoff
 
-from tasks.retries import retry_unless_input_error
+from tasks.retries import stage
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings
 from tickercast.tracking import Tracker
 from tickercast.windows import Windows
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=5),
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@stage(retries=3, backoff_seconds=5)
 def start_tracking_run(
     windows: Windows, config: ModelConfig, source: str, settings: Settings
 ) -> str:
@@ -40,11 +32,7 @@ def start_tracking_run(
     return Tracker(settings).start_run(windows.ticker, windows.as_of, tags, params)
 
 
-@task(
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=5),
-    cache_policy=NO_CACHE,
-)
+@stage(retries=3, backoff_seconds=5)
 def end_tracking_run(run_id: str, succeeded: bool, settings: Settings) -> None:
     """Close the ticker's MLflow run as FINISHED or FAILED."""
     Tracker(settings).end_run(run_id, succeeded)

@@ -1,22 +1,15 @@
 """Stage 3: retrain the LSTM and log its learning curves."""
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
+from prefect import get_run_logger
 
-from tasks.retries import retry_unless_input_error
+from tasks.retries import stage
 from tickercast.model import ModelConfig, TrainedModel, train_network
 from tickercast.settings import Settings
 from tickercast.tracking import Tracker
 from tickercast.windows import Windows
 
 
-@task(
-    retries=1,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@stage(retries=1, backoff_seconds=10)
 def train_model(
     windows: Windows, config: ModelConfig, run_id: str, settings: Settings
 ) -> TrainedModel:

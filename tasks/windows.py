@@ -2,22 +2,15 @@
 
 from datetime import date
 
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
+from prefect import get_run_logger
 
-from tasks.retries import retry_unless_input_error
+from tasks.retries import stage
 from tickercast import windows
 from tickercast.settings import Settings
 from tickercast.storage import Store
 
 
-@task(
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
-    retry_condition_fn=retry_unless_input_error,
-    cache_policy=NO_CACHE,
-)
+@stage(retries=2, backoff_seconds=2)
 def build_windows(
     ticker: str, start: date | None, as_of: date | None, window: int, settings: Settings
 ) -> windows.Windows:
