@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export TICKERCAST_HOME ?= $(HOME)/.tickercast
+# A temporary Prefect server would otherwise try to send usage telemetry (no network here).
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
 .PHONY: install run test lint mlflow-ui prefect-server serve clean
 

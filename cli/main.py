@@ -11,7 +11,7 @@ from datetime import date
 from tickercast.errors import InputError
 from tickercast.settings import Settings
 from tickercast.storage import Store
-from tickercast.tickers import normalize_ticker
+from tickercast.tickers import normalize_ticker, ticker_slug
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -79,15 +79,37 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
             f"{published.rmse_ratio:10.3f}  {published.mlflow_run_id}"
         )
         print(f"{'':8} forecast: {published.path}")
+    if any(o.published and not o.published.rmse_ratio < 1 for o in outcomes):
+        print("rmse_ratio >= 1: on its test sessions the model was no better than the naive")
+        print("forecast 'next close = last close'. Read the forecast with that in mind.")
     print()
-    print(f"Forecasts:        {settings.home / 'forecasts'}")
+    print(f"Forecasts:         {settings.home / 'forecasts'}")
     tracking = settings.mlflow_tracking_uri or Store(settings.home).local_tracking_uri
-    print(f"MLflow store:     {tracking}  (make mlflow-ui, then http://127.0.0.1:5000)")
-    print(
-        f"Prefect run:      {state.message or state.name}; artifacts keyed forecast-<ticker> "
-        "and metrics-<ticker> (prefect artifact ls, or the Prefect UI)"
-    )
+    print(f"MLflow store:      {tracking}")
+    if settings.mlflow_tracking_uri is None:
+        print("                   review it with `make mlflow-ui`, then http://127.0.0.1:5000")
+    keys = [
+        f"{kind}-{ticker_slug(o.ticker)}"
+        for o in outcomes
+        if o.published
+        for kind in ("forecast", "metrics")
+    ]
+    flow_run_id = state.state_details.flow_run_id
+    print(f"Prefect artifacts: {', '.join(keys) or 'none'} (flow run {flow_run_id})")
+    print(f"                   in {_prefect_location()}")
     return EXIT_OK if state.is_completed() else EXIT_FAILED
+
+
+def _prefect_location() -> str:
+    from prefect.settings import get_current_settings
+
+    prefect = get_current_settings()
+    if prefect.api.url:
+        return f"the Prefect server at {prefect.api.url}"
+    return (
+        f"Prefect's database under {prefect.home}: `make prefect-server`, then "
+        "http://127.0.0.1:4200/artifacts, or `prefect artifact ls`"
+    )
 
 
 def _forecast(arguments: argparse.Namespace, settings: Settings) -> int:
