@@ -11,13 +11,14 @@ plots, model logging and publishing.
 """
 
 import asyncio
-import json
 import os
 import subprocess
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from results_file import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = [
@@ -101,9 +102,7 @@ def main() -> None:
         f"{result['overhead_in_flow_seconds']:.1f} s of it inside the flow run "
         f"({result['overhead_in_flow_seconds'] / len(tickers):.1f} s per ticker)"
     )
-    out = ROOT / "benchmarks" / "results" / "make_run_timing.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    out = write_result("make_run_timing", result)
     print(f"written to {out}")
 
 

@@ -19,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
+from results_file import write_result  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
 from tickercast.evaluate import evaluate_model  # noqa: E402
@@ -108,9 +109,7 @@ def main() -> None:
             f"{row['epochs_run']:>6} {row['best_epoch']:>4} {row['fit_seconds']:>6.1f} "
             f"{row['tutorial_rmse_ratio']:>14.3f}"
         )
-    out = ROOT / "benchmarks" / "results" / "rmse_ratio_aapl.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"start": str(START), "end": str(END), "rows": rows}, indent=2))
+    out = write_result("rmse_ratio_aapl", {"start": str(START), "end": str(END), "rows": rows})
     print(f"\nwritten to {out}")
 
 
