@@ -1,4 +1,5 @@
-"""`tickercast run` starts a manual flow run; `tickercast forecast` shows what was published.
+"""`tickercast run` starts a manual flow run, `tickercast ingest` refreshes prices only,
+`tickercast forecast` shows what was published.
 
 Exit codes: 0 every ticker succeeded, 1 some ticker failed, 2 usage error.
 """
@@ -42,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_day, help="first session to train on")
     run.add_argument("--epochs", type=int, default=10)
     run.add_argument("--window", type=int, default=60, help="sessions per input window")
+    ingest = commands.add_parser("ingest", help="ingest and validate prices only (no training)")
+    ingest.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    ingest.add_argument(
+        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
+    )
+    ingest.add_argument("--as-of", type=_day, help="last session to fetch")
     forecast = commands.add_parser("forecast", help="print the latest published forecast")
     forecast.add_argument("ticker", nargs="?", help="one ticker; all published ones if omitted")
     return parser
@@ -69,7 +76,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         f"{'rmse_ratio':>10}  mlflow run / error"
     )
     for outcome in outcomes:
-        published = outcome.published
+        published = outcome.result
         if published is None:
             print(f"{outcome.ticker:8} FAILED  {outcome.error}")
             continue
@@ -79,7 +86,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
             f"{published.rmse_ratio:10.3f}  {published.mlflow_run_id}"
         )
         print(f"{'':8} forecast: {published.path}")
-    if any(o.published and not o.published.rmse_ratio < 1 for o in outcomes):
+    if any(o.result and not o.result.rmse_ratio < 1 for o in outcomes):
         print("rmse_ratio >= 1: on its test sessions the model was no better than the naive")
         print("forecast 'next close = last close'. Read the forecast with that in mind.")
     print()
@@ -91,12 +98,42 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     keys = [
         f"{kind}-{ticker_slug(o.ticker)}"
         for o in outcomes
-        if o.published
-        for kind in ("forecast", "metrics")
+        if o.result
+        for kind in ("quality", "forecast", "metrics")
     ]
     flow_run_id = state.state_details.flow_run_id
     print(f"Prefect artifacts: {', '.join(keys) or 'none'} (flow run {flow_run_id})")
     print(f"                   in {_prefect_location()}")
+    return EXIT_OK if state.is_completed() else EXIT_FAILED
+
+
+def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
+    from flows.ingest import ingest
+
+    state = ingest(
+        tickers=arguments.tickers, source=arguments.source, as_of=arguments.as_of, return_state=True
+    )
+    outcomes = state.result(raise_on_failure=False)
+    if isinstance(outcomes, BaseException):
+        print(f"flow run failed: {outcomes}", file=sys.stderr)
+        return EXIT_FAILED
+    print()
+    for outcome in outcomes:
+        result = outcome.result
+        if result is None:
+            print(f"{outcome.ticker:8} FAILED  {outcome.error}")
+            continue
+        findings = ", ".join(f"{kind} {count}" for kind, count in result.findings.items())
+        print(
+            f"{result.ticker:8} {result.rows_added} added, {result.rows_changed} changed; "
+            f"{result.sessions_stored} sessions {result.first_session} to {result.last_session}"
+        )
+        print(f"{'':8} revision: {result.revision_reason or 'no'}")
+        print(f"{'':8} quality:  {findings or 'no findings'} ({result.quality_report})")
+        print(f"{'':8} data_sha256 {result.data_sha256}")
+    print()
+    print(f"Prices:   {settings.home / 'prices'}")
+    print(f"Manifest: {Store(settings.home).manifest_file}")
     return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
@@ -138,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     if arguments.command == "run":
         return _run(arguments, settings)
+    if arguments.command == "ingest":
+        return _ingest(arguments, settings)
     try:
         return _forecast(arguments, settings)
     except InputError as error:

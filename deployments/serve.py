@@ -1,37 +1,43 @@
-"""Serve the daily deployment from this process: one machine, no work pool, no worker.
+"""Serve the deployments of `prefect.yaml` from this process: one machine, no work pool.
 
     python deployments/serve.py        # needs PREFECT_API_URL (a running Prefect server)
 
-The schedule and parameters are read from `prefect.yaml` beside this file, so the
-served deployment and the worker-based one cannot drift apart.
+Schedules and parameters are read from `prefect.yaml` beside this file, so the
+served deployments and the worker-based ones cannot drift apart. Served deployments
+are named like the worker ones with `-served` appended (`daily-forecast/daily-served`).
 """
 
 from pathlib import Path
 
 import yaml
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron
 
-from flows.daily_forecast import daily_forecast
-
 PREFECT_YAML = Path(__file__).with_name("prefect.yaml")
-DEPLOYMENT_NAME = "daily-served"
+PROJECT_ROOT = PREFECT_YAML.parent.parent
 
 
-def served_deployment_options(prefect_yaml: Path = PREFECT_YAML) -> dict:
-    """Schedule, parameters and tags of the `daily` deployment in `prefect.yaml`."""
-    config = yaml.safe_load(prefect_yaml.read_text())
-    daily = next(d for d in config["deployments"] if d["name"] == "daily")
-    return {
-        "schedules": [Cron(s["cron"], timezone=s["timezone"]) for s in daily["schedules"]],
-        "parameters": daily["parameters"],
-        "tags": daily["tags"],
-    }
-
-
-def main() -> None:
-    """Register the deployment and run its scheduled and manual runs until stopped."""
-    daily_forecast.serve(name=DEPLOYMENT_NAME, **served_deployment_options())
+def served_deployments(prefect_yaml: Path = PREFECT_YAML) -> list[RunnerDeployment]:
+    """One served deployment per deployment of `prefect.yaml`, same schedule and parameters."""
+    deployments = []
+    for config in yaml.safe_load(prefect_yaml.read_text())["deployments"]:
+        flow = load_flow_from_entrypoint(str(PROJECT_ROOT / config["entrypoint"]))
+        deployments.append(
+            flow.to_deployment(
+                name=f"{config['name']}-served",
+                description=config.get("description"),
+                schedules=[
+                    Cron(s["cron"], timezone=s["timezone"], active=s.get("active", True))
+                    for s in config.get("schedules") or []
+                ],
+                parameters=config.get("parameters", {}),
+                tags=config.get("tags", []),
+            )
+        )
+    return deployments
 
 
 if __name__ == "__main__":
-    main()
+    serve(*served_deployments())

@@ -3,15 +3,16 @@
 from datetime import date
 
 from prefect import flow
-from prefect.states import Failed, State
+from prefect.states import State
 
+from flows.outcomes import TickerOutcome, final_state, ticker_outcome
 from tasks.evaluate import evaluate_model
 from tasks.ingest import ingest_prices
 from tasks.publish import publish_forecast
 from tasks.tracking import end_tracking_run, start_tracking_run
 from tasks.train import train_model
 from tasks.windows import build_windows
-from tickercast.forecast import Published, TickerOutcome
+from tickercast.forecast import Published
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings
 from tickercast.tickers import normalize_ticker
@@ -29,10 +30,10 @@ def forecast_ticker(
     """Ingest, window, train, evaluate and publish one ticker."""
     settings = Settings.from_env()
     ticker = normalize_ticker(ticker)
-    ingest_prices(ticker, source, as_of, settings)
+    ingested = ingest_prices(ticker, source, as_of, settings)
     windows = build_windows(ticker, start, as_of, window, settings)
     config = ModelConfig(epochs=epochs)
-    run_id = start_tracking_run(windows, config, source, settings)
+    run_id = start_tracking_run(windows, config, ingested, settings)
     try:
         trained = train_model(windows, config, run_id, settings)
         evaluation = evaluate_model(windows, trained, run_id, settings)
@@ -44,15 +45,6 @@ def forecast_ticker(
     return published
 
 
-def _outcome(ticker: str, state: State) -> TickerOutcome:
-    result = state.result(raise_on_failure=False)
-    if state.is_completed():
-        return TickerOutcome(ticker, published=result)
-    if isinstance(result, BaseException):
-        return TickerOutcome(ticker, error=f"{type(result).__name__}: {result}")
-    return TickerOutcome(ticker, error=state.message or state.name)
-
-
 @flow(name="daily-forecast")
 def daily_forecast(
     tickers: list[str] = ["AAPL"],  # noqa: B006 - Prefect shows the default in the UI
@@ -61,20 +53,14 @@ def daily_forecast(
     start: date | None = None,
     epochs: int = 10,
     window: int = 60,
-) -> list[TickerOutcome]:
+) -> list[TickerOutcome] | State:
     """Forecast each ticker's next close: ingest, windows, train, evaluate, publish."""
-    outcomes = [
-        _outcome(
-            ticker,
-            forecast_ticker(ticker, source, as_of, start, epochs, window, return_state=True),
-        )
-        for ticker in tickers
-    ]
-    failed = [outcome for outcome in outcomes if outcome.error is not None]
-    if failed:
-        return Failed(
-            message=f"{len(failed)} of {len(outcomes)} tickers failed: "
-            + "; ".join(f"{outcome.ticker} ({outcome.error})" for outcome in failed),
-            data=outcomes,
-        )
-    return outcomes
+    return final_state(
+        [
+            ticker_outcome(
+                ticker,
+                forecast_ticker(ticker, source, as_of, start, epochs, window, return_state=True),
+            )
+            for ticker in tickers
+        ]
+    )

@@ -1,29 +1,45 @@
-"""Stage 1: ingest daily prices into the Parquet store."""
+"""Stage 1: ingest daily prices into the Parquet store, validated, with a quality report."""
 
 from datetime import date
 
 from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
 
 from tasks.retries import stage
 from tickercast import ingest
+from tickercast.quality import report_markdown
 from tickercast.settings import Settings
 from tickercast.sources import open_source
-from tickercast.storage import Store, UpsertResult
+from tickercast.storage import Store
+from tickercast.tickers import ticker_slug
 
 
 @stage(retries=4, backoff_seconds=10)
-def ingest_prices(ticker: str, source: str, as_of: date | None, settings: Settings) -> UpsertResult:
-    """Fetch a ticker's daily prices and upsert them into its Parquet partition."""
-    result = ingest.ingest_prices(
-        ticker, open_source(source, settings.calendar), Store(settings.home), as_of
+def ingest_prices(
+    ticker: str, source: str, as_of: date | None, settings: Settings
+) -> ingest.IngestResult:
+    """Fetch what is new for a ticker, validate it and upsert it into its Parquet partition."""
+    calendar = settings.calendar_for(ticker)
+    result, report = ingest.ingest_prices(
+        ticker, open_source(source, calendar), Store(settings.home), as_of, calendar
+    )
+    create_markdown_artifact(
+        key=f"quality-{ticker_slug(ticker)}",
+        markdown=report_markdown(report, as_of),
+        description=f"{ticker}: data quality of the latest ingest",
     )
     get_run_logger().info(
-        "%s: %d sessions stored (%s to %s), %d added, %d changed",
+        "%s: fetched %d sessions (%s to %s), %d added, %d changed, revision: %s; "
+        "%d sessions stored to %s; findings %s",
         ticker,
-        result.rows_total,
-        result.first_session,
-        result.last_session,
+        result.rows_fetched,
+        result.fetched_start,
+        result.fetched_end,
         result.rows_added,
         result.rows_changed,
+        result.revision_reason or "no",
+        result.sessions_stored,
+        result.last_session,
+        result.findings or "none",
     )
     return result

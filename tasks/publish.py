@@ -30,7 +30,7 @@ def publish_forecast(
     """Register the model, write the forecast files and the Prefect artifacts."""
     tracker = Tracker(settings)
     store = Store(settings.home)
-    upcoming = forecast_next_session(windows, trained, settings.calendar)
+    upcoming = forecast_next_session(windows, trained, settings.calendar_for(windows.ticker))
     version = tracker.log_model(run_id, windows.ticker, trained.network, windows.x_test[:5])
     frame = forecast_frame(upcoming, "lstm", version, run_id, windows.data_sha256)
     path = store.write_forecast(frame)

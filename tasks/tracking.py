@@ -1,8 +1,11 @@
 """Open and close the MLflow run that the train, evaluate and publish stages log to."""
 
+from pathlib import Path
+
 from prefect.runtime import flow_run
 
 from tasks.retries import stage
+from tickercast.ingest import IngestResult
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings
 from tickercast.tracking import Tracker
@@ -11,11 +14,11 @@ from tickercast.windows import Windows
 
 @stage(retries=3, backoff_seconds=5)
 def start_tracking_run(
-    windows: Windows, config: ModelConfig, source: str, settings: Settings
+    windows: Windows, config: ModelConfig, ingested: IngestResult, settings: Settings
 ) -> str:
-    """Open the ticker's MLflow run with its parameters and data hash."""
+    """Open the ticker's MLflow run with its parameters, data hash and quality report."""
     params = {
-        "source": source,
+        "source": ingested.source,
         "window": windows.spec.window,
         "validation_fraction": windows.spec.validation_fraction,
         "test_fraction": windows.spec.test_fraction,
@@ -27,9 +30,15 @@ def start_tracking_run(
         "data_sha256": windows.data_sha256,
         "prefect_flow_run_id": str(flow_run.get_parent_flow_run_id() or flow_run.get_id()),
         "prefect_ticker_flow_run_id": str(flow_run.get_id()),
-        "source": source,
+        "source": ingested.source,
+        # The manifest record of the ingest this run trained on.
+        "ingest_id": ingested.ingest_id,
+        "ingest_data_sha256": ingested.data_sha256,
     }
-    return Tracker(settings).start_run(windows.ticker, windows.as_of, tags, params)
+    tracker = Tracker(settings)
+    run_id = tracker.start_run(windows.ticker, windows.as_of, tags, params)
+    tracker.log_file(run_id, Path(ingested.quality_report), "quality")
+    return run_id
 
 
 @stage(retries=3, backoff_seconds=5)

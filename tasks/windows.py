@@ -16,7 +16,11 @@ def build_windows(
 ) -> windows.Windows:
     """Cut a ticker's stored prices into scaled train, validation and test windows."""
     history = windows.select_history(
-        Store(settings.home).read_prices(ticker), ticker, start, as_of, settings.calendar
+        Store(settings.home).read_prices(ticker),
+        ticker,
+        start,
+        as_of,
+        settings.calendar_for(ticker),
     )
     built = windows.build_windows(history, ticker, windows.WindowSpec(window=window))
     get_run_logger().info(

@@ -2,7 +2,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tickercast.calendar import next_session, session_is_final, session_on_or_before
+from tickercast.calendar import (
+    calendar_for,
+    next_session,
+    session_is_final,
+    session_on_or_before,
+    sessions_between,
+)
 from tickercast.errors import InputError
 
 
@@ -44,3 +50,20 @@ def test_other_calendars_and_bad_names():
         next_session(date(2024, 1, 2), "NOPE")
     with pytest.raises(InputError, match="outside the XNYS calendar"):
         next_session(date(1970, 1, 2), "XNYS")
+
+
+def test_sessions_between_lists_trading_days_within_the_calendar():
+    days = sessions_between(date(2023, 11, 22), date(2023, 11, 27), "XNYS")
+    assert [d.date() for d in days] == [date(2023, 11, 22), date(2023, 11, 24), date(2023, 11, 27)]
+    assert len(sessions_between(date(1985, 1, 1), date(1990, 1, 3), "XNYS")) == 2  # from 1990 on
+    assert len(sessions_between(date(2024, 1, 6), date(2024, 1, 7), "XNYS")) == 0
+
+
+def test_calendars_follow_yahoo_listing_suffixes():
+    assert calendar_for("7203.T", "XNYS", {}) == "XTKS"
+    assert calendar_for("VOD.L", "XNYS", {}) == "XLON"
+    assert calendar_for("^GSPC", "XNYS", {}) == "XNYS"
+    assert calendar_for("BRK.B", "XNYS", {}) == "XNYS"
+    assert calendar_for("VOD.L", "XNYS", {"VOD.L": "XDUB"}) == "XDUB"
+    # a Tokyo listing forecasts for Tokyo's next session: 2024-01-02 and 01-03 are closed there
+    assert next_session(date(2023, 12, 29), calendar_for("7203.T", "XNYS", {})) == date(2024, 1, 4)

@@ -52,3 +52,14 @@ def test_the_console_script_is_installed():
     assert "usage: tickercast run" in result.stdout
     for option in ("--tickers", "--source", "--as-of", "--epochs", "--window", "--start"):
         assert option in result.stdout
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_ingest_prints_what_changed_and_what_was_found(settings, capsys, shared_data):
+    code = main(["ingest", "--tickers", "AAPL", "--source", str(shared_data / "dirty")])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "AAPL     6187 added, 0 changed; 6187 sessions 1999-12-31 to 2024-08-08" in output
+    assert "revision: no" in output
+    assert "null_rows 1, duplicate_sessions 45, missing_sessions 3" in output
+    assert "data_sha256 " in output

@@ -3,6 +3,7 @@ SQLite store and real Parquet files, with real prices (the sample, or Yahoo-shap
 
 import json
 from datetime import date
+from pathlib import Path
 
 import mlflow
 import pyarrow.parquet as pq
@@ -40,7 +41,7 @@ def test_daily_forecast_publishes_tracks_and_registers(settings):
     )
     assert state.is_completed(), state.message
     (outcome,) = state.result()
-    published = outcome.published
+    published = outcome.result
     assert (published.as_of, published.target_date) == (date(2013, 3, 1), date(2013, 3, 4))
 
     # the forecast files
@@ -89,6 +90,14 @@ def test_daily_forecast_publishes_tracks_and_registers(settings):
     version = client.get_model_version("tickercast-AAPL", "1")
     assert version.run_id == run.info.run_id
 
+    # the data behind it: the ingest's manifest record and quality report
+    (record,) = Store(settings.home).read_manifest("AAPL")
+    assert run.data.tags["ingest_id"] == record["ingest_id"]
+    assert run.data.tags["ingest_data_sha256"] == record["data_sha256"]
+    (quality,) = client.list_artifacts(run.info.run_id, "quality")
+    assert quality.path == f"quality/{Path(record['quality_report']).name}"
+    assert Artifact.get("quality-aapl").type == "markdown"
+
 
 def test_failed_tickers_are_isolated_and_named(settings):
     state = daily_forecast(
@@ -109,7 +118,7 @@ def test_failed_tickers_are_isolated_and_named(settings):
     )
     assert "found 196" in state.message
     outcomes = {outcome.ticker: outcome for outcome in state.result(raise_on_failure=False)}
-    assert outcomes["MSFT"].published is not None and outcomes["ZZZZ"].published is None
+    assert outcomes["MSFT"].result is not None and outcomes["ZZZZ"].result is None
     assert (settings.home / "forecasts" / "MSFT" / "latest.json").is_file()
     store = Store(settings.home)
     assert not store.prices_file("ZZZZ").parent.exists()
@@ -148,7 +157,7 @@ def test_rate_limits_are_retried_with_backoff(settings, sample_aapl, monkeypatch
     monkeypatch.setattr(yfinance, "Ticker", yahoo)
     result = ingest_prices.with_options(retry_delay_seconds=0)("AAPL", "yfinance", None, settings)
     assert len(yahoo.calls) == 3
-    assert result.rows_total == len(sample_aapl)
+    assert result.sessions_stored == len(sample_aapl)
     assert ingest_prices.retries == 4 and ingest_prices.retry_delay_seconds == [10, 20, 40, 80]
 
 
@@ -162,8 +171,49 @@ def test_a_replay_as_of_uses_only_data_up_to_that_session(settings):
         return_state=True,
     )
     (outcome,) = state.result()
-    assert (outcome.published.as_of, outcome.published.target_date) == (
+    assert (outcome.result.as_of, outcome.result.target_date) == (
         date(2012, 12, 31),
         date(2013, 1, 2),
     )
     assert Store(settings.home).read_prices("IBM")["session"].iloc[-1].date() == date(2012, 12, 31)
+
+
+def test_the_dirty_yahoo_file_is_reported_and_training_runs_on_the_cleaned_series(
+    settings, shared_data
+):
+    state = daily_forecast(
+        tickers=["AAPL"],
+        source=str(shared_data / "dirty"),
+        start=date(2022, 6, 1),
+        epochs=1,
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    (outcome,) = state.result()
+    assert outcome.result.as_of == date(2024, 8, 8)
+    report = json.loads(
+        (settings.home / "reports" / "quality" / "AAPL" / "latest.json").read_text()
+    )
+    findings = {f["kind"]: f for f in report["findings"]}
+    assert findings["null_rows"]["sessions"] == ["2022-01-27"]
+    assert findings["duplicate_sessions"]["count"] == 45
+    assert {"2023-11-01", "2023-12-08"} <= set(findings["missing_sessions"]["sessions"])
+    markdown = Artifact.get("quality-aapl").data
+    assert "`duplicate_sessions` | 45" in markdown and "2022-01-27" in markdown
+
+
+def test_the_ingest_flow_validates_and_records_without_training(settings, shared_data):
+    from flows.ingest import ingest
+
+    state = ingest(
+        tickers=["AAPL", "MSFT", "../x"], source=str(shared_data / "yahoo"), return_state=True
+    )
+    assert state.is_failed()
+    assert state.message.startswith("1 of 3 tickers failed: ../x (InvalidTickerError")
+    outcomes = {o.ticker: o for o in state.result(raise_on_failure=False)}
+    assert outcomes["AAPL"].result.rows_added == 5031 and outcomes["MSFT"].result.findings == {}
+    assert [r["ticker"] for r in Store(settings.home).read_manifest()] == ["AAPL", "MSFT"]
+    assert not (settings.home / "forecasts").exists() and not (settings.home / "mlflow.db").exists()
+    again = ingest(tickers=["AAPL"], source=str(shared_data / "yahoo"), return_state=True)
+    (outcome,) = again.result()
+    assert (outcome.result.rows_added, outcome.result.wrote) == (0, False)

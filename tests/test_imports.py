@@ -1,4 +1,4 @@
-"""Every flow and deployment imports, and the deployment files agree with the flow."""
+"""Every flow and deployment imports, and the deployment files agree with the flows."""
 
 import importlib
 import runpy
@@ -10,12 +10,19 @@ from prefect.flows import load_flow_from_entrypoint
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT_YAML = ROOT / "deployments" / "prefect.yaml"
+FLOW_NAMES = {"daily": "daily-forecast", "backfill": "ingest"}
+
+
+def _deployments() -> list[dict]:
+    return yaml.safe_load(PREFECT_YAML.read_text())["deployments"]
 
 
 @pytest.mark.parametrize(
     "module",
     [
         "flows.daily_forecast",
+        "flows.ingest",
+        "flows.outcomes",
         "tasks.ingest",
         "tasks.windows",
         "tasks.train",
@@ -36,26 +43,33 @@ def test_the_domain_package_never_imports_prefect():
 
 
 def test_every_deployment_entrypoint_loads_and_its_parameters_validate():
-    config = yaml.safe_load(PREFECT_YAML.read_text())
-    assert config["deployments"], "prefect.yaml has no deployment"
-    for deployment in config["deployments"]:
+    assert {d["name"] for d in _deployments()} == set(FLOW_NAMES)
+    for deployment in _deployments():
         flow = load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]))
-        assert flow.name == "daily-forecast"
+        assert flow.name == FLOW_NAMES[deployment["name"]]
         flow.validate_parameters(deployment["parameters"])
+        assert deployment["work_pool"]["name"] == "tickercast"
 
 
 def test_the_daily_deployment_runs_weekdays_after_the_us_close():
-    (daily,) = yaml.safe_load(PREFECT_YAML.read_text())["deployments"]
+    daily = next(d for d in _deployments() if d["name"] == "daily")
     assert daily["schedules"] == [
         {"cron": "30 18 * * 1-5", "timezone": "America/New_York", "active": True}
     ]
-    assert daily["work_pool"]["name"] == "tickercast"
 
 
-def test_the_serve_script_uses_the_same_schedule_and_parameters():
+def test_the_serve_script_serves_the_same_deployments():
     serve = runpy.run_path(str(ROOT / "deployments" / "serve.py"), run_name="not_main")
-    options = serve["served_deployment_options"]()
-    (schedule,) = options["schedules"]
-    assert (schedule.cron, schedule.timezone) == ("30 18 * * 1-5", "America/New_York")
-    (daily,) = yaml.safe_load(PREFECT_YAML.read_text())["deployments"]
-    assert options["parameters"] == daily["parameters"]
+    served = {d.name: d for d in serve["served_deployments"]()}
+    assert set(served) == {"daily-served", "backfill-served"}
+    daily = served["daily-served"]
+    (schedule,) = daily.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == (
+        "30 18 * * 1-5",
+        "America/New_York",
+    )
+    assert daily.parameters == next(d for d in _deployments() if d["name"] == "daily")["parameters"]
+    assert (
+        served["backfill-served"].schedules == []
+        and served["backfill-served"].flow_name == "ingest"
+    )

@@ -1,29 +1,160 @@
+import json
+import multiprocessing
 from datetime import date
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tickercast.errors import NoPricesError, PriceDataError
-from tickercast.ingest import ingest_prices
+from tickercast.ingest import OVERLAP_SESSIONS, ingest_prices
 from tickercast.sources import FolderSource, SampleSource
 from tickercast.storage import Store
 
 
-def test_ingest_stores_the_history_up_to_as_of(tmp_path):
+def _write_csv(folder: Path, ticker: str, prices: pd.DataFrame) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    prices.rename(columns={"session": "Date"}).to_csv(folder / f"{ticker}.csv", index=False)
+
+
+def test_first_ingest_stores_the_history_and_records_it(tmp_path):
     store = Store(tmp_path)
-    result = ingest_prices("IBM", SampleSource(), store, date(2012, 12, 31))
-    assert result.last_session == date(2012, 12, 31) and result.rows_added == result.rows_total
-    again = ingest_prices("IBM", SampleSource(), store, None)
-    assert again.rows_added == 41 and again.last_session == date(2013, 3, 1)
+    result, report = ingest_prices("IBM", SampleSource(), store, date(2012, 12, 31), "XNYS")
+    assert result.last_session == "2012-12-31" and result.rows_added == result.sessions_stored
+    assert result.wrote and not result.revision and result.fetched_start == "2000-03-01"
+    assert report.last_session == "2012-12-31"
+    (record,) = store.read_manifest("IBM")
+    assert record == result.as_record()
+    assert Path(result.quality_report).is_file()
+
+
+def test_later_ingests_fetch_from_a_few_sessions_back_and_append(tmp_path, sample_aapl):
+    store = Store(tmp_path)
+    ingest_prices("IBM", SampleSource(), store, date(2012, 12, 31), "XNYS")
+    result, _ = ingest_prices("IBM", SampleSource(), store, None, "XNYS")
+    assert result.fetched_start == "2012-12-24"  # the 5 last stored sessions overlap
+    assert result.rows_fetched == OVERLAP_SESSIONS + 41
+    assert (result.rows_added, result.rows_changed, result.revision) == (41, 0, False)
+    assert result.last_session == "2013-03-01"
+
+
+def test_a_rerun_with_nothing_new_writes_nothing(tmp_path):
+    store = Store(tmp_path)
+    ingest_prices("IBM", SampleSource(), store, None, "XNYS")
+    before = store.prices_file("IBM").stat().st_mtime_ns
+    result, _ = ingest_prices("IBM", SampleSource(), store, None, "XNYS")
+    assert (result.rows_added, result.rows_changed, result.wrote) == (0, 0, False)
+    assert store.prices_file("IBM").stat().st_mtime_ns == before
+    first, second = store.read_manifest("IBM")
+    assert first["data_sha256"] == second["data_sha256"]
+
+
+def test_a_revised_volume_is_updated_without_rewriting_history(tmp_path, sample_aapl):
+    store, folder = Store(tmp_path / "home"), tmp_path / "files"
+    _write_csv(folder, "AAPL", sample_aapl.iloc[:-1])
+    ingest_prices("AAPL", FolderSource(folder), store, None, "XNYS")
+    revised = sample_aapl.copy()
+    revised.loc[revised.index[-2], "volume"] += 1000  # a late print
+    _write_csv(folder, "AAPL", revised)
+    result, _ = ingest_prices("AAPL", FolderSource(folder), store, None, "XNYS")
+    assert (result.rows_added, result.rows_changed, result.revision) == (1, 1, False)
+    assert store.read_prices("AAPL")["volume"].iloc[-2] == revised["volume"].iloc[-2]
+
+
+def test_a_new_split_between_ingests_rewrites_the_history(tmp_path, shared_data):
+    """Alpha Vantage AAPL: ingest up to 2020-08-28 as the source adjusted it then (the
+    later 4:1 split not applied), then the full file after the split of 2020-08-31."""
+    store, folder = Store(tmp_path / "home"), tmp_path / "files"
+    full = FolderSource(shared_data / "alphavantage").fetch("AAPL", None, None)
+    full = full.sort_values("session").reset_index(drop=True)
+    before_split = full[full["session"] <= "2020-08-28"].copy()
+    before_split["adjusted_close"] *= 4.0
+    _write_csv(folder, "AAPL", before_split)
+    ingest_prices("AAPL", FolderSource(folder), store, None, "XNYS")
+
+    _write_csv(folder, "AAPL", full)
+    result, _ = ingest_prices("AAPL", FolderSource(folder), store, None, "XNYS")
+    assert result.revision and result.wrote
+    assert result.revision_reason.startswith("stored prices changed at the source on 2020-08-2")
+    assert result.fetched_start == "1999-11-01"  # the whole history, fetched again
+    stored = store.read_prices("AAPL")
+    pd.testing.assert_series_equal(stored["adjusted_close"], full["adjusted_close"])
+    assert result.rows_changed == len(before_split)
+
+
+def test_a_new_split_in_the_increment_alone_triggers_a_rewrite(tmp_path, shared_data):
+    store, folder = Store(tmp_path / "home"), tmp_path / "files"
+    full = FolderSource(shared_data / "alphavantage").fetch("AAPL", None, None)
+    full = full.sort_values("session").reset_index(drop=True)
+    _write_csv(folder, "AAPL", full[full["session"] <= "2020-08-28"])
+    ingest_prices("AAPL", FolderSource(folder), store, None, "XNYS")
+    _write_csv(folder, "AAPL", full[full["session"] <= "2020-09-01"])
+    result, _ = ingest_prices("AAPL", FolderSource(folder), store, None, "XNYS")
+    assert result.revision_reason == "new split 4:1 on 2020-08-31 rescales past adjusted prices"
+
+
+def test_adjusted_close_has_no_split_jumps_while_the_raw_close_keeps_them(tmp_path, shared_data):
+    store = Store(tmp_path)
+    ingest_prices("AAPL", FolderSource(shared_data / "alphavantage"), store, None, "XNYS")
+    stored = store.read_prices("AAPL").set_index("session")
+    for split_day, ratio in (("2014-06-09", 7.0), ("2020-08-31", 4.0)):
+        day = stored.index.get_loc(pd.Timestamp(split_day))
+        raw_move = stored["close"].iloc[day] / stored["close"].iloc[day - 1]
+        adjusted_move = stored["adjusted_close"].iloc[day] / stored["adjusted_close"].iloc[day - 1]
+        assert raw_move == pytest.approx(1 / ratio, rel=0.05)
+        assert adjusted_move == pytest.approx(1.0, abs=0.05)
+        assert stored["split_ratio"].iloc[day] == pytest.approx(ratio, rel=1e-5)
 
 
 def test_bad_input_stores_nothing_and_keeps_what_was_stored(tmp_path, sample_aapl):
     store = Store(tmp_path)
     with pytest.raises(NoPricesError, match="ZZZZ"):
-        ingest_prices("ZZZZ", SampleSource(), store, None)
-    assert not store.prices_file("ZZZZ").parent.exists()
-    store.upsert_prices("AAPL", sample_aapl.head(50))
-    (tmp_path / "files").mkdir()
-    (tmp_path / "files" / "AAPL.csv").write_text("Date,Close\n2013-03-01,-1\n")
-    with pytest.raises(PriceDataError, match="non-positive close on 2013-03-01"):
-        ingest_prices("AAPL", FolderSource(tmp_path / "files"), store, None)
-    assert len(store.read_prices("AAPL")) == 50
+        ingest_prices("ZZZZ", SampleSource(), store, None, "XNYS")
+    assert not store.prices_file("ZZZZ").parent.exists() and store.read_manifest() == []
+    with store.lock("AAPL"):
+        store.write_prices("AAPL", sample_aapl.head(50))
+    _write_csv(tmp_path / "files", "AAPL", sample_aapl.head(60).assign(close=-1.0))
+    with pytest.raises(PriceDataError, match="close failing greater_than"):
+        ingest_prices("AAPL", FolderSource(tmp_path / "files"), store, None, "XNYS")
+    pd.testing.assert_frame_equal(store.read_prices("AAPL"), sample_aapl.head(50))
+    rejected = json.loads((tmp_path / "reports" / "quality" / "AAPL" / "latest.json").read_text())
+    assert (
+        rejected["rejected"].startswith("AAPL: ")
+        and "close failing greater_than" in rejected["rejected"]
+    )
+    assert store.read_manifest() == []
+
+
+def _ingest_repeatedly(home: str, folder: str, times: int) -> None:
+    store = Store(Path(home))
+    for _ in range(times):
+        ingest_prices("AAPL", FolderSource(Path(folder)), store, None, "XNYS")
+
+
+def test_two_processes_ingesting_one_ticker_never_corrupt_it(tmp_path, sample_aapl):
+    """Two writers whose sources disagree force a full rewrite on every ingest."""
+    home = tmp_path / "home"
+    _write_csv(tmp_path / "a", "AAPL", sample_aapl)
+    _write_csv(
+        tmp_path / "b",
+        "AAPL",
+        sample_aapl.assign(adjusted_close=sample_aapl["adjusted_close"] * 1.01),
+    )
+    context = multiprocessing.get_context("spawn")
+    writers = [
+        context.Process(target=_ingest_repeatedly, args=(str(home), str(tmp_path / side), 6))
+        for side in ("a", "b")
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=300)
+        assert writer.exitcode == 0
+    store = Store(home)
+    stored = store.read_prices("AAPL")
+    assert len(stored) == len(sample_aapl) and stored["session"].is_unique
+    ratio = stored["adjusted_close"] / sample_aapl["adjusted_close"]
+    assert ratio.round(6).nunique() == 1  # one writer's version, not a mix
+    manifest = store.read_manifest("AAPL")
+    assert len(manifest) == 12
+    assert sum(record["revision"] for record in manifest) >= 1

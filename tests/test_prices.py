@@ -1,6 +1,5 @@
 import io
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,9 +47,9 @@ def test_alpha_vantage_layout_keeps_splits_and_adjusted_close():
         "2020-08-28,504.05,505.77,498.31,499.23,122.83,46907479,0.0,1.0\n"
     )
     prices = normalize_prices(_csv(text), "AAPL", "av.csv")
-    assert prices["session"].is_monotonic_increasing
+    assert prices["session"].dt.day.tolist() == [1, 31, 28]  # source order: quality sorts
     assert prices["split_ratio"].tolist() == [1.0, 4.0, 1.0]
-    assert prices["close"].tolist() == [499.23, 129.04, 134.18]
+    assert prices["close"].tolist() == [134.18, 129.04, 499.23]
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "UTC", None])
@@ -75,21 +74,6 @@ def test_yf_download_multiindex_columns(sample_aapl):
         normalize_prices(download, "IBM", "yfinance")
 
 
-def test_missing_and_non_positive_closes_name_the_dates():
-    text = YAHOO_CSV + "2023-01-03,null,null,null,null,null,null\n2023-01-04,1,1,1,-2.5,-2.5,10\n"
-    with pytest.raises(PriceDataError) as error:
-        normalize_prices(_csv(text).replace("null", np.nan), "AAPL", "AAPL.csv", line_offset=2)
-    assert "missing close on 2023-01-03" in str(error.value)
-    assert "non-positive close on 2023-01-04" in str(error.value)
-    assert "AAPL.csv" in str(error.value)
-
-
-def test_duplicate_dates_are_rejected_with_the_dates():
-    text = YAHOO_CSV + "2022-12-30,128.41,129.95,127.43,130.00,129.00,77034200\n"
-    with pytest.raises(PriceDataError, match="more than one row on 2022-12-30"):
-        normalize_prices(_csv(text), "AAPL", "AAPL.csv")
-
-
 def test_garbage_names_the_file_line():
     text = YAHOO_CSV + '{"chart":{"error":{"code":"Not Found"}}},,,,,,\n'
     with pytest.raises(PriceDataError, match=r"AAPL.csv: unparseable dates at lines 5"):
@@ -104,14 +88,6 @@ def test_no_close_column_or_no_rows():
         normalize_prices(_csv("Date,Open\n2022-12-30,1\n"), "AAPL", "AAPL.csv")
     with pytest.raises(NoPricesError, match="AAPL: no prices from source 'AAPL.csv'"):
         normalize_prices(_csv("Date,Close\n"), "AAPL", "AAPL.csv")
-
-
-def test_dirty_yahoo_file_is_rejected_naming_its_dates(shared_data):
-    raw = pd.read_csv(shared_data / "dirty" / "AAPL.csv", dtype=str)
-    with pytest.raises(PriceDataError) as error:
-        normalize_prices(raw, "AAPL", "dirty/AAPL.csv", line_offset=2)
-    assert "missing close on 2022-01-27" in str(error.value)
-    assert "more than one row on 2022-01-31" in str(error.value)
 
 
 def test_clip_and_hash(sample_aapl):

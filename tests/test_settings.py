@@ -1,5 +1,8 @@
 from pathlib import Path
 
+import pytest
+
+from tickercast.errors import InputError
 from tickercast.settings import Settings
 
 
@@ -30,3 +33,22 @@ def test_reads_tickercast_and_mlflow_variables(tmp_path):
 def test_empty_variables_fall_back_to_defaults(tmp_path):
     settings = Settings.from_env({"TICKERCAST_HOME": str(tmp_path), "MLFLOW_TRACKING_URI": ""})
     assert settings.mlflow_tracking_uri is None
+
+
+def test_calendars_per_ticker_and_by_listing_suffix(tmp_path):
+    settings = Settings.from_env(
+        {"TICKERCAST_HOME": str(tmp_path), "TICKERCAST_CALENDARS": "sap.de=xfra, EURUSD=X=XLON"}
+    )
+    assert settings.calendars == {"SAP.DE": "XFRA", "EURUSD=X": "XLON"}
+    assert settings.calendar_for("SAP.DE") == "XFRA"  # configured beats the suffix (XETR)
+    assert settings.calendar_for("EURUSD=X") == "XLON"
+    assert settings.calendar_for("7203.T") == "XTKS"
+    assert settings.calendar_for("^GSPC") == "XNYS"
+    assert settings.calendar_for("BRK.B") == "XNYS"
+
+
+def test_malformed_calendar_pairs_are_rejected(tmp_path):
+    with pytest.raises(
+        InputError, match="TICKERCAST_CALENDARS: expected TICKER=CALENDAR, got 'AAPL'"
+    ):
+        Settings.from_env({"TICKERCAST_HOME": str(tmp_path), "TICKERCAST_CALENDARS": "AAPL"})

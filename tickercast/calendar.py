@@ -10,6 +10,59 @@ from tickercast.errors import InputError
 
 _FIRST_DAY = "1990-01-01"
 
+# Yahoo symbol suffixes of listings outside the US, and their exchange calendars.
+_SUFFIX_CALENDARS = {
+    ".L": "XLON",
+    ".DE": "XETR",
+    ".F": "XFRA",
+    ".PA": "XPAR",
+    ".AS": "XAMS",
+    ".BR": "XBRU",
+    ".MI": "XMIL",
+    ".MC": "XMAD",
+    ".SW": "XSWX",
+    ".ST": "XSTO",
+    ".OL": "XOSL",
+    ".CO": "XCSE",
+    ".HE": "XHEL",
+    ".VI": "XWBO",
+    ".LS": "XLIS",
+    ".IR": "XDUB",
+    ".T": "XTKS",
+    ".HK": "XHKG",
+    ".SS": "XSHG",
+    ".SZ": "XSHG",
+    ".KS": "XKRX",
+    ".AX": "XASX",
+    ".NZ": "XNZE",
+    ".TO": "XTSE",
+    ".V": "XTSE",
+    ".SA": "BVMF",
+    ".MX": "XMEX",
+    ".JO": "XJSE",
+    ".SI": "XSES",
+    ".NS": "XBOM",
+    ".BO": "XBOM",
+    ".TW": "XTAI",
+}
+
+
+def calendar_for(ticker: str, default: str, overrides: dict[str, str]) -> str:
+    """The exchange calendar of a ticker: configured, else by Yahoo suffix, else the default.
+
+    Args:
+        ticker: a validated symbol (`AAPL`, `^GSPC`, `7203.T`, `SAP.DE`).
+        default: the calendar of symbols without a known suffix (US listings, US indexes).
+        overrides: calendars configured per ticker.
+
+    Returns:
+        An exchange-calendars code such as `XNYS` or `XTKS`.
+    """
+    if ticker in overrides:
+        return overrides[ticker]
+    suffix = ticker[ticker.rfind(".") :] if "." in ticker else ""
+    return _SUFFIX_CALENDARS.get(suffix, default)
+
 
 @lru_cache(maxsize=8)
 def _exchange(name: str) -> exchange_calendars.ExchangeCalendar:
@@ -17,6 +70,8 @@ def _exchange(name: str) -> exchange_calendars.ExchangeCalendar:
         return exchange_calendars.get_calendar(name, start=_FIRST_DAY)
     except exchange_calendars.errors.InvalidCalendarName as error:
         raise InputError(f"unknown exchange calendar {name!r}") from error
+    except ValueError:  # a calendar whose rules begin after 1990 (XTKS: 1997)
+        return exchange_calendars.get_calendar(name)
 
 
 def _checked(day: date, name: str) -> pd.Timestamp:
@@ -56,6 +111,25 @@ def session_on_or_before(day: date, name: str) -> date:
         That session's date.
     """
     return _exchange(name).date_to_session(_checked(day, name), direction="previous").date()
+
+
+def sessions_between(first: date, last: date, name: str) -> pd.DatetimeIndex:
+    """Sessions from `first` to `last` inclusive, within the calendar's known range.
+
+    Args:
+        first: first day.
+        last: last day.
+        name: exchange calendar code.
+
+    Returns:
+        Naive midnight timestamps, one per session.
+    """
+    exchange = _exchange(name)
+    start = max(pd.Timestamp(first), exchange.first_session)
+    end = min(pd.Timestamp(last), exchange.last_session)
+    if start > end:
+        return pd.DatetimeIndex([])
+    return pd.DatetimeIndex(exchange.sessions_in_range(start, end)).tz_localize(None)
 
 
 def session_is_final(session: date, now: datetime, name: str) -> bool:

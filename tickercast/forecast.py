@@ -96,15 +96,6 @@ class Published:
     path: str
 
 
-@dataclass(frozen=True)
-class TickerOutcome:
-    """One ticker's result in a flow run: what was published, or why it failed."""
-
-    ticker: str
-    published: Published | None = None
-    error: str | None = None
-
-
 def forecast_markdown(published: Published, metrics: dict[str, float]) -> str:
     """The run report a reviewer reads in Prefect: the forecast, its metrics, its MLflow run.
 

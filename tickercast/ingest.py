@@ -1,26 +1,188 @@
-"""Ingest: fetch a ticker's daily bars from a source and upsert them into the store."""
+"""Incremental, revision-aware ingest of one ticker into the store.
 
-from datetime import date
+Only what is new is fetched: from a few sessions before the last stored one. Those
+overlapping sessions are compared with what is stored; when a price differs beyond
+rounding, or the new sessions carry a split or a dividend (both rescale every past
+adjusted price), the ticker's whole history is fetched again and its partition is
+replaced in one atomic move. Every ingest appends a record to the manifest.
+"""
 
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+
+from tickercast.errors import NoPricesError, PriceDataError
+from tickercast.prices import PRICE_COLUMNS, prices_sha256
+from tickercast.quality import DEFAULT_QUALITY, QualityConfig, QualityReport, clean_prices
 from tickercast.sources import PriceSource
-from tickercast.storage import Store, UpsertResult
+from tickercast.storage import Store
+
+OVERLAP_SESSIONS = 5
+# Columns whose change means the source rewrote history; volume is often revised
+# after the close and is simply updated.
+_HISTORY_COLUMNS = ["open", "high", "low", "close", "adjusted_close", "dividend", "split_ratio"]
+_ROUNDING = 1e-6
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """One ingest of one ticker, as recorded in the manifest."""
+
+    ingest_id: str
+    at: str
+    ticker: str
+    source: str
+    fetched_start: str | None
+    fetched_end: str | None
+    rows_fetched: int
+    rows_added: int
+    rows_changed: int
+    revision: bool
+    revision_reason: str | None
+    wrote: bool
+    sessions_stored: int
+    first_session: str
+    last_session: str
+    data_sha256: str
+    findings: dict[str, int]
+    quality_report: str
+
+    def as_record(self) -> dict:
+        return asdict(self)
+
+
+def _differing(stored: pd.DataFrame, fetched: pd.DataFrame, columns: list[str]) -> pd.Index:
+    """Sessions present in both whose `columns` differ beyond rounding."""
+    old = stored.set_index("session")
+    new = fetched.set_index("session")
+    common = new.index.intersection(old.index)
+    same = np.isclose(
+        old.loc[common, columns].astype("float64").to_numpy(),
+        new.loc[common, columns].astype("float64").to_numpy(),
+        rtol=_ROUNDING,
+        atol=_ROUNDING,
+        equal_nan=True,
+    )
+    return common[~same.all(axis=1)]
+
+
+def revision_reason(stored: pd.DataFrame, fetched: pd.DataFrame) -> str | None:
+    """Why the stored history can no longer be trusted, or None.
+
+    Args:
+        stored: the ticker's stored prices.
+        fetched: freshly fetched, cleaned prices overlapping the end of `stored`.
+
+    Returns:
+        A sentence naming the sessions that changed or the new corporate action.
+    """
+    changed = _differing(stored, fetched, _HISTORY_COLUMNS)
+    if len(changed):
+        days = ", ".join(day.date().isoformat() for day in changed[:5])
+        return f"stored prices changed at the source on {days}"
+    new = fetched[fetched["session"] > stored["session"].iloc[-1]]
+    actions = new[(new["split_ratio"] != 1.0) | (new["dividend"] > 0)]
+    if len(actions):
+        first = actions.iloc[0]
+        what = (
+            f"split {first['split_ratio']:g}:1"
+            if first["split_ratio"] != 1.0
+            else f"dividend {first['dividend']:g}"
+        )
+        return f"new {what} on {first['session'].date()} rescales past adjusted prices"
+    return None
 
 
 def ingest_prices(
-    ticker: str, source: PriceSource, store: Store, as_of: date | None
-) -> UpsertResult:
-    """Fetch the ticker's history up to `as_of` and merge it into its partition.
+    ticker: str,
+    source: PriceSource,
+    store: Store,
+    as_of: date | None,
+    calendar: str,
+    quality: QualityConfig = DEFAULT_QUALITY,
+) -> tuple[IngestResult, QualityReport]:
+    """Bring the ticker's stored prices up to `as_of`, fetching as little as possible.
 
     Args:
         ticker: a validated symbol.
-        source: where the prices come from.
-        store: where they go.
-        as_of: the last session to fetch; None fetches everything final.
+        source: where prices come from.
+        store: where they are kept.
+        as_of: the last session to fetch; None fetches every final session.
+        calendar: exchange calendar code of the ticker.
+        quality: thresholds of the soft quality checks.
 
     Returns:
-        What changed in the stored partition.
+        The manifest record of this ingest and the quality report of what was fetched.
 
     Raises:
-        NoPricesError, PriceDataError: the source has nothing usable; nothing is stored.
+        NoPricesError, PriceDataError: the source has nothing usable; no price is
+            stored and what was stored is untouched. Rejected data (PriceDataError)
+            still leaves a quality report saying why.
     """
-    return store.upsert_prices(ticker, source.fetch(ticker, start=None, end=as_of))
+    at = datetime.now(UTC)
+    stamp = at.strftime("%Y%m%dT%H%M%S%fZ")
+
+    def fetch_clean(start: date | None) -> tuple[pd.DataFrame, QualityReport]:
+        try:
+            prices, report = clean_prices(
+                source.fetch(ticker, start, as_of), ticker, source.name, calendar, quality
+            )
+        except PriceDataError as error:  # rejected data gets a report too
+            rejected = {"ticker": ticker, "source": source.name, "rejected": str(error)}
+            store.write_quality_report(ticker, rejected, stamp)
+            raise
+        if prices.empty:
+            raise NoPricesError(ticker, source.name, "no rows with prices")
+        return prices, report
+
+    with store.lock(ticker):
+        stored = store.read_prices(ticker) if store.has_prices(ticker) else None
+        start = None
+        if stored is not None:
+            start = stored["session"].iloc[-min(OVERLAP_SESSIONS, len(stored))].date()
+        fetched, report = fetch_clean(start)
+        reason = None if stored is None else revision_reason(stored, fetched)
+        if reason is not None:
+            fetched, report = fetch_clean(None)
+        if stored is None or reason is not None:
+            merged, previous = fetched, stored if stored is not None else fetched.iloc[:0]
+        else:
+            merged = (
+                pd.concat([stored, fetched], ignore_index=True)
+                .drop_duplicates("session", keep="last")
+                .sort_values("session")
+                .reset_index(drop=True)
+            )
+            previous = stored
+        added = len(pd.Index(merged["session"]).difference(pd.Index(previous["session"])))
+        changed = len(_differing(previous, merged, PRICE_COLUMNS[1:]))
+        wrote = bool(added or changed or reason)
+        if wrote:
+            store.write_prices(ticker, merged)
+
+        report_path = store.write_quality_report(ticker, report.as_dict(), stamp)
+        result = IngestResult(
+            ingest_id=uuid.uuid4().hex,
+            at=at.isoformat(),
+            ticker=ticker,
+            source=source.name,
+            fetched_start=str(fetched["session"].iloc[0].date()),
+            fetched_end=str(fetched["session"].iloc[-1].date()),
+            rows_fetched=len(fetched),
+            rows_added=added,
+            rows_changed=changed,
+            revision=reason is not None,
+            revision_reason=reason,
+            wrote=wrote,
+            sessions_stored=len(merged),
+            first_session=str(merged["session"].iloc[0].date()),
+            last_session=str(merged["session"].iloc[-1].date()),
+            data_sha256=prices_sha256(merged),
+            findings=report.counts(),
+            quality_report=str(report_path),
+        )
+        store.append_manifest(result.as_record())
+    return result, report

@@ -1,6 +1,7 @@
-"""Daily price frames: one canonical schema, normalization from any source, validation.
+"""Daily price frames: one canonical schema, and normalization from any source's layout.
 
-Every source's frame goes through `normalize_prices` before it is stored, so the
+Every source's frame goes through `normalize_prices` (columns, types, parse errors)
+and then `tickercast.quality.clean_prices` (validation) before it is stored, so the
 store and the windows only ever see the canonical columns, one row per session,
 sorted, with positive closes.
 """
@@ -131,15 +132,15 @@ def normalize_prices(
             with a header), so that errors name file lines; None names row positions.
 
     Returns:
-        A frame with `PRICE_COLUMNS`, one row per session, sorted by session.
-        `adjusted_close` equals `close` when the source has no adjusted column;
-        `split_ratio` is 1.0 and `dividend` 0.0 on days without an action.
+        A frame with `PRICE_COLUMNS`, in the source's row order (repeated, empty or
+        out-of-order rows are `tickercast.quality`'s to judge). `adjusted_close`
+        equals `close` when the source has no adjusted column; `split_ratio` is 1.0
+        and `dividend` 0.0 on days without an action.
 
     Raises:
         NoPricesError: the frame has no rows.
-        PriceDataError: no date or close column, unparseable dates or numbers, missing
-            or non-positive closes, or a session listed twice. The message names the
-            file or source, and the lines or dates.
+        PriceDataError: no date or close column, unparseable dates or numbers. The
+            message names the file or source, and the lines.
     """
     if frame is None or frame.empty:
         raise NoPricesError(ticker, origin, "empty result")
@@ -196,37 +197,7 @@ def normalize_prices(
         if column not in prices.columns:
             prices[column] = np.nan
 
-    prices = prices.sort_values("session", kind="stable").reset_index(drop=True)
-    validate_prices(prices[PRICE_COLUMNS], ticker, origin)
     return prices[PRICE_COLUMNS]
-
-
-def _day_list(sessions: pd.Series) -> str:
-    return _listing([stamp.date().isoformat() for stamp in sorted(set(sessions))])
-
-
-def validate_prices(prices: pd.DataFrame, ticker: str, origin: str) -> None:
-    """Reject what must never be stored or trained on.
-
-    Args:
-        prices: a frame with `PRICE_COLUMNS`.
-        ticker: the symbol, for messages.
-        origin: the source or file, for messages.
-
-    Raises:
-        PriceDataError: naming the dates with a missing close, a non-positive close or
-            adjusted close, or more than one row.
-    """
-    checks = [
-        ("missing close", prices["close"].isna() | prices["adjusted_close"].isna()),
-        ("non-positive close", (prices["close"] <= 0) | (prices["adjusted_close"] <= 0)),
-        ("more than one row", prices["session"].duplicated(keep=False)),
-    ]
-    problems = [
-        f"{what} on {_day_list(prices.loc[mask, 'session'])}" for what, mask in checks if mask.any()
-    ]
-    if problems:
-        raise PriceDataError(f"{ticker}: {origin}: " + "; ".join(problems))
 
 
 def clip_sessions(prices: pd.DataFrame, start: date | None, end: date | None) -> pd.DataFrame:

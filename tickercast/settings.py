@@ -2,8 +2,11 @@
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from tickercast.calendar import calendar_for
+from tickercast.errors import InputError
 
 DEFAULT_HOME = Path("~/.tickercast")
 
@@ -17,13 +20,21 @@ class Settings:
         mlflow_tracking_uri: MLflow's own `MLFLOW_TRACKING_URI`; None means the SQLite
             store under `home`.
         experiment: MLflow experiment name (`TICKERCAST_EXPERIMENT`).
-        calendar: exchange calendar code for sessions (`TICKERCAST_CALENDAR`, XNYS).
+        calendar: exchange calendar of tickers without a known listing suffix
+            (`TICKERCAST_CALENDAR`, XNYS: US stocks and indexes).
+        calendars: calendars per ticker (`TICKERCAST_CALENDARS="7203.T=XTKS,SAP.DE=XFRA"`);
+            symbols with a Yahoo suffix (`.T`, `.DE`, `.L`, ...) need none.
     """
 
     home: Path
     mlflow_tracking_uri: str | None = None
     experiment: str = "tickercast"
     calendar: str = "XNYS"
+    calendars: dict[str, str] = field(default_factory=dict)
+
+    def calendar_for(self, ticker: str) -> str:
+        """The exchange calendar of `ticker`."""
+        return calendar_for(ticker, self.calendar, self.calendars)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -42,4 +53,16 @@ class Settings:
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
             experiment=env.get("TICKERCAST_EXPERIMENT") or "tickercast",
             calendar=env.get("TICKERCAST_CALENDAR") or "XNYS",
+            calendars=_pairs(env.get("TICKERCAST_CALENDARS") or ""),
         )
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """`"7203.T=XTKS, SAP.DE=XFRA"` -> `{"7203.T": "XTKS", "SAP.DE": "XFRA"}`."""
+    pairs = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        ticker, separator, calendar = item.rpartition("=")
+        if not separator or not ticker.strip() or not calendar.strip():
+            raise InputError(f"TICKERCAST_CALENDARS: expected TICKER=CALENDAR, got {item!r}")
+        pairs[ticker.strip().upper()] = calendar.strip().upper()
+    return pairs

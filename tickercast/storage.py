@@ -6,8 +6,10 @@ Layout::
       prices/ticker=AAPL/prices.parquet     hive-partitioned by ticker, one row per session
       forecasts/AAPL/2022-12-30.parquet      one file per as_of
       forecasts/AAPL/latest.json
+      manifest/ingest.jsonl                  one record per ticker per ingest
+      reports/quality/AAPL/<stamp>.json      data-quality report of each ingest, and latest.json
       mlflow.db, mlartifacts/                the local MLflow store (when no server is set)
-      locks/                                 one lock file per ticker
+      locks/                                 one lock file per ticker, one for the manifest
 
 Every write goes to a temporary file in the target's folder (named with a leading
 dot, which pyarrow and DuckDB dataset readers skip) and is moved into place with
@@ -20,12 +22,10 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -49,17 +49,6 @@ FORECAST_SCHEMA = pa.schema(
         pa.field("data_sha256", pa.string(), nullable=False),
     ]
 )
-
-
-@dataclass(frozen=True)
-class UpsertResult:
-    """What an upsert changed in a ticker's partition."""
-
-    rows_added: int
-    rows_changed: int
-    rows_total: int
-    first_session: date
-    last_session: date
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -114,6 +103,10 @@ class Store:
     def local_artifact_root(self) -> Path:
         return self.home / "mlartifacts"
 
+    @property
+    def manifest_file(self) -> Path:
+        return self.home / "manifest" / "ingest.jsonl"
+
     def prices_file(self, ticker: str) -> Path:
         # Hive partition values are URI-encoded (pyarrow decodes them): ^GSPC -> %5EGSPC.
         return self.prices_root / f"ticker={quote(ticker, safe='')}" / "prices.parquet"
@@ -152,45 +145,54 @@ class Store:
             raise NoPricesError(ticker, "store", f"nothing stored at {path}; run ingest first")
         return clip_sessions(_from_table(pq.read_table(path)), start, end)
 
-    def upsert_prices(self, ticker: str, prices: pd.DataFrame) -> UpsertResult:
-        """Merge fetched prices into the ticker's partition; fetched rows win per session.
+    def has_prices(self, ticker: str) -> bool:
+        return self.prices_file(ticker).is_file()
 
-        Args:
-            ticker: a validated symbol.
-            prices: a canonical price frame (`tickercast.prices.normalize_prices`).
+    def write_prices(self, ticker: str, prices: pd.DataFrame) -> Path:
+        """Replace the ticker's partition with `prices`; call it holding `lock(ticker)`.
+
+        Temporary files left by a writer that was killed mid-write are removed first
+        (only a lock holder writes them, so none is in use).
 
         Returns:
-            How many sessions were added and how many changed value. Nothing is written
-            when neither is non-zero.
+            The partition file.
         """
         path = self.prices_file(ticker)
-        with self.lock(ticker):
-            stored = _from_table(pq.read_table(path)) if path.is_file() else prices.iloc[:0]
-            merged = (
-                pd.concat([stored, prices[PRICE_COLUMNS]], ignore_index=True)
-                .drop_duplicates("session", keep="last")
-                .sort_values("session")
-                .reset_index(drop=True)
-            )
-            before = stored.set_index("session")
-            after = prices.set_index("session")
-            common = after.index.intersection(before.index)
-            values = PRICE_COLUMNS[1:]
-            old = before.loc[common, values].astype("float64").to_numpy()
-            new = after.loc[common, values].astype("float64").to_numpy()
-            changed = int(
-                (~np.isclose(old, new, rtol=1e-9, atol=0.0, equal_nan=True)).any(axis=1).sum()
-            )
-            added = len(after.index.difference(before.index))
-            if added or changed:
-                atomic_write(path, lambda temporary: pq.write_table(_to_table(merged), temporary))
-        return UpsertResult(
-            rows_added=added,
-            rows_changed=changed,
-            rows_total=len(merged),
-            first_session=merged["session"].iloc[0].date(),
-            last_session=merged["session"].iloc[-1].date(),
-        )
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        table = _to_table(prices)
+        return atomic_write(path, lambda temporary: pq.write_table(table, temporary))
+
+    def append_manifest(self, record: dict) -> Path:
+        """Append one ingest record to the manifest (JSON lines, one write per record)."""
+        path = self.manifest_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(record, default=str) + "\n").encode()
+        with self.lock(".manifest"):  # no ticker starts with a dot
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(descriptor, line)
+            finally:
+                os.close(descriptor)
+        return path
+
+    def read_manifest(self, ticker: str | None = None) -> list[dict]:
+        """Ingest records, oldest first; only `ticker`'s when given."""
+        if not self.manifest_file.is_file():
+            return []
+        records = [json.loads(line) for line in self.manifest_file.read_text().splitlines() if line]
+        return [r for r in records if ticker is None or r["ticker"] == ticker]
+
+    def write_quality_report(self, ticker: str, report: dict, stamp: str) -> Path:
+        """Write a quality report as `<stamp>.json` and `latest.json` in the ticker's folder.
+
+        Returns:
+            The stamped file's path.
+        """
+        text = json.dumps(report, indent=2, default=str) + "\n"
+        folder = self.home / "reports" / "quality" / ticker
+        atomic_write(folder / "latest.json", lambda temporary: temporary.write_text(text))
+        return atomic_write(folder / f"{stamp}.json", lambda temporary: temporary.write_text(text))
 
     def write_forecast(self, forecast: pd.DataFrame) -> Path:
         """Write a forecast as `<as_of>.parquet` and `latest.json` (one ticker, one as_of).

@@ -1,0 +1,38 @@
+"""Error policy shared by the flows: one outcome per ticker, and a final state that
+fails, naming every failed ticker, when any did."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from prefect.states import Failed, State
+
+
+@dataclass(frozen=True)
+class TickerOutcome:
+    """One ticker's result in a flow run, or why it failed."""
+
+    ticker: str
+    result: Any = None
+    error: str | None = None
+
+
+def ticker_outcome(ticker: str, state: State) -> TickerOutcome:
+    """The outcome of the task or subflow run that handled `ticker`."""
+    result = state.result(raise_on_failure=False)
+    if state.is_completed():
+        return TickerOutcome(ticker, result=result)
+    if isinstance(result, BaseException):
+        return TickerOutcome(ticker, error=f"{type(result).__name__}: {result}")
+    return TickerOutcome(ticker, error=state.message or state.name)
+
+
+def final_state(outcomes: list[TickerOutcome]) -> list[TickerOutcome] | State:
+    """The outcomes when every ticker succeeded, else a Failed state that carries them."""
+    failed = [outcome for outcome in outcomes if outcome.error is not None]
+    if not failed:
+        return outcomes
+    return Failed(
+        message=f"{len(failed)} of {len(outcomes)} tickers failed: "
+        + "; ".join(f"{outcome.ticker} ({outcome.error})" for outcome in failed),
+        data=outcomes,
+    )
