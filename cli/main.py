@@ -1,5 +1,6 @@
 """`tickercast run` starts a manual flow run, `tickercast ingest` refreshes prices only,
-`tickercast forecast` shows what was published.
+`tickercast backtest` scores the models walk-forward, `tickercast forecast` shows what
+was published.
 
 Exit codes: 0 every ticker succeeded, 1 some ticker failed, 2 usage error.
 """
@@ -24,6 +25,16 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
 def _tickers(text: str) -> list[str]:
     return [symbol.strip() for symbol in text.split(",")]
 
@@ -41,14 +52,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--as-of", type=_day, help="last session to use (replays, backfills)")
     run.add_argument("--start", type=_day, help="first session to train on")
-    run.add_argument("--epochs", type=int, default=10)
-    run.add_argument("--window", type=int, default=60, help="sessions per input window")
+    run.add_argument("--epochs", type=_positive, default=10)
+    run.add_argument("--window", type=_positive, default=60, help="sessions per input window")
+    run.add_argument("--horizons", type=_positive, default=5, help="sessions ahead to forecast")
+    run.add_argument("--target", choices=["returns", "price"], default="returns")
     ingest = commands.add_parser("ingest", help="ingest and validate prices only (no training)")
     ingest.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
     ingest.add_argument(
         "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
     )
     ingest.add_argument("--as-of", type=_day, help="last session to fetch")
+    backtest = commands.add_parser("backtest", help="walk-forward backtest against baselines")
+    backtest.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    backtest.add_argument(
+        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
+    )
+    backtest.add_argument("--folds", type=_positive, default=5)
+    backtest.add_argument("--start", type=_day, help="first session of the history")
+    backtest.add_argument("--end", type=_day, help="last session of the history")
+    backtest.add_argument("--epochs", type=_positive, default=10)
+    backtest.add_argument("--target", choices=["returns", "price"], default="returns")
+    backtest.add_argument(
+        "--warm-start", action="store_true", help="fine-tune the previous fold's network"
+    )
     forecast = commands.add_parser("forecast", help="print the latest published forecast")
     forecast.add_argument("ticker", nargs="?", help="one ticker; all published ones if omitted")
     return parser
@@ -64,6 +90,8 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         start=arguments.start,
         epochs=arguments.epochs,
         window=arguments.window,
+        horizons=arguments.horizons,
+        target=arguments.target,
         return_state=True,
     )
     outcomes = state.result(raise_on_failure=False)
@@ -72,23 +100,28 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILED
     print()
     print(
-        f"{'ticker':8} {'as_of':10} {'target':10} {'last':>10} {'forecast':>10} "
-        f"{'rmse_ratio':>10}  mlflow run / error"
+        f"{'ticker':8} {'as_of':10} {'target':10} {'last':>9} {'forecast':>9} "
+        f"{'80 % interval':>19}  {'model':10} {'rmse_ratio':>10}  mlflow run / error"
     )
     for outcome in outcomes:
         published = outcome.result
         if published is None:
             print(f"{outcome.ticker:8} FAILED  {outcome.error}")
             continue
+        model = published.model + (
+            f" v{published.model_version}" if published.model_version else ""
+        )
         print(
             f"{published.ticker:8} {published.as_of} {published.target_date} "
-            f"{published.last_close:10.2f} {published.forecast:10.2f} "
+            f"{published.last_close:9.2f} {published.forecast:9.2f} "
+            f"{published.lower_80:9.2f}-{published.upper_80:<9.2f}  {model:10} "
             f"{published.rmse_ratio:10.3f}  {published.mlflow_run_id}"
         )
+        print(f"{'':8} why:      {published.reason}")
         print(f"{'':8} forecast: {published.path}")
-    if any(o.result and not o.result.rmse_ratio < 1 for o in outcomes):
-        print("rmse_ratio >= 1: on its test sessions the model was no better than the naive")
-        print("forecast 'next close = last close'. Read the forecast with that in mind.")
+    print()
+    print("rmse_ratio: the published model's holdout RMSE over the naive forecast's")
+    print("('next close = last close'); 1.000 is naive itself, below 1 beats it.")
     print()
     print(f"Forecasts:         {settings.home / 'forecasts'}")
     tracking = settings.mlflow_tracking_uri or Store(settings.home).local_tracking_uri
@@ -137,6 +170,54 @@ def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
+def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
+    from flows.backtest import backtest
+
+    state = backtest(
+        tickers=arguments.tickers,
+        source=arguments.source,
+        start=arguments.start,
+        end=arguments.end,
+        folds=arguments.folds,
+        epochs=arguments.epochs,
+        target=arguments.target,
+        warm_start=arguments.warm_start,
+        return_state=True,
+    )
+    outcomes = state.result(raise_on_failure=False)
+    if isinstance(outcomes, BaseException):
+        print(f"flow run failed: {outcomes}", file=sys.stderr)
+        return EXIT_FAILED
+    columns = [
+        "rmse_ratio",
+        "mase",
+        "directional_accuracy",
+        "da_pvalue",
+        "dm_pvalue",
+        "coverage_80",
+        "coverage_95",
+    ]
+    for outcome in outcomes:
+        print()
+        if outcome.result is None:
+            print(f"{outcome.ticker}: FAILED  {outcome.error}")
+            continue
+        result = outcome.result
+        print(
+            f"{result.ticker}: {len(result.folds)} folds from {result.folds[0].first_origin} "
+            f"to {result.folds[-1].last_origin}, pooled"
+        )
+        print(f"{'model':10} {'h':>2} " + " ".join(f"{c[:12]:>12}" for c in columns))
+        for row in (r for r in result.rows() if r["fold"] == "all"):
+            values = " ".join(
+                f"{row[c]:12.3f}" if row[c] is not None else f"{'-':>12}" for c in columns
+            )
+            print(f"{row['model']:10} {row['horizon']:>2} {values}")
+    print()
+    print(f"Report: {settings.home / 'reports' / 'backtest' / 'latest.json'}")
+    return EXIT_OK if state.is_completed() else EXIT_FAILED
+
+
 def _prefect_location() -> str:
     from prefect.settings import get_current_settings
 
@@ -177,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(arguments, settings)
     if arguments.command == "ingest":
         return _ingest(arguments, settings)
+    if arguments.command == "backtest":
+        return _backtest(arguments, settings)
     try:
         return _forecast(arguments, settings)
     except InputError as error:

@@ -1,5 +1,6 @@
 """The daily pipeline: ingest -> windows -> train -> evaluate -> publish, per ticker."""
 
+from contextlib import suppress
 from datetime import date
 
 from prefect import flow
@@ -9,13 +10,14 @@ from flows.outcomes import TickerOutcome, final_state, ticker_outcome
 from tasks.evaluate import evaluate_model
 from tasks.ingest import ingest_prices
 from tasks.publish import publish_forecast
-from tasks.tracking import end_tracking_run, start_tracking_run
+from tasks.tracking import end_tracking_run, load_champion, start_tracking_run
 from tasks.train import train_model
 from tasks.windows import build_windows
 from tickercast.forecast import Published
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings
 from tickercast.tickers import normalize_ticker
+from tickercast.windows import WindowSpec
 
 
 @flow(name="forecast-ticker", flow_run_name="{ticker}")
@@ -26,20 +28,25 @@ def forecast_ticker(
     start: date | None = None,
     epochs: int = 10,
     window: int = 60,
+    horizons: int = 5,
+    target: str = "returns",
 ) -> Published:
     """Ingest, window, train, evaluate and publish one ticker."""
     settings = Settings.from_env()
     ticker = normalize_ticker(ticker)
+    spec = WindowSpec(window=window, horizons=horizons, target=target)
     ingested = ingest_prices(ticker, source, as_of, settings)
-    windows = build_windows(ticker, start, as_of, window, settings)
+    training = build_windows(ticker, start, as_of, spec, settings)
     config = ModelConfig(epochs=epochs)
-    run_id = start_tracking_run(windows, config, ingested, settings)
+    run_id = start_tracking_run(training, config, ingested, settings)
     try:
-        trained = train_model(windows, config, run_id, settings)
-        evaluation = evaluate_model(windows, trained, run_id, settings)
-        published = publish_forecast(windows, trained, evaluation, run_id, settings)
+        champion = load_champion(ticker, settings)
+        fitted = train_model(training, config, champion, run_id, settings)
+        evaluation = evaluate_model(training, fitted, champion, run_id, settings)
+        published = publish_forecast(training, fitted, evaluation, champion, run_id, settings)
     except BaseException:
-        end_tracking_run(run_id, succeeded=False, settings=settings)
+        with suppress(Exception):  # the stage's own error is the one to report
+            end_tracking_run(run_id, succeeded=False, settings=settings)
         raise
     end_tracking_run(run_id, succeeded=True, settings=settings)
     return published
@@ -53,13 +60,25 @@ def daily_forecast(
     start: date | None = None,
     epochs: int = 10,
     window: int = 60,
+    horizons: int = 5,
+    target: str = "returns",
 ) -> list[TickerOutcome] | State:
-    """Forecast each ticker's next close: ingest, windows, train, evaluate, publish."""
+    """Forecast each ticker's next closes: ingest, windows, train, evaluate, publish."""
     return final_state(
         [
             ticker_outcome(
                 ticker,
-                forecast_ticker(ticker, source, as_of, start, epochs, window, return_state=True),
+                forecast_ticker(
+                    ticker,
+                    source,
+                    as_of,
+                    start,
+                    epochs,
+                    window,
+                    horizons,
+                    target,
+                    return_state=True,
+                ),
             )
             for ticker in tickers
         ]

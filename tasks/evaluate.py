@@ -1,50 +1,80 @@
-"""Stage 4: score the model on the test sessions against the naive forecast."""
+"""Stage 4: score every candidate on the holdout, decide what to publish, plot it."""
 
 from prefect import get_run_logger
 
 from tasks.retries import stage
 from tickercast import plots
-from tickercast.evaluate import Evaluation
-from tickercast.evaluate import evaluate_model as evaluate
-from tickercast.model import TrainedModel
+from tickercast.fitting import Fitted
+from tickercast.gate import Evaluation, evaluate_candidates
 from tickercast.settings import Settings
-from tickercast.tracking import Tracker
-from tickercast.windows import Windows
+from tickercast.tracking import Champion, Tracker
+from tickercast.windows import TrainingSet
 
 
 @stage(retries=2, backoff_seconds=2)
 def evaluate_model(
-    windows: Windows, trained: TrainedModel, run_id: str, settings: Settings
+    training: TrainingSet,
+    fitted: Fitted,
+    champion: Champion | None,
+    run_id: str,
+    settings: Settings,
 ) -> Evaluation:
-    """Compute test metrics and the naive baseline; log them and the plots to MLflow."""
-    evaluation = evaluate(windows, trained)
+    """Compare the LSTM, the baselines and the champion on the holdout; log metrics and plots."""
+    evaluation = evaluate_candidates(
+        training.prices, fitted, champion.candidate if champion else None, settings.gate_margin
+    )
+    decision, scored = evaluation.decision, evaluation.scored
+    published = scored[decision.published]
     tracker = Tracker(settings)
     tracker.log_metrics(
-        run_id, {**evaluation.metrics, "predict_seconds": evaluation.predict_seconds}
-    )
-    tracker.log_figure(
         run_id,
-        plots.predicted_vs_actual(
-            windows.ticker,
-            windows.test_sessions,
-            windows.test_actual,
-            evaluation.predicted,
-            windows.test_previous_close,
-            evaluation.metrics["rmse_ratio"],
+        {
+            f"{name}_{metric}_h{h + 1}": value
+            for name, entry in scored.items()
+            for h, row in enumerate(entry.metrics)
+            for metric, value in row.items()
+        },
+    )
+    tracker.log_metrics(
+        run_id,
+        {
+            "rmse_ratio": scored["lstm"].metrics[0]["rmse_ratio"],
+            "published_rmse_ratio": published.metrics[0]["rmse_ratio"],
+            "coverage_80": published.metrics[0]["coverage_80"],
+            "coverage_95": published.metrics[0]["coverage_95"],
+        },
+    )
+    tracker.set_tags(run_id, {"published_model": decision.published, "gate": decision.reason})
+    ticker = training.ticker
+    holdout_sessions = training.prices["session"].to_numpy()[fitted.split.holdout]
+    horizons = [f"h={h}" for h in range(1, training.spec.horizons + 1)]
+    figures = {
+        "plots/holdout_lstm.png": plots.forecast_bands(
+            f"{ticker} holdout", holdout_sessions, scored["lstm"]
         ),
-        "plots/predicted_vs_actual.png",
-    )
-    tracker.log_figure(
-        run_id,
-        plots.training_curves(windows.ticker, trained.history, trained.best_epoch),
-        "plots/training_curves.png",
-    )
+        "plots/holdout_published.png": plots.forecast_bands(
+            f"{ticker} holdout, published", holdout_sessions, published
+        ),
+        "plots/coverage_by_horizon.png": plots.coverage_by_horizon(ticker, published),
+        "plots/residuals.png": plots.residual_histogram(ticker, scored["lstm"]),
+        "plots/rmse_ratio_by_horizon.png": plots.ratio_bars(
+            f"{ticker}: holdout RMSE ratio by horizon",
+            {name: [m["rmse_ratio"] for m in entry.metrics] for name, entry in scored.items()},
+            horizons,
+        ),
+        "plots/training_curves.png": plots.training_curves(
+            ticker, fitted.trained.history, fitted.trained.best_epoch
+        ),
+    }
+    for path, figure in figures.items():
+        tracker.log_figure(run_id, figure, path)
     get_run_logger().info(
-        "%s: test RMSE %.4f vs naive %.4f (ratio %.3f), directional accuracy %.3f",
-        windows.ticker,
-        evaluation.metrics["test_rmse"],
-        evaluation.metrics["naive_rmse"],
-        evaluation.metrics["rmse_ratio"],
-        evaluation.metrics["directional_accuracy"],
+        "%s: holdout h=1 RMSE ratio lstm %.3f, ar %.3f, drift %.3f; publishing %s: %s",
+        ticker,
+        scored["lstm"].metrics[0]["rmse_ratio"],
+        scored["ar"].metrics[0]["rmse_ratio"],
+        scored["drift"].metrics[0]["rmse_ratio"],
+        decision.published,
+        decision.reason,
     )
     return evaluation

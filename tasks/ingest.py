@@ -23,11 +23,12 @@ def ingest_prices(
     result, report = ingest.ingest_prices(
         ticker, open_source(source, calendar), Store(settings.home), as_of, calendar
     )
-    create_markdown_artifact(
-        key=f"quality-{ticker_slug(ticker)}",
-        markdown=report_markdown(report, as_of),
-        description=f"{ticker}: data quality of the latest ingest",
-    )
+    if report is not None:  # None: a replay the store already covers, nothing fetched
+        create_markdown_artifact(
+            key=f"quality-{ticker_slug(ticker)}",
+            markdown=report_markdown(report, as_of),
+            description=f"{ticker}: data quality of the latest ingest",
+        )
     get_run_logger().info(
         "%s: fetched %d sessions (%s to %s), %d added, %d changed, revision: %s; "
         "%d sessions stored to %s; findings %s",

@@ -1,70 +1,97 @@
-"""Stage 5: register the model and publish the next session's forecast."""
+"""Stage 5: register the model, move the champion alias if it earned it, publish."""
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks.retries import stage
-from tickercast.evaluate import Evaluation
-from tickercast.forecast import (
-    Published,
-    forecast_frame,
-    forecast_markdown,
-    forecast_next_session,
-)
-from tickercast.model import TrainedModel
+from tickercast.fitting import Fitted
+from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
+from tickercast.gate import Evaluation
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import ticker_slug
-from tickercast.tracking import Tracker
-from tickercast.windows import Windows
+from tickercast.tracking import Champion, Tracker
+from tickercast.windows import TrainingSet
 
 
 @stage(retries=3, backoff_seconds=5)
 def publish_forecast(
-    windows: Windows,
-    trained: TrainedModel,
+    training: TrainingSet,
+    fitted: Fitted,
     evaluation: Evaluation,
+    champion: Champion | None,
     run_id: str,
     settings: Settings,
 ) -> Published:
-    """Register the model, write the forecast files and the Prefect artifacts."""
+    """Register the new model, promote it if it won, and publish the chosen forecast."""
+    ticker, decision = training.ticker, evaluation.decision
     tracker = Tracker(settings)
-    store = Store(settings.home)
-    upcoming = forecast_next_session(windows, trained, settings.calendar_for(windows.ticker))
-    version = tracker.log_model(run_id, windows.ticker, trained.network, windows.x_test[:5])
-    frame = forecast_frame(upcoming, "lstm", version, run_id, windows.data_sha256)
-    path = store.write_forecast(frame)
+    version = tracker.log_model(run_id, ticker, fitted.candidates["lstm"], training.prices)
+    if decision.promote:
+        tracker.set_champion(ticker, version)
+    chosen = {
+        "lstm": (fitted.candidates["lstm"], "lstm", version),
+        "champion": (
+            champion.candidate if champion else None,
+            "lstm",
+            champion and champion.version,
+        ),
+        "naive": (fitted.candidates["naive"], "naive", None),
+    }
+    candidate, model, model_version = chosen[decision.published]
+    latest = forecast_latest(candidate, training.prices, training.spec)
+    frame = forecast_frame(
+        ticker,
+        training.prices,
+        latest,
+        settings.calendar_for(ticker),
+        model,
+        model_version,
+        decision.reason,
+        run_id,
+        training.data_sha256,
+    )
+    path = Store(settings.home).write_forecast(frame)
     tracker.log_file(run_id, path, "forecast")
+    first = frame.iloc[0]
     published = Published(
-        ticker=upcoming.ticker,
-        as_of=upcoming.as_of,
-        target_date=upcoming.target_date,
-        last_close=upcoming.last_close,
-        forecast=upcoming.forecast,
-        rmse_ratio=evaluation.metrics["rmse_ratio"],
-        model_version=version,
+        ticker=ticker,
+        as_of=first["as_of"],
+        target_date=first["target_date"],
+        last_close=float(first["last_close"]),
+        forecast=float(first["forecast"]),
+        lower_80=float(first["lower_80"]),
+        upper_80=float(first["upper_80"]),
+        model=model,
+        model_version=model_version,
+        reason=decision.reason,
+        rmse_ratio=evaluation.scored[decision.published].metrics[0]["rmse_ratio"],
         mlflow_run_id=run_id,
         mlflow_run_url=tracker.run_url(run_id),
         path=str(path),
     )
-    report = forecast_markdown(published, evaluation.metrics)
-    tracker.set_tags(run_id, {"mlflow.note.content": report})
-    slug = ticker_slug(windows.ticker)
+    report = forecast_markdown(published, frame, evaluation.metrics_table())
+    tracker.set_tags(run_id, {"mlflow.note.content": report, "registered_version": version})
+    slug = ticker_slug(ticker)
     create_table_artifact(
         key=f"forecast-{slug}",
         table=frame.astype({"as_of": str, "target_date": str}).to_dict("records"),
-        description=f"{windows.ticker}: forecast for {upcoming.target_date}",
+        description=f"{ticker}: {model} forecast, {len(frame)} sessions after {published.as_of}",
     )
     create_markdown_artifact(
-        key=f"metrics-{slug}", markdown=report, description=f"{windows.ticker}: metrics"
+        key=f"metrics-{slug}", markdown=report, description=f"{ticker}: metrics"
     )
     get_run_logger().info(
-        "%s: forecast %.2f for %s (last close %.2f on %s), written to %s",
-        windows.ticker,
-        upcoming.forecast,
-        upcoming.target_date,
-        upcoming.last_close,
-        upcoming.as_of,
-        path,
+        "%s: published %s forecast %.2f [%.2f, %.2f] for %s (close %.2f on %s); registered v%s%s",
+        ticker,
+        model,
+        published.forecast,
+        published.lower_80,
+        published.upper_80,
+        published.target_date,
+        published.last_close,
+        published.as_of,
+        version,
+        ", now champion" if decision.promote else "",
     )
     return published

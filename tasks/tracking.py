@@ -8,26 +8,31 @@ from tasks.retries import stage
 from tickercast.ingest import IngestResult
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings
-from tickercast.tracking import Tracker
-from tickercast.windows import Windows
+from tickercast.tracking import Champion, Tracker
+from tickercast.windows import TrainingSet
 
 
 @stage(retries=3, backoff_seconds=5)
 def start_tracking_run(
-    windows: Windows, config: ModelConfig, ingested: IngestResult, settings: Settings
+    training: TrainingSet, config: ModelConfig, ingested: IngestResult, settings: Settings
 ) -> str:
     """Open the ticker's MLflow run with its parameters, data hash and quality report."""
+    spec = training.spec
     params = {
         "source": ingested.source,
-        "window": windows.spec.window,
-        "validation_fraction": windows.spec.validation_fraction,
-        "test_fraction": windows.spec.test_fraction,
-        "sessions": len(windows.sessions),
-        **windows.split_sessions,
+        "window": spec.window,
+        "horizons": spec.horizons,
+        "target": spec.target,
+        "features": ",".join(spec.feature_names),
+        "holdout": spec.holdout,
+        "calibration_fraction": spec.calibration_fraction,
+        "sessions": len(training.prices),
+        "gate_margin": settings.gate_margin,
+        **training.split.sessions(training.prices["session"].dt.date.to_numpy()),
         **config.as_params(),
     }
     tags = {
-        "data_sha256": windows.data_sha256,
+        "data_sha256": training.data_sha256,
         "prefect_flow_run_id": str(flow_run.get_parent_flow_run_id() or flow_run.get_id()),
         "prefect_ticker_flow_run_id": str(flow_run.get_id()),
         "source": ingested.source,
@@ -36,8 +41,9 @@ def start_tracking_run(
         "ingest_data_sha256": ingested.data_sha256,
     }
     tracker = Tracker(settings)
-    run_id = tracker.start_run(windows.ticker, windows.as_of, tags, params)
-    tracker.log_file(run_id, Path(ingested.quality_report), "quality")
+    run_id = tracker.start_run(training.ticker, training.as_of, tags, params)
+    if ingested.quality_report is not None:
+        tracker.log_file(run_id, Path(ingested.quality_report), "quality")
     return run_id
 
 
@@ -45,3 +51,9 @@ def start_tracking_run(
 def end_tracking_run(run_id: str, succeeded: bool, settings: Settings) -> None:
     """Close the ticker's MLflow run as FINISHED or FAILED."""
     Tracker(settings).end_run(run_id, succeeded)
+
+
+@stage(retries=3, backoff_seconds=5)
+def load_champion(ticker: str, settings: Settings) -> Champion | None:
+    """Load the ticker's registered champion (alias `champion`), if there is one."""
+    return Tracker(settings).load_champion(ticker)

@@ -1,4 +1,4 @@
-"""Stage 2: rebuild the training windows from the stored prices."""
+"""Stage 2: select the history to train on and check it fits the windows and split."""
 
 from datetime import date
 
@@ -12,9 +12,13 @@ from tickercast.storage import Store
 
 @stage(retries=2, backoff_seconds=2)
 def build_windows(
-    ticker: str, start: date | None, as_of: date | None, window: int, settings: Settings
-) -> windows.Windows:
-    """Cut a ticker's stored prices into scaled train, validation and test windows."""
+    ticker: str,
+    start: date | None,
+    as_of: date | None,
+    spec: windows.WindowSpec,
+    settings: Settings,
+) -> windows.TrainingSet:
+    """Select a ticker's stored prices up to as_of and split its forecast origins."""
     history = windows.select_history(
         Store(settings.home).read_prices(ticker),
         ticker,
@@ -22,14 +26,15 @@ def build_windows(
         as_of,
         settings.calendar_for(ticker),
     )
-    built = windows.build_windows(history, ticker, windows.WindowSpec(window=window))
+    training = windows.training_set(history, ticker, spec)
     get_run_logger().info(
-        "%s: as_of %s, %d/%d/%d train/validation/test windows, data_sha256 %s",
+        "%s: as_of %s, %d sessions, %d/%d/%d fit/calibration/holdout origins, data_sha256 %s",
         ticker,
-        built.as_of,
-        len(built.y_train),
-        len(built.y_val),
-        len(built.y_test),
-        built.data_sha256[:12],
+        training.as_of,
+        len(history),
+        len(training.split.fit),
+        len(training.split.calibration),
+        len(training.split.holdout),
+        training.data_sha256[:12],
     )
-    return built
+    return training

@@ -100,6 +100,22 @@ def next_session(day: date, name: str) -> date:
     return exchange.next_session(on_or_before).date()
 
 
+def sessions_after(day: date, count: int, name: str) -> list[date]:
+    """The `count` sessions strictly after `day`.
+
+    Args:
+        day: any calendar day.
+        count: how many sessions.
+        name: exchange calendar code.
+
+    Returns:
+        Their dates, ascending.
+    """
+    exchange = _exchange(name)
+    on_or_before = exchange.date_to_session(_checked(day, name), direction="previous")
+    return [stamp.date() for stamp in exchange.sessions_window(on_or_before, count + 1)[1:]]
+
+
 def session_on_or_before(day: date, name: str) -> date:
     """The last session on or before `day` (the day itself when it trades).
 

@@ -24,7 +24,7 @@ class NoPricesError(InputError):
 
 
 class PriceDataError(InputError):
-    """Rows that cannot be trusted: unparseable, missing or non-positive closes, duplicates."""
+    """Rows that cannot be trusted: unparseable, a missing or non-positive close."""
 
 
 class InsufficientHistoryError(InputError):
@@ -38,3 +38,7 @@ class InsufficientHistoryError(InputError):
             f"{ticker}: too little history: needs at least {needed} sessions ({detail}), "
             f"found {found}"
         )
+
+
+class SourceUnavailableError(RuntimeError):
+    """A source returned nothing where it had data before: transient, so retried."""

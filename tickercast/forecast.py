@@ -1,122 +1,152 @@
-"""The published forecast: the close of the next session after as_of."""
+"""The published forecast: the next H sessions' closes with conformal intervals."""
 
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
-from tickercast.calendar import next_session
-from tickercast.model import TrainedModel, predict_scaled
+from tickercast.calendar import sessions_after
+from tickercast.conformal import LEVELS
+from tickercast.fitting import Candidate
 from tickercast.storage import FORECAST_SCHEMA
-from tickercast.windows import Windows
+from tickercast.windows import WindowSpec, realized_volatility
+
+BOUND_COLUMNS = [f"{side}_{round(level * 100)}" for level in LEVELS for side in ("lower", "upper")]
 
 
-@dataclass(frozen=True)
-class NextSession:
-    """A one-session-ahead forecast before it is published."""
-
-    ticker: str
-    as_of: date
-    target_date: date
-    last_close: float
-    forecast: float
-
-
-def forecast_next_session(windows: Windows, trained: TrainedModel, calendar: str) -> NextSession:
-    """Forecast the close of the first session after `windows.as_of`.
-
-    The network forecasts the adjusted close; it is reported in the as_of session's
-    own price units (close / adjusted close of that day), so that it compares with
-    the close a user sees, whatever corporate actions later rescale history.
+def forecast_latest(candidate: Candidate, prices: pd.DataFrame, spec: WindowSpec) -> pd.DataFrame:
+    """Forecast the H sessions after the last one in `prices`, in its adjusted units.
 
     Args:
-        windows: the ticker's windows; `latest` ends at as_of.
-        trained: the fitted network.
-        calendar: exchange calendar code, for the target session.
+        candidate: forecaster and intervals.
+        prices: history up to the origin (positions = sessions); at least a window long.
+        spec: windows (H, volatility lookback).
 
     Returns:
-        The forecast.
+        One row per horizon: `horizon`, `forecast`, `lower_80`, `upper_80`,
+        `lower_95`, `upper_95`.
     """
-    adjusted = float(windows.to_prices(predict_scaled(trained.network, windows.latest))[0])
-    to_raw = windows.last_close / float(windows.adjusted_close[-1])
-    return NextSession(
-        ticker=windows.ticker,
-        as_of=windows.as_of,
-        target_date=next_session(windows.as_of, calendar),
-        last_close=windows.last_close,
-        forecast=adjusted * to_raw,
-    )
+    origin = np.array([len(prices) - 1])
+    adjusted = prices["adjusted_close"].to_numpy("float64")
+    forecast = candidate.forecaster.predict(prices, origin)  # (1, H) log returns
+    volatility = realized_volatility(adjusted, origin, spec.volatility_lookback)
+    bounds = candidate.conformal.bounds(forecast, volatility)
+    current = adjusted[-1]
+    rows = {"horizon": np.arange(1, spec.horizons + 1), "forecast": current * np.exp(forecast[0])}
+    for level, (lower, upper) in bounds.items():
+        rows[f"lower_{round(level * 100)}"] = current * np.exp(lower[0])
+        rows[f"upper_{round(level * 100)}"] = current * np.exp(upper[0])
+    return pd.DataFrame(rows)
 
 
 def forecast_frame(
-    forecast: NextSession, model: str, model_version: str | None, run_id: str, data_sha256: str
+    ticker: str,
+    prices: pd.DataFrame,
+    latest: pd.DataFrame,
+    calendar: str,
+    model: str,
+    model_version: str | None,
+    reason: str,
+    run_id: str,
+    data_sha256: str,
 ) -> pd.DataFrame:
-    """The forecast as rows of `FORECAST_SCHEMA` (one row: horizon 1; no interval yet).
+    """The forecast as rows of `FORECAST_SCHEMA`, one per horizon, in the as_of units.
+
+    The models forecast adjusted closes; they are reported in the as_of session's
+    own price units (close / adjusted close of that day), so that they compare with
+    the close a user sees, whatever corporate actions later rescale history.
 
     Args:
-        forecast: the forecast.
-        model: which model produced it (`lstm`).
-        model_version: its version in the MLflow registry.
+        ticker: the symbol.
+        prices: the history the forecast was made from (the last row is as_of).
+        latest: `forecast_latest`'s rows.
+        calendar: exchange calendar code, for the target sessions.
+        model: `lstm` or `naive`.
+        model_version: the registered version behind it (None for naive).
+        reason: why the gate published this model.
         run_id: the MLflow run that trained and evaluated it.
-        data_sha256: hash of the exact training series.
+        data_sha256: hash of the history it was made from.
 
     Returns:
         A frame whose columns are `FORECAST_SCHEMA.names`.
     """
-    row = {
-        "ticker": forecast.ticker,
-        "as_of": forecast.as_of,
-        "target_date": forecast.target_date,
-        "horizon": 1,
-        "last_close": forecast.last_close,
-        "forecast": forecast.forecast,
-        "lower": None,
-        "upper": None,
-        "model": model,
-        "model_version": model_version,
-        "mlflow_run_id": run_id,
-        "data_sha256": data_sha256,
-    }
-    return pd.DataFrame([row], columns=FORECAST_SCHEMA.names)
+    as_of = prices["session"].iloc[-1].date()
+    last_close = float(prices["close"].iloc[-1])
+    to_raw = last_close / float(prices["adjusted_close"].iloc[-1])
+    frame = pd.DataFrame(
+        {
+            "ticker": ticker,
+            "as_of": as_of,
+            "target_date": sessions_after(as_of, len(latest), calendar),
+            "horizon": latest["horizon"].to_numpy(),
+            "last_close": last_close,
+            **{
+                column: latest[column].to_numpy() * to_raw
+                for column in ["forecast", *BOUND_COLUMNS]
+            },
+            "model": model,
+            "model_version": model_version,
+            "reason": reason,
+            "mlflow_run_id": run_id,
+            "data_sha256": data_sha256,
+        }
+    )
+    return frame[FORECAST_SCHEMA.names]
 
 
 @dataclass(frozen=True)
 class Published:
-    """A forecast as published, with where to find it and how good its model was."""
+    """A forecast as published, with where to find it and how it was chosen."""
 
     ticker: str
     as_of: date
     target_date: date
     last_close: float
     forecast: float
-    rmse_ratio: float
+    lower_80: float
+    upper_80: float
+    model: str
     model_version: str | None
+    reason: str
+    rmse_ratio: float
     mlflow_run_id: str
     mlflow_run_url: str
     path: str
 
 
-def forecast_markdown(published: Published, metrics: dict[str, float]) -> str:
-    """The run report a reviewer reads in Prefect: the forecast, its metrics, its MLflow run.
+def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.DataFrame) -> str:
+    """The run report a reviewer reads in Prefect: forecasts, the gate's choice, metrics.
 
     Args:
-        published: the published forecast.
-        metrics: the evaluation metrics (`tickercast.metrics.forecast_metrics`).
+        published: the headline (horizon 1) of the published forecast.
+        frame: every horizon's forecast row.
+        metrics: holdout metrics, one row per candidate and horizon.
 
     Returns:
         Markdown text.
     """
-    verdict = (
-        "beats" if metrics["rmse_ratio"] < 1 else "does **not** beat"
-    ) + " the naive forecast (next close = last close) on the test sessions"
-    rows = "\n".join(f"| `{name}` | {value:.4f} |" for name, value in metrics.items())
+    forecasts = "\n".join(
+        f"| {row.horizon} | {row.target_date} | {row.forecast:.2f} | "
+        f"{row.lower_80:.2f} – {row.upper_80:.2f} | {row.lower_95:.2f} – {row.upper_95:.2f} |"
+        for row in frame.itertuples()
+    )
+    table = metrics[metrics["horizon"] == 1].drop(columns="horizon")
+    scores = "\n".join(
+        f"| {row.model} | {row.rmse_ratio:.3f} | {row.mase:.3f} | {row.directional_accuracy:.3f} | "
+        f"{row.coverage_80:.2f} | {row.coverage_95:.2f} |"
+        for row in table.itertuples()
+    )
+    version = f" version {published.model_version}" if published.model_version else ""
     return (
-        f"# {published.ticker}: forecast for {published.target_date}\n\n"
-        f"Close on {published.as_of}: **{published.last_close:.2f}**; "
-        f"forecast for {published.target_date}: **{published.forecast:.2f}** "
-        f"(LSTM, registered version {published.model_version}).\n\n"
-        f"The model {verdict} (RMSE ratio {metrics['rmse_ratio']:.3f}; below 1 is better).\n\n"
-        f"| metric | value |\n|---|---|\n{rows}\n\n"
+        f"# {published.ticker}: forecast as of {published.as_of}\n\n"
+        f"Published model: **{published.model}**{version}, because {published.reason}.\n\n"
+        f"Close on {published.as_of}: **{published.last_close:.2f}**.\n\n"
+        "| h | session | forecast | 80 % interval | 95 % interval |\n|---|---|---|---|---|\n"
+        f"{forecasts}\n\n"
+        "Holdout, horizon 1 (RMSE ratio below 1 beats naive):\n\n"
+        "| model | rmse_ratio | mase | directional accuracy | coverage 80 | coverage 95 |\n"
+        f"|---|---|---|---|---|---|\n{scores}\n\n"
         f"MLflow run: [{published.mlflow_run_id}]({published.mlflow_run_url})  \n"
         f"Forecast file: `{published.path}`\n"
     )

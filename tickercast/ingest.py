@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from tickercast.errors import NoPricesError, PriceDataError
+from tickercast.errors import NoPricesError, PriceDataError, SourceUnavailableError
 from tickercast.prices import PRICE_COLUMNS, prices_sha256
 from tickercast.quality import DEFAULT_QUALITY, QualityConfig, QualityReport, clean_prices
 from tickercast.sources import PriceSource
@@ -48,7 +48,7 @@ class IngestResult:
     last_session: str
     data_sha256: str
     findings: dict[str, int]
-    quality_report: str
+    quality_report: str | None
 
     def as_record(self) -> dict:
         return asdict(self)
@@ -96,6 +96,34 @@ def revision_reason(stored: pd.DataFrame, fetched: pd.DataFrame) -> str | None:
     return None
 
 
+def _replay_record(
+    ticker: str, source: PriceSource, store: Store, stored: pd.DataFrame, at: datetime
+) -> IngestResult:
+    """A replay whose as_of the store already covers: nothing fetched, nothing written."""
+    result = IngestResult(
+        ingest_id=uuid.uuid4().hex,
+        at=at.isoformat(),
+        ticker=ticker,
+        source=source.name,
+        fetched_start=None,
+        fetched_end=None,
+        rows_fetched=0,
+        rows_added=0,
+        rows_changed=0,
+        revision=False,
+        revision_reason=None,
+        wrote=False,
+        sessions_stored=len(stored),
+        first_session=str(stored["session"].iloc[0].date()),
+        last_session=str(stored["session"].iloc[-1].date()),
+        data_sha256=prices_sha256(stored),
+        findings={},
+        quality_report=None,
+    )
+    store.append_manifest(result.as_record())
+    return result
+
+
 def ingest_prices(
     ticker: str,
     source: PriceSource,
@@ -103,7 +131,7 @@ def ingest_prices(
     as_of: date | None,
     calendar: str,
     quality: QualityConfig = DEFAULT_QUALITY,
-) -> tuple[IngestResult, QualityReport]:
+) -> tuple[IngestResult, QualityReport | None]:
     """Bring the ticker's stored prices up to `as_of`, fetching as little as possible.
 
     Args:
@@ -115,12 +143,15 @@ def ingest_prices(
         quality: thresholds of the soft quality checks.
 
     Returns:
-        The manifest record of this ingest and the quality report of what was fetched.
+        The manifest record of this ingest and the quality report of what was fetched
+        (None for a replay whose as_of the store already covers: nothing is fetched).
 
     Raises:
         NoPricesError, PriceDataError: the source has nothing usable; no price is
             stored and what was stored is untouched. Rejected data (PriceDataError)
             still leaves a quality report saying why.
+        SourceUnavailableError: the source returned nothing for a ticker that is
+            stored: taken as a transient failure, and retried.
     """
     at = datetime.now(UTC)
     stamp = at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -143,7 +174,17 @@ def ingest_prices(
         start = None
         if stored is not None:
             start = stored["session"].iloc[-min(OVERLAP_SESSIONS, len(stored))].date()
-        fetched, report = fetch_clean(start)
+            if as_of is not None and as_of <= stored["session"].iloc[-1].date():
+                return _replay_record(ticker, source, store, stored, at), None
+        try:
+            fetched, report = fetch_clean(start)
+        except NoPricesError as error:
+            if stored is None:
+                raise
+            raise SourceUnavailableError(
+                f"{ticker}: {source.name} returned nothing, although {len(stored)} sessions "
+                f"up to {stored['session'].iloc[-1].date()} are stored: {error}"
+            ) from error
         reason = None if stored is None else revision_reason(stored, fetched)
         if reason is not None:
             fetched, report = fetch_clean(None)

@@ -62,3 +62,78 @@ def forecast_metrics(
         "naive_mae": mae(actual, previous),
         "rmse_ratio": test_rmse / naive_rmse if naive_rmse > 0 else float("nan"),
     }
+
+
+def binomial_pvalue(hits: int, trials: int) -> float:
+    """One-sided p-value of `hits` right calls in `trials` against a coin flip (50 %)."""
+    from scipy.stats import binomtest
+
+    return (
+        float(binomtest(hits, trials, 0.5, alternative="greater").pvalue)
+        if trials
+        else float("nan")
+    )
+
+
+def diebold_mariano_pvalue(
+    model_errors: np.ndarray, naive_errors: np.ndarray, horizon: int
+) -> float:
+    """Two-sided Diebold-Mariano p-value of equal squared-error accuracy.
+
+    The loss differential's long-run variance uses Newey-West weights over h-1 lags
+    (h-step forecasts overlap), with Harvey, Leybourne and Newbold's small-sample
+    correction and a Student t reference.
+
+    Args:
+        model_errors: (n,) the model's forecast errors.
+        naive_errors: (n,) the naive forecast's errors at the same points.
+        horizon: sessions ahead, h.
+
+    Returns:
+        The p-value; NaN when the two forecasts are identical.
+    """
+    from scipy.stats import t as student_t
+
+    differential = np.asarray(model_errors) ** 2 - np.asarray(naive_errors) ** 2
+    n = len(differential)
+    centred = differential - differential.mean()
+    variance = np.mean(centred**2)
+    for lag in range(1, horizon):
+        weight = 1 - lag / horizon
+        variance += 2 * weight * np.mean(centred[lag:] * centred[:-lag])
+    if n < 2 or variance <= 0:
+        return float("nan")
+    statistic = differential.mean() / np.sqrt(variance / n)
+    correction = np.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
+    return float(2 * student_t.sf(abs(statistic * correction), df=n - 1))
+
+
+def horizon_metrics(
+    actual: np.ndarray, forecast: np.ndarray, origin: np.ndarray, horizon: int
+) -> dict[str, float]:
+    """Metrics of one model at one horizon, in prices, against the naive forecast.
+
+    Args:
+        actual: (n,) realised closes h sessions after each origin.
+        forecast: (n,) the model's forecasts of them.
+        origin: (n,) the close at each origin: the naive forecast.
+        horizon: h.
+
+    Returns:
+        `rmse`, `mae`, `rmse_ratio`, `directional_accuracy`, `da_pvalue` (one-sided
+        binomial against 50 %), `dm_pvalue` (Diebold-Mariano against naive).
+    """
+    errors, naive_errors = actual - forecast, actual - origin
+    moved = np.sign(actual - origin) != 0
+    called = np.sign(forecast - origin)
+    hits = int(np.sum((np.sign(actual - origin) == called) & moved & (called != 0)))
+    trials = int(np.sum(moved & (called != 0)))
+    naive_rmse = rmse(actual, origin)
+    return {
+        "rmse": rmse(actual, forecast),
+        "mae": mae(actual, forecast),
+        "rmse_ratio": rmse(actual, forecast) / naive_rmse if naive_rmse > 0 else float("nan"),
+        "directional_accuracy": hits / trials if trials else float("nan"),
+        "da_pvalue": binomial_pvalue(hits, trials),
+        "dm_pvalue": diebold_mariano_pvalue(errors, naive_errors, horizon),
+    }

@@ -6,8 +6,6 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from tickercast.windows import Windows
-
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -22,6 +20,7 @@ class ModelConfig:
         epochs: the most epochs to train.
         patience: epochs without a better validation loss before stopping early.
         seed: seeds Python, NumPy and TensorFlow, so equal inputs give equal metrics.
+        warm_start_epochs: epochs when fine-tuning the champion's weights.
     """
 
     units: int = 50
@@ -32,6 +31,7 @@ class ModelConfig:
     epochs: int = 10
     patience: int = 3
     seed: int = 42
+    warm_start_epochs: int = 3
 
     def as_params(self) -> dict[str, float | int]:
         return asdict(self)
@@ -54,50 +54,64 @@ class TrainedModel:
     fit_seconds: float
 
 
-def build_network(config: ModelConfig, window: int) -> keras.Model:
-    """LSTM(units) x layers, each with dropout, then Dense(1); compiled with Adam + MSE.
+def build_network(config: ModelConfig, window: int, features: int, horizons: int) -> keras.Model:
+    """LSTM(units) x layers, each with dropout, then Dense(horizons); Adam + MSE.
 
     Args:
         config: the hyperparameters.
         window: sessions per input window.
+        features: inputs per session.
+        horizons: outputs, one per session ahead.
 
     Returns:
-        An untrained, compiled model taking (n, window, 1) and returning (n, 1).
+        An untrained, compiled model taking (n, window, features) and returning (n, horizons).
     """
-    layers: list[keras.Layer] = [keras.Input(shape=(window, 1))]
+    layers: list[keras.Layer] = [keras.Input(shape=(window, features))]
     for index in range(config.layers):
         last = index == config.layers - 1
         layers += [
             keras.layers.LSTM(config.units, return_sequences=not last),
             keras.layers.Dropout(config.dropout),
         ]
-    network = keras.Sequential([*layers, keras.layers.Dense(1)], name="lstm")
+    network = keras.Sequential([*layers, keras.layers.Dense(horizons)], name="lstm")
     network.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
     return network
 
 
-def train_network(windows: Windows, config: ModelConfig) -> TrainedModel:
-    """Fit a fresh network on the training windows, stopping early on validation loss.
+def train_network(
+    inputs: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    config: ModelConfig,
+    initial: keras.Model | None = None,
+    epochs: int | None = None,
+) -> TrainedModel:
+    """Fit a network, stopping early on validation loss.
 
     Args:
-        windows: the ticker's scaled windows.
+        inputs: (x, y) training windows (n, window, F) and scaled targets (n, H).
+        validation: (x, y) validation windows and targets.
         config: the hyperparameters; `seed` makes the result repeatable.
+        initial: a trained network to fine-tune (warm start); a fresh one when None.
+        epochs: overrides `config.epochs` (fewer for a warm start).
 
     Returns:
         The network with the weights of its best validation epoch, and its history.
     """
     keras.utils.clear_session()
     keras.utils.set_random_seed(config.seed)
-    network = build_network(config, windows.spec.window)
+    x, y = inputs
+    network = build_network(config, x.shape[1], x.shape[2], y.shape[1])
+    if initial is not None:
+        network.set_weights(initial.get_weights())
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
     started = time.perf_counter()
     fitted = network.fit(
-        windows.x_train,
-        windows.y_train,
-        validation_data=(windows.x_val, windows.y_val),
-        epochs=config.epochs,
+        x,
+        y,
+        validation_data=validation,
+        epochs=epochs or config.epochs,
         batch_size=config.batch_size,
         callbacks=[stop],
         verbose=0,
@@ -113,5 +127,5 @@ def train_network(windows: Windows, config: ModelConfig) -> TrainedModel:
 
 
 def predict_scaled(network: keras.Model, inputs: np.ndarray) -> np.ndarray:
-    """(n, window, 1) scaled windows -> (n,) scaled next closes."""
-    return network.predict(inputs, batch_size=1024, verbose=0).reshape(-1)
+    """(n, window, F) scaled windows -> (n, H) scaled outputs."""
+    return network.predict(inputs, batch_size=1024, verbose=0)

@@ -1,4 +1,4 @@
-"""Figures for reviewers: forecasts against the truth and the naive line, training curves."""
+"""Figures for reviewers: forecasts with their intervals, coverage, residuals, ratios."""
 
 import matplotlib
 
@@ -8,39 +8,104 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from tickercast.evaluate import Scored  # noqa: E402
 
-def predicted_vs_actual(
-    ticker: str,
-    sessions: np.ndarray,
-    actual: np.ndarray,
-    predicted: np.ndarray,
-    naive: np.ndarray,
-    rmse_ratio: float,
-) -> Figure:
-    """Test-period closes, the model's forecasts and the naive forecast, on one axis.
+
+def forecast_bands(title: str, sessions: np.ndarray, scored: Scored, horizon: int = 1) -> Figure:
+    """Actual closes, one model's h-step forecasts, its 80 % and 95 % intervals, and naive.
 
     Args:
-        ticker: for the title.
-        sessions: (n,) target sessions.
-        actual: (n,) realised adjusted closes.
-        predicted: (n,) the model's forecasts.
-        naive: (n,) previous closes, the naive forecast.
-        rmse_ratio: the model's RMSE over the naive one, shown in the title.
+        title: the figure's title.
+        sessions: (n,) the target session of each point.
+        scored: the model's scores on those points.
+        horizon: which horizon to draw, h.
 
     Returns:
         The figure (the caller saves and closes it).
     """
+    h = horizon - 1
+    current = scored.current
     figure, axis = plt.subplots(figsize=(11, 5))
-    axis.plot(sessions, actual, label="actual", color="black", linewidth=1.2)
-    axis.plot(sessions, naive, label="naive (last close)", color="tab:gray", linewidth=0.8)
-    axis.plot(sessions, predicted, label="LSTM", color="tab:blue", linewidth=1.0)
-    axis.set_title(
-        f"{ticker}: next-session forecast on the test sessions (RMSE ratio vs naive "
-        f"{rmse_ratio:.2f})"
+    for level, alpha in ((0.95, 0.15), (0.8, 0.3)):
+        lower, upper = scored.bounds[level]
+        axis.fill_between(
+            sessions,
+            current * np.exp(lower[:, h]),
+            current * np.exp(upper[:, h]),
+            color="tab:blue",
+            alpha=alpha,
+            linewidth=0,
+            label=f"{level:.0%} interval",
+        )
+    axis.plot(
+        sessions,
+        current * np.exp(scored.actual[:, h]),
+        color="black",
+        linewidth=1.1,
+        label="actual",
     )
+    axis.plot(sessions, current, color="tab:gray", linewidth=0.8, label="naive (close at origin)")
+    axis.plot(
+        sessions,
+        current * np.exp(scored.forecast[:, h]),
+        color="tab:blue",
+        linewidth=1.0,
+        label=scored.name,
+    )
+    axis.set_title(f"{title} (h={horizon}, RMSE ratio {scored.metrics[h]['rmse_ratio']:.3f})")
     axis.set_ylabel("adjusted close")
-    axis.legend()
+    axis.legend(loc="upper left")
     figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure
+
+
+def coverage_by_horizon(title: str, scored: Scored) -> Figure:
+    """Empirical coverage of the 80 % and 95 % intervals per horizon, with the nominal."""
+    figure, axis = plt.subplots(figsize=(7, 4))
+    horizons = np.arange(1, len(scored.metrics) + 1)
+    for offset, level in ((-0.15, 80), (0.15, 95)):
+        axis.bar(
+            horizons + offset,
+            [m[f"coverage_{level}"] for m in scored.metrics],
+            width=0.3,
+            label=f"{level} % interval",
+        )
+        axis.axhline(level / 100, color="tab:gray", linestyle="--", linewidth=0.8)
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("horizon (sessions ahead)")
+    axis.set_ylabel("share of actuals inside")
+    axis.set_title(f"{title}: coverage of {scored.name}'s intervals")
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    return figure
+
+
+def residual_histogram(title: str, scored: Scored, horizon: int = 1) -> Figure:
+    """Distribution of log(actual / forecast) at one horizon."""
+    h = horizon - 1
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.hist(scored.actual[:, h] - scored.forecast[:, h], bins=40, color="tab:blue", alpha=0.8)
+    axis.axvline(0, color="black", linewidth=0.8)
+    axis.set_xlabel(f"log(actual / forecast), h={horizon}")
+    axis.set_ylabel("count")
+    axis.set_title(f"{title}: residuals of {scored.name}")
+    figure.tight_layout()
+    return figure
+
+
+def ratio_bars(title: str, ratios: dict[str, list[float]], labels: list[str]) -> Figure:
+    """RMSE ratio against naive per group (horizon or fold) for each model; 1 is naive."""
+    figure, axis = plt.subplots(figsize=(9, 4))
+    width = 0.8 / len(ratios)
+    positions = np.arange(len(labels))
+    for index, (name, values) in enumerate(ratios.items()):
+        axis.bar(positions + index * width, values, width=width, label=name)
+    axis.axhline(1.0, color="black", linewidth=0.8)
+    axis.set_xticks(positions + width * (len(ratios) - 1) / 2, labels)
+    axis.set_ylabel("RMSE / naive RMSE")
+    axis.set_title(title)
+    axis.legend()
     figure.tight_layout()
     return figure
 

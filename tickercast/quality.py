@@ -108,6 +108,8 @@ def _order_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding]]:
     """Keep the later of repeated sessions (an intraday snapshot is followed by the final
     bar), then sort; report both."""
     findings = []
+    if len(frame) > 1 and frame["session"].is_monotonic_decreasing:
+        frame = frame.iloc[::-1]  # a newest-first file (Alpha Vantage): in order, reversed
     sessions = frame["session"]
     backwards = sessions < sessions.cummax()
     if backwards.any():

@@ -24,6 +24,11 @@ class Settings:
             (`TICKERCAST_CALENDAR`, XNYS: US stocks and indexes).
         calendars: calendars per ticker (`TICKERCAST_CALENDARS="7203.T=XTKS,SAP.DE=XFRA"`);
             symbols with a Yahoo suffix (`.T`, `.DE`, `.L`, ...) need none.
+        gate_margin: improvement over naive (and over the champion), as a fraction of
+            the naive RMSE, that a new model needs to be published and promoted
+            (`TICKERCAST_GATE_MARGIN`, 0.01).
+        warm_start: fine-tune the champion within a week instead of retraining daily
+            (`TICKERCAST_WARM_START`, on; `0` turns it off).
     """
 
     home: Path
@@ -31,6 +36,8 @@ class Settings:
     experiment: str = "tickercast"
     calendar: str = "XNYS"
     calendars: dict[str, str] = field(default_factory=dict)
+    gate_margin: float = 0.01
+    warm_start: bool = True
 
     def calendar_for(self, ticker: str) -> str:
         """The exchange calendar of `ticker`."""
@@ -52,8 +59,11 @@ class Settings:
             home=home,
             mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI") or None,
             experiment=env.get("TICKERCAST_EXPERIMENT") or "tickercast",
-            calendar=env.get("TICKERCAST_CALENDAR") or "XNYS",
+            calendar=(env.get("TICKERCAST_CALENDAR") or "XNYS").upper(),
             calendars=_pairs(env.get("TICKERCAST_CALENDARS") or ""),
+            gate_margin=float(env.get("TICKERCAST_GATE_MARGIN") or 0.01),
+            warm_start=(env.get("TICKERCAST_WARM_START") or "1").lower()
+            not in ("0", "false", "no"),
         )
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
+from pyarrow import ArrowException
 
 from tickercast.calendar import session_is_final
-from tickercast.errors import InputError, NoPricesError
+from tickercast.errors import InputError, NoPricesError, PriceDataError
 from tickercast.prices import clip_sessions, normalize_prices
 
 
@@ -63,8 +64,13 @@ class YFinanceSource:
         )
         prices = normalize_prices(history, ticker, self.name)
         now = self._clock()
-        final = [session_is_final(s.date(), now, self._calendar) for s in prices["session"]]
-        prices = clip_sessions(prices.loc[final], start, end)
+        # Only bars of the last few days can still be live; older ones are final.
+        recent = prices["session"] >= pd.Timestamp(now.date()) - pd.Timedelta(days=7)
+        live = [
+            not session_is_final(day.date(), now, self._calendar)
+            for day in prices.loc[recent, "session"]
+        ]
+        prices = clip_sessions(prices.drop(index=prices.index[recent][live]), start, end)
         if prices.empty:
             raise NoPricesError(ticker, self.name, "no final session in the requested range")
         return prices
@@ -114,16 +120,16 @@ class FolderSource:
 
     def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
         path = self._file(ticker)
-        if path.suffix == ".parquet":
-            prices = normalize_prices(pd.read_parquet(path), ticker, str(path))
-        else:
-            try:
+        try:
+            if path.suffix == ".parquet":
+                prices = normalize_prices(pd.read_parquet(path), ticker, str(path))
+            else:
                 raw = pd.read_csv(path, dtype=str)
-            except pd.errors.EmptyDataError as error:
-                raise NoPricesError(ticker, str(path), "empty file") from error
-            except pd.errors.ParserError as error:
-                raise InputError(f"{ticker}: {path}: unreadable CSV: {error}") from error
-            prices = normalize_prices(raw, ticker, str(path), line_offset=2)
+                prices = normalize_prices(raw, ticker, str(path), line_offset=2)
+        except pd.errors.EmptyDataError as error:
+            raise NoPricesError(ticker, str(path), "empty file") from error
+        except (pd.errors.ParserError, UnicodeDecodeError, ArrowException) as error:
+            raise PriceDataError(f"{ticker}: {path}: unreadable file: {error}") from error
         prices = clip_sessions(prices, start, end)
         if prices.empty:
             raise NoPricesError(ticker, str(path), f"no sessions between {start} and {end}")

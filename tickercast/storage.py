@@ -41,10 +41,13 @@ FORECAST_SCHEMA = pa.schema(
         pa.field("horizon", pa.int32(), nullable=False),
         pa.field("last_close", pa.float64(), nullable=False),
         pa.field("forecast", pa.float64(), nullable=False),
-        pa.field("lower", pa.float64()),
-        pa.field("upper", pa.float64()),
+        pa.field("lower_80", pa.float64()),
+        pa.field("upper_80", pa.float64()),
+        pa.field("lower_95", pa.float64()),
+        pa.field("upper_95", pa.float64()),
         pa.field("model", pa.string(), nullable=False),
         pa.field("model_version", pa.string()),
+        pa.field("reason", pa.string()),
         pa.field("mlflow_run_id", pa.string()),
         pa.field("data_sha256", pa.string(), nullable=False),
     ]
@@ -195,7 +198,8 @@ class Store:
         return atomic_write(folder / f"{stamp}.json", lambda temporary: temporary.write_text(text))
 
     def write_forecast(self, forecast: pd.DataFrame) -> Path:
-        """Write a forecast as `<as_of>.parquet` and `latest.json` (one ticker, one as_of).
+        """Write a forecast as `<as_of>.parquet`, and as `latest.json` unless a forecast
+        of a later as_of is there already (a replay never hides the newest forecast).
 
         Returns:
             The Parquet file's path.
@@ -203,14 +207,28 @@ class Store:
         ticker = forecast["ticker"].iloc[0]
         as_of = forecast["as_of"].iloc[0]
         table = pa.Table.from_pandas(forecast, schema=FORECAST_SCHEMA, preserve_index=False)
-        path = atomic_write(
-            self.forecast_file(ticker, as_of), lambda temporary: pq.write_table(table, temporary)
-        )
-        rows = json.dumps(table.to_pylist(), indent=2, default=date.isoformat) + "\n"
-        atomic_write(
-            self.latest_forecast_file(ticker), lambda temporary: temporary.write_text(rows)
-        )
+        with self.lock(ticker):
+            path = atomic_write(
+                self.forecast_file(ticker, as_of),
+                lambda temporary: pq.write_table(table, temporary),
+            )
+            latest = self.latest_forecast_file(ticker)
+            if latest.is_file() and json.loads(latest.read_text())[0]["as_of"] > as_of.isoformat():
+                return path
+            rows = json.dumps(table.to_pylist(), indent=2, default=date.isoformat) + "\n"
+            atomic_write(latest, lambda temporary: temporary.write_text(rows))
         return path
+
+    def write_backtest_report(self, rows: list[dict], stamp: str) -> Path:
+        """Write backtest rows as `reports/backtest/<stamp>.json` and `latest.json`.
+
+        Returns:
+            The latest.json path.
+        """
+        text = json.dumps(rows, indent=1, default=str) + "\n"
+        folder = self.home / "reports" / "backtest"
+        atomic_write(folder / f"{stamp}.json", lambda temporary: temporary.write_text(text))
+        return atomic_write(folder / "latest.json", lambda temporary: temporary.write_text(text))
 
     def read_latest_forecast(self, ticker: str) -> list[dict]:
         """The rows of a ticker's latest published forecast.

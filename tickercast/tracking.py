@@ -5,27 +5,65 @@ thread or process; only model logging goes through MLflow's fluent API, which ne
 an active run.
 """
 
+import os
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 
-import keras
 import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
+from tickercast.fitting import Candidate
+from tickercast.forecast import forecast_latest
+from tickercast.packaged import ForecastModel, save_artifacts
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import registered_model_name
 
 # Pinning the served model's requirements skips MLflow's ~6 s inference of them.
-_MODEL_REQUIREMENTS = [f"{name}=={version(name)}" for name in ("mlflow", "tensorflow", "keras")]
+_MODEL_REQUIREMENTS = [
+    f"{name}=={version(name)}"
+    for name in ("mlflow", "tensorflow", "keras", "scikit-learn", "pandas", "exchange-calendars")
+]
+CHAMPION = "champion"
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The registered model that the `champion` alias points at."""
+
+    candidate: Candidate
+    version: str
+    as_of: date | None
+
+
+@contextmanager
+def _fluent_api(uri: str) -> Iterator[None]:
+    """Point MLflow's fluent API at `uri` for a block; MLflow's own setters also export
+    MLFLOW_TRACKING_URI to the environment, which this block puts back as it was."""
+    saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class Tracker:
@@ -33,13 +71,14 @@ class Tracker:
 
     def __init__(self, settings: Settings) -> None:
         store = Store(settings.home)
-        self.local = settings.mlflow_tracking_uri is None
         self.uri = settings.mlflow_tracking_uri or store.local_tracking_uri
-        if self.local:
+        self.local = not self.uri.startswith(("http://", "https://"))
+        if settings.mlflow_tracking_uri is None:
             settings.home.mkdir(parents=True, exist_ok=True)
         self.client = mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
         self.experiment_id = self._experiment_id(
-            settings.experiment, store.local_artifact_root.as_uri() if self.local else None
+            settings.experiment,
+            store.local_artifact_root.as_uri() if settings.mlflow_tracking_uri is None else None,
         )
 
     def _experiment_id(self, name: str, artifact_location: str | None) -> str:
@@ -54,16 +93,22 @@ class Tracker:
             return self.client.get_experiment_by_name(name).experiment_id
 
     def start_run(
-        self, ticker: str, as_of: date, tags: dict[str, str], params: dict[str, object]
+        self,
+        ticker: str,
+        as_of: date,
+        tags: dict[str, str],
+        params: dict[str, object],
+        kind: str = "",
     ) -> str:
-        """Open the run of one ticker in one flow run, named like `AAPL 2022-12-30`.
+        """Open the run of one ticker in one flow run, named like `AAPL 2022-12-30`
+        (or `AAPL backtest 2022-12-30` for `kind="backtest"`).
 
         Returns:
             The MLflow run id.
         """
         run = self.client.create_run(
             self.experiment_id,
-            run_name=f"{ticker} {as_of.isoformat()}",
+            run_name=" ".join(filter(None, (ticker, kind, as_of.isoformat()))),
             tags={"ticker": ticker, "as_of": as_of.isoformat(), **tags},
         )
         run_id = run.info.run_id
@@ -101,30 +146,64 @@ class Tracker:
         for key, value in tags.items():
             self.client.set_tag(run_id, key, value)
 
-    def log_model(self, run_id: str, ticker: str, network: keras.Model, example: np.ndarray) -> str:
-        """Log the network with its signature and register it as `tickercast-<ticker>`.
+    def log_model(
+        self, run_id: str, ticker: str, candidate: Candidate, recent: pd.DataFrame
+    ) -> str:
+        """Log an LSTM candidate as a pyfunc and register it as `tickercast-<ticker>`.
 
         Args:
             run_id: the ticker's run.
             ticker: the symbol; names the registered model.
-            network: the fitted Keras model.
-            example: (n, window, 1) inputs, to infer the signature from.
+            candidate: the LSTM with its scalers and conformal intervals.
+            recent: the latest sessions, at least a window long: the input example.
 
         Returns:
             The new registered model version, as a string.
         """
-        signature = infer_signature(example, network.predict(example, verbose=0))
-        mlflow.set_tracking_uri(self.uri)
-        mlflow.set_registry_uri(self.uri)
-        with mlflow.start_run(run_id=run_id):
-            info = mlflow.tensorflow.log_model(
-                network,
+        spec = candidate.forecaster.preprocessor.spec
+        columns = ["session", "adjusted_close", "close", "volume", "high", "low"]
+        example = recent[columns].tail(spec.window + 1).reset_index(drop=True)
+        example["session"] = example["session"].dt.strftime("%Y-%m-%d")
+        example["volume"] = example["volume"].astype("float64")
+        signature = infer_signature(example, forecast_latest(candidate, recent, spec))
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            _fluent_api(self.uri),
+            mlflow.start_run(run_id=run_id),
+        ):
+            info = mlflow.pyfunc.log_model(
                 name="model",
+                python_model=ForecastModel(),
+                artifacts=save_artifacts(candidate, Path(folder)),
+                code_paths=[str(Path(__file__).parent)],
                 signature=signature,
+                input_example=example,
                 registered_model_name=registered_model_name(ticker),
                 pip_requirements=_MODEL_REQUIREMENTS,
             )
+        # leaving the block ended the run; it is still being worked on
+        self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
         return str(info.registered_model_version)
+
+    def set_champion(self, ticker: str, version: str) -> None:
+        """Point the `champion` alias of `tickercast-<ticker>` at `version`."""
+        self.client.set_registered_model_alias(registered_model_name(ticker), CHAMPION, version)
+
+    def load_champion(self, ticker: str) -> Champion | None:
+        """The current champion of a ticker, or None when none was promoted yet."""
+        name = registered_model_name(ticker)
+        try:
+            version = self.client.get_model_version_by_alias(name, CHAMPION)
+        except MlflowException:
+            return None
+        with _fluent_api(self.uri):
+            model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+        trained_as_of = self.client.get_run(version.run_id).data.tags.get("as_of")
+        return Champion(
+            candidate=model.unwrap_python_model().candidate,
+            version=str(version.version),
+            as_of=date.fromisoformat(trained_as_of) if trained_as_of else None,
+        )
 
     def end_run(self, run_id: str, succeeded: bool) -> None:
         """Close the run as FINISHED or FAILED."""

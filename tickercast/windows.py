@@ -1,106 +1,230 @@
-"""Supervised windows from a price series, split in time, scaled without peeking.
+"""Supervised windows: inputs and multi-horizon targets at each forecast origin.
 
-A series of N sessions gives M = N - window windows: window i holds the adjusted
-closes of sessions i .. i+window-1 and its target is session i+window. Windows are
-split in time (train, then validation, then test), and the scaler is fitted only on
-the sessions the training windows see, so no validation or test price shapes the
-inputs the model is trained on (the tutorial fitted it on everything).
+An *origin* is a session t at which a forecast is made, knowing sessions 0..t. Its
+input is the window of the `window` sessions t-window+1..t; its targets are the
+cumulative log returns log(P[t+h] / P[t]) of the adjusted close for h = 1..H.
+Every model, whatever it predicts internally, reports forecasts in that unit, so
+that they compare on the same scale and map back to prices as P[t] * exp(y).
+
+Origins are split in time: *fit* (training), *calibration* (early stopping and
+conformal residuals) and *holdout* (the most recent origins whose targets are
+known: the window on which models are compared). Scalers are fitted on the fit
+origins only; no calibration or holdout price shapes them.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from tickercast.calendar import session_on_or_before
 from tickercast.errors import InputError, InsufficientHistoryError
 from tickercast.prices import clip_sessions, prices_sha256
 
+TARGETS = ("returns", "price")
+FEATURES = ("return", "volume_change", "range")
+
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """How windows are cut and split.
+    """How inputs and targets are cut, and how origins are split.
 
     Attributes:
         window: sessions per input window (the tutorial's 60).
-        validation_fraction: share of windows, after the training ones, for early stopping.
-        test_fraction: share of the most recent windows held out for evaluation.
-        min_split_windows: the fewest windows any split may have.
+        horizons: sessions ahead forecast directly, H (1..H).
+        target: `returns` (log returns in, cumulative log returns out) or `price`
+            (the tutorial's scaled price levels in and out).
+        features: per-session inputs for `returns`: `return` (log return of the
+            adjusted close), `volume_change` (log change of volume), `range`
+            ((high - low) / close). `price` always uses the adjusted close alone.
+        holdout: most recent origins held out to compare models (about half a year).
+        calibration_fraction: share of the remaining origins, the latest, for early
+            stopping and conformal calibration.
+        min_fit_origins: the fewest training origins accepted.
+        volatility_lookback: sessions of returns behind the volatility that scales
+            conformal intervals.
     """
 
     window: int = 60
-    validation_fraction: float = 0.1
-    test_fraction: float = 0.2
-    min_split_windows: int = 5
+    horizons: int = 5
+    target: str = "returns"
+    features: tuple[str, ...] = ("return",)
+    holdout: int = 126
+    calibration_fraction: float = 0.15
+    min_fit_origins: int = 100
+    volatility_lookback: int = 20
 
-    def split_sizes(self, windows: int) -> tuple[int, int, int]:
-        """Windows in (train, validation, test) for `windows` windows in all."""
-        validation = int(windows * self.validation_fraction)
-        test = int(windows * self.test_fraction)
-        return windows - validation - test, validation, test
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise InputError(f"unknown target {self.target!r}: use one of {TARGETS}")
+        unknown = set(self.features) - set(FEATURES)
+        if unknown or not self.features:
+            raise InputError(f"unknown features {sorted(unknown)}: use some of {FEATURES}")
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return ("adjusted_close",) if self.target == "price" else self.features
 
     @property
     def min_sessions(self) -> int:
-        """Sessions needed so that every split gets `min_split_windows` windows."""
-        smallest = min(
-            self.validation_fraction,
-            self.test_fraction,
-            1.0 - self.validation_fraction - self.test_fraction,
-        )
-        return self.window + math.ceil(self.min_split_windows / smallest)
+        """Sessions needed for `min_fit_origins` training origins, calibration and holdout."""
+        fit_and_calibration = math.ceil(self.min_fit_origins / (1 - self.calibration_fraction))
+        # origins start at `window`; each block gives up H sessions to keep targets apart
+        return self.window + fit_and_calibration + self.holdout + 3 * self.horizons
 
 
 @dataclass(frozen=True)
-class Windows:
-    """Scaled model inputs for one ticker, with what is needed to map back to prices.
+class Split:
+    """Origin session positions of each block (ascending integer arrays)."""
 
-    Shapes, for n windows of a split: `x_*` is (n, window, 1) float32 scaled closes,
-    `y_*` is (n, 1) float32 scaled next closes; `latest` is (1, window, 1), the window
-    ending at `as_of`, from which the published forecast is made.
+    fit: np.ndarray
+    calibration: np.ndarray
+    holdout: np.ndarray
+
+    def sessions(self, sessions: np.ndarray) -> dict[str, str]:
+        """First and last session of each block, for run parameters."""
+        return {
+            f"{name}_{end}": str(sessions[block[index]])
+            for name, block in (
+                ("fit", self.fit),
+                ("calibration", self.calibration),
+                ("holdout", self.holdout),
+            )
+            for end, index in (("start", 0), ("end", -1))
+        }
+
+
+def split_origins(sessions: int, spec: WindowSpec, ticker: str) -> Split:
+    """Split the origins of a history of `sessions` sessions (the last one is as_of).
+
+    Each block's targets end before the next block's first origin, so no target of
+    a training origin is a price a later block forecasts from.
+
+    Raises:
+        InsufficientHistoryError: fewer than `spec.min_sessions` sessions.
+    """
+    if sessions < spec.min_sessions:
+        raise InsufficientHistoryError(
+            ticker,
+            needed=spec.min_sessions,
+            found=sessions,
+            detail=f"window {spec.window}, {spec.min_fit_origins} training origins, "
+            f"calibration, a holdout of {spec.holdout} and horizons of {spec.horizons}",
+        )
+    horizon = spec.horizons
+    last_known = sessions - 1 - horizon  # the last origin whose targets are all known
+    holdout = np.arange(last_known - spec.holdout + 1, last_known + 1)
+    trainable = np.arange(spec.window, holdout[0] - horizon + 1)
+    calibration_count = math.ceil(len(trainable) * spec.calibration_fraction)
+    calibration = trainable[-calibration_count:]
+    fit = trainable[trainable <= calibration[0] - horizon]
+    return Split(fit=fit, calibration=calibration, holdout=holdout)
+
+
+def feature_matrix(prices: pd.DataFrame, spec: WindowSpec) -> np.ndarray:
+    """(N, F) unscaled per-session inputs; row 0 has no return and holds zeros."""
+    if spec.target == "price":
+        return prices[["adjusted_close"]].to_numpy("float64")
+    columns = []
+    for name in spec.features:
+        if name == "return":
+            values = np.log(prices["adjusted_close"].to_numpy("float64"))
+            columns.append(np.diff(values, prepend=values[0]))
+        elif name == "volume_change":
+            volume = np.log1p(prices["volume"].astype("float64").fillna(0.0).to_numpy())
+            columns.append(np.diff(volume, prepend=volume[0]))
+        else:
+            spread = (prices["high"] - prices["low"]) / prices["close"]
+            columns.append(spread.fillna(0.0).to_numpy("float64"))
+    return np.nan_to_num(np.column_stack(columns))
+
+
+def origin_windows(features: np.ndarray, window: int, origins: np.ndarray) -> np.ndarray:
+    """(n, window, F) inputs: for each origin t, the rows t-window+1..t of `features`."""
+    framed = sliding_window_view(features, window, axis=0)  # (N - window + 1, F, window)
+    return np.ascontiguousarray(framed[origins - window + 1].transpose(0, 2, 1))
+
+
+def cumulative_log_returns(
+    adjusted_close: np.ndarray, origins: np.ndarray, horizons: int
+) -> np.ndarray:
+    """(n, H) log(P[t+h] / P[t]) for h = 1..H; NaN where t+h is past the history."""
+    logs = np.log(adjusted_close)
+    ahead = origins[:, None] + np.arange(1, horizons + 1)[None, :]  # (n, H)
+    known = ahead < len(logs)
+    targets = np.full(ahead.shape, np.nan)
+    targets[known] = logs[ahead[known]] - logs[origins[:, None].repeat(horizons, 1)[known]]
+    return targets
+
+
+def realized_volatility(
+    adjusted_close: np.ndarray, origins: np.ndarray, lookback: int
+) -> np.ndarray:
+    """(n,) standard deviation of the `lookback` daily log returns up to each origin."""
+    returns = np.diff(np.log(adjusted_close), prepend=np.nan)
+    framed = sliding_window_view(returns, lookback)  # (N - lookback + 1, lookback)
+    volatility = np.nanstd(framed[np.maximum(origins - lookback + 1, 0)], axis=1, ddof=1)
+    return np.maximum(np.nan_to_num(volatility, nan=1e-4), 1e-4)
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """Scales inputs and targets with statistics of the fit origins only.
+
+    `returns`: inputs standardized per feature, targets standardized per horizon.
+    `price`: inputs and targets min-max scaled by the adjusted closes the fit origins
+    see (the tutorial's scaler, without its leak).
     """
 
-    ticker: str
     spec: WindowSpec
-    sessions: np.ndarray  # (N,) datetime64[D]
-    adjusted_close: np.ndarray  # (N,) float64
-    last_close: float  # raw close of the as_of session
-    scaler: MinMaxScaler
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    latest: np.ndarray
-    data_sha256: str
-    split_sessions: dict[str, str] = field(default_factory=dict)
+    input_scaler: StandardScaler | MinMaxScaler
+    target_scaler: StandardScaler | None
 
-    @property
-    def as_of(self) -> date:
-        return pd.Timestamp(self.sessions[-1]).date()
+    @classmethod
+    def fit(cls, prices: pd.DataFrame, spec: WindowSpec, fit_origins: np.ndarray) -> "Preprocessor":
+        """Fit the scalers on what the fit origins see: their windows and targets."""
+        features = feature_matrix(prices, spec)
+        seen = features[fit_origins[0] - spec.window + 1 : fit_origins[-1] + spec.horizons + 1]
+        if spec.target == "price":
+            return cls(spec, MinMaxScaler().fit(seen), None)
+        targets = cumulative_log_returns(
+            prices["adjusted_close"].to_numpy("float64"), fit_origins, spec.horizons
+        )
+        return cls(spec, StandardScaler().fit(seen), StandardScaler().fit(targets))
 
-    @property
-    def test_sessions(self) -> np.ndarray:
-        """(n_test,) target sessions of the test windows."""
-        return self.sessions[len(self.sessions) - len(self.y_test) :]
+    def inputs(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        """(n, window, F) float32 scaled inputs at `origins`."""
+        scaled = self.input_scaler.transform(feature_matrix(prices, self.spec))
+        return origin_windows(scaled, self.spec.window, origins).astype("float32")
 
-    @property
-    def test_previous_close(self) -> np.ndarray:
-        """(n_test,) adjusted close of the session before each test target: the naive forecast."""
-        return self.adjusted_close[len(self.sessions) - len(self.y_test) - 1 : -1]
+    def targets(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+        """(n, H) float32 scaled targets at `origins` (whose targets must be known)."""
+        adjusted = prices["adjusted_close"].to_numpy("float64")
+        if self.spec.target == "price":
+            ahead = origins[:, None] + np.arange(1, self.spec.horizons + 1)[None, :]
+            return (
+                self.input_scaler.transform(adjusted[ahead].reshape(-1, 1))
+                .reshape(ahead.shape)
+                .astype("float32")
+            )
+        log_returns = cumulative_log_returns(adjusted, origins, self.spec.horizons)
+        return self.target_scaler.transform(log_returns).astype("float32")
 
-    @property
-    def test_actual(self) -> np.ndarray:
-        """(n_test,) adjusted close of each test target."""
-        return self.adjusted_close[len(self.sessions) - len(self.y_test) :]
-
-    def to_prices(self, scaled: np.ndarray) -> np.ndarray:
-        """Scaled closes of any shape back to adjusted closes, flattened to (n,)."""
-        return self.scaler.inverse_transform(np.asarray(scaled, "float64").reshape(-1, 1)).ravel()
+    def to_log_returns(
+        self, scaled: np.ndarray, prices: pd.DataFrame, origins: np.ndarray
+    ) -> np.ndarray:
+        """(n, H) scaled network outputs -> cumulative log returns from each origin's close."""
+        if self.spec.target == "price":
+            levels = self.input_scaler.inverse_transform(scaled.reshape(-1, 1)).reshape(
+                scaled.shape
+            )
+            current = prices["adjusted_close"].to_numpy("float64")[origins][:, None]
+            return np.log(np.maximum(levels, 1e-12) / current)
+        return self.target_scaler.inverse_transform(scaled)
 
 
 def select_history(
@@ -116,7 +240,7 @@ def select_history(
         calendar: exchange calendar code, to know which session `as_of` asks for.
 
     Returns:
-        The selected rows.
+        The selected rows, with a fresh index (positions are session positions).
 
     Raises:
         InputError: `as_of` asks for a session that is not stored (a replay past the
@@ -131,69 +255,38 @@ def select_history(
                 f"{ticker}: as_of {as_of} asks for the session of {wanted}, but the stored "
                 f"prices end on {last}"
             )
-    return selected
+    return selected.reset_index(drop=True)
 
 
-def build_windows(prices: pd.DataFrame, ticker: str, spec: WindowSpec) -> Windows:
-    """Cut, split and scale the windows of a canonical price frame.
+@dataclass(frozen=True)
+class TrainingSet:
+    """The history a run trains on, checked to be long enough for its split."""
+
+    ticker: str
+    prices: pd.DataFrame
+    spec: WindowSpec
+    split: Split
+    data_sha256: str
+
+    @property
+    def as_of(self) -> date:
+        return self.prices["session"].iloc[-1].date()
+
+
+def training_set(prices: pd.DataFrame, ticker: str, spec: WindowSpec) -> TrainingSet:
+    """Check and describe the history a run trains on.
 
     Args:
-        prices: canonical prices sorted by session (`tickercast.prices`), already
-            clipped to the sessions the model may see (up to and including as_of).
-        ticker: the symbol, for messages.
-        spec: window length and split fractions.
+        prices: `select_history`'s rows (positions = sessions).
+        ticker: the symbol.
+        spec: windows and split.
 
     Returns:
-        The windows, scaled by a MinMaxScaler fitted on the training sessions only.
+        The training set, with its split and the hash of its sessions and closes.
 
     Raises:
-        InsufficientHistoryError: fewer than `spec.min_sessions` sessions.
+        InsufficientHistoryError: too few sessions for the split.
     """
-    sessions_found = len(prices)
-    if sessions_found < spec.min_sessions:
-        raise InsufficientHistoryError(
-            ticker,
-            needed=spec.min_sessions,
-            found=sessions_found,
-            detail=f"window {spec.window} + {spec.min_sessions - spec.window} windows so that "
-            f"each split has at least {spec.min_split_windows}",
-        )
-    adjusted_close = prices["adjusted_close"].to_numpy("float64")  # (N,)
-    sessions = prices["session"].to_numpy("datetime64[D]")  # (N,)
-    n_train, n_val, n_test = spec.split_sizes(sessions_found - spec.window)
-
-    # The training windows see sessions 0 .. n_train + window - 1 (inputs and targets).
-    scaler = MinMaxScaler().fit(adjusted_close[: n_train + spec.window].reshape(-1, 1))
-    scaled = scaler.transform(adjusted_close.reshape(-1, 1)).ravel().astype("float32")  # (N,)
-    framed = sliding_window_view(scaled, spec.window + 1)  # (M, window + 1): inputs, target
-    inputs = framed[:, : spec.window, np.newaxis]  # (M, window, 1)
-    targets = framed[:, spec.window :]  # (M, 1)
-    bounds = np.cumsum([0, n_train, n_val, n_test])
-
-    def target_day(index: int) -> str:
-        return str(sessions[spec.window + index])
-
-    return Windows(
-        ticker=ticker,
-        spec=spec,
-        sessions=sessions,
-        adjusted_close=adjusted_close,
-        last_close=float(prices["close"].iloc[-1]),
-        scaler=scaler,
-        x_train=np.ascontiguousarray(inputs[bounds[0] : bounds[1]]),
-        y_train=np.ascontiguousarray(targets[bounds[0] : bounds[1]]),
-        x_val=np.ascontiguousarray(inputs[bounds[1] : bounds[2]]),
-        y_val=np.ascontiguousarray(targets[bounds[1] : bounds[2]]),
-        x_test=np.ascontiguousarray(inputs[bounds[2] : bounds[3]]),
-        y_test=np.ascontiguousarray(targets[bounds[2] : bounds[3]]),
-        latest=scaled[-spec.window :].reshape(1, spec.window, 1),
-        data_sha256=prices_sha256(prices),
-        split_sessions={
-            "history_start": str(sessions[0]),
-            "train_end": target_day(bounds[1] - 1),
-            "validation_start": target_day(bounds[1]),
-            "validation_end": target_day(bounds[2] - 1),
-            "test_start": target_day(bounds[2]),
-            "test_end": target_day(bounds[3] - 1),
-        },
+    return TrainingSet(
+        ticker, prices, spec, split_origins(len(prices), spec, ticker), prices_sha256(prices)
     )
