@@ -33,7 +33,14 @@ def backtest_ticker(
         Store(settings.home).read_prices(ticker), ticker, start, end, settings.calendar_for(ticker)
     )
     backtest = run_backtest(
-        history, ticker, spec, config, folds, settings.gate_margin, warm_start=warm_start
+        history,
+        ticker,
+        spec,
+        config,
+        folds,
+        settings.gate_margin,
+        warm_start=warm_start,
+        significance=settings.gate_significance,
     )
     tracker = Tracker(settings)
     run_id = tracker.start_run(

@@ -21,7 +21,11 @@ def evaluate_model(
 ) -> Evaluation:
     """Compare the LSTM, the baselines and the champion on the holdout; log metrics and plots."""
     evaluation = evaluate_candidates(
-        training.prices, fitted, champion.candidate if champion else None, settings.gate_margin
+        training.prices,
+        fitted,
+        champion.candidate if champion else None,
+        settings.gate_margin,
+        settings.gate_significance,
     )
     decision, scored = evaluation.decision, evaluation.scored
     published = scored[decision.published]

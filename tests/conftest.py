@@ -115,3 +115,31 @@ class FakeYahoo:
 def short_history() -> tuple[date, date]:
     """A short real history for fast training: 2011-06-01 to 2013-03-01 (~440 sessions)."""
     return date(2011, 6, 1), date(2013, 3, 1)
+
+
+SMALL_SPEC_ARGS = {"window": 20, "horizons": 3, "holdout": 40, "min_fit_origins": 50}
+
+
+@pytest.fixture(scope="session")
+def small_spec():
+    """Short windows and holdout, so that the real pipeline trains in seconds."""
+    from tickercast.windows import WindowSpec
+
+    return WindowSpec(**SMALL_SPEC_ARGS)
+
+
+@pytest.fixture(scope="session")
+def small_config():
+    from tickercast.model import ModelConfig
+
+    return ModelConfig(epochs=2, units=8)
+
+
+@pytest.fixture(scope="session")
+def fitted_aapl(sample_aapl, small_spec, small_config):
+    """Real AAPL from 2011-06, every candidate fitted as of 2013-03-01."""
+    from tickercast.fitting import fit_candidates
+    from tickercast.windows import select_history
+
+    history = select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS")
+    return history, fit_candidates(history, "AAPL", small_spec, small_config)

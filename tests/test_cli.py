@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,26 @@ from cli.main import main
 @pytest.mark.usefixtures("prefect_api")
 def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     code = main(
-        ["run", "--source", "sample", "--tickers", "IBM", "--epochs", "1", "--start", "2012-01-01"]
+        [
+            "run",
+            "--source",
+            "sample",
+            "--tickers",
+            "IBM",
+            "--epochs",
+            "1",
+            "--start",
+            "2011-06-01",
+            "--window",
+            "20",
+            "--horizons",
+            "3",
+        ]
     )
     output = capsys.readouterr().out
     assert code == 0, output
     assert "IBM      2013-03-01 2013-03-04" in output
+    assert "why:      no model beats naive" in output
     assert str(settings.home / "forecasts" / "IBM" / "2013-03-01.parquet") in output
     assert f"sqlite:///{settings.home / 'mlflow.db'}" in output
 
@@ -63,3 +79,47 @@ def test_ingest_prints_what_changed_and_what_was_found(settings, capsys, shared_
     assert "revision: no" in output
     assert "null_rows 1, duplicate_sessions 45, missing_sessions 3" in output
     assert "data_sha256 " in output
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_backtest_prints_pooled_metrics_and_writes_the_report(settings, capsys):
+    code = main(
+        [
+            "backtest",
+            "--source",
+            "sample",
+            "--tickers",
+            "MSFT",
+            "--start",
+            "2009-01-01",
+            "--folds",
+            "2",
+            "--epochs",
+            "1",
+        ]
+    )
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "MSFT: 2 folds from " in output
+    for model in ("lstm", "naive", "drift", "ar", "published"):
+        assert f"\n{model:10}  1 " in output
+    report = settings.home / "reports" / "backtest" / "latest.json"
+    rows = json.loads(report.read_text())
+    assert {row["model"] for row in rows} == {"lstm", "naive", "drift", "ar", "published"}
+    assert {
+        "rmse_ratio",
+        "mase",
+        "directional_accuracy",
+        "da_pvalue",
+        "dm_pvalue",
+        "coverage_80",
+        "coverage_95",
+    } <= set(rows[0])
+    assert len(list(report.parent.glob("2*.json"))) == 1  # the timestamped copy
+
+
+def test_bad_numbers_are_usage_errors(settings, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--epochs", "0"])
+    assert exit_info.value.code == 2
+    assert "not a positive whole number: '0'" in capsys.readouterr().err

@@ -1,32 +1,43 @@
-from datetime import date
-
-import keras
 import numpy as np
 import pytest
 
-from tickercast.evaluate import evaluate_model
-from tickercast.model import TrainedModel
-from tickercast.prices import clip_sessions
-from tickercast.windows import WindowSpec, build_windows
+from tickercast.evaluate import mase_scales, pooled, score
+from tickercast.windows import cumulative_log_returns
 
 
-def _persistence_network(window: int) -> keras.Model:
-    """A network that repeats the last close of its window: the naive forecast."""
-    inputs = keras.Input(shape=(window, 1))
-    outputs = keras.layers.Lambda(lambda x: x[:, -1, :])(inputs)
-    return keras.Model(inputs, outputs)
-
-
-def test_a_model_that_repeats_the_last_close_scores_exactly_naive(sample_aapl):
-    windows = build_windows(
-        clip_sessions(sample_aapl, date(2011, 6, 1), None), "AAPL", WindowSpec(window=20)
+def test_naive_scores_a_ratio_of_one_and_its_own_mase(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    scales = mase_scales(history, fitted.split.fit, small_spec.horizons)
+    naive = score(
+        "naive", fitted.candidates["naive"], history, fitted.split.holdout, small_spec, scales
     )
-    trained = TrainedModel(_persistence_network(20), {"loss": [], "val_loss": []}, 0, 0.0)
-    evaluation = evaluate_model(windows, trained)
-    assert evaluation.metrics["rmse_ratio"] == pytest.approx(1.0, abs=1e-5)
-    assert evaluation.metrics["test_rmse"] == pytest.approx(
-        evaluation.metrics["naive_rmse"], rel=1e-5
-    )
-    np.testing.assert_allclose(evaluation.predicted, windows.test_previous_close, rtol=1e-5)
-    assert evaluation.predicted.shape == windows.test_actual.shape
-    assert evaluation.predict_seconds >= 0
+    assert [m["rmse_ratio"] for m in naive.metrics] == [1.0, 1.0, 1.0]
+    actual = cumulative_log_returns(history["adjusted_close"].to_numpy(), fitted.split.holdout, 3)
+    np.testing.assert_allclose(naive.actual, actual)
+    expected_mase = np.mean(np.abs(actual), axis=0) / scales
+    np.testing.assert_allclose([m["mase"] for m in naive.metrics], expected_mase)
+
+
+def test_scores_pool_point_by_point(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    scales = mase_scales(history, fitted.split.fit, 3)
+    origins = fitted.split.holdout
+    whole = score("lstm", fitted.candidates["lstm"], history, origins, small_spec, scales)
+    halves = [
+        score("lstm", fitted.candidates["lstm"], history, part, small_spec, scales)
+        for part in (origins[:20], origins[20:])
+    ]
+    together = pooled("lstm", halves)
+    for mine, theirs in zip(together.metrics, whole.metrics, strict=True):
+        for key in mine:
+            assert mine[key] == pytest.approx(theirs[key], nan_ok=True)
+
+
+def test_coverage_counts_actuals_inside_the_bounds(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    scales = mase_scales(history, fitted.split.fit, 3)
+    scored = score("ar", fitted.candidates["ar"], history, fitted.split.holdout, small_spec, scales)
+    lower, upper = scored.bounds[0.8]
+    inside = (scored.actual[:, 0] >= lower[:, 0]) & (scored.actual[:, 0] <= upper[:, 0])
+    assert scored.metrics[0]["coverage_80"] == pytest.approx(inside.mean())
+    assert scored.metrics[0]["coverage_95"] >= scored.metrics[0]["coverage_80"]

@@ -16,87 +16,135 @@ from flows.daily_forecast import daily_forecast
 from tasks.ingest import ingest_prices
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
 from tickercast.storage import FORECAST_SCHEMA, Store
+from tickercast.windows import WindowSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
-METRICS = {
-    "test_rmse",
-    "test_mae",
-    "test_mape",
-    "directional_accuracy",
-    "naive_rmse",
-    "naive_mae",
-    "rmse_ratio",
-    "fit_seconds",
-    "predict_seconds",
-    "best_epoch",
-    "loss",
-    "val_loss",
+SMALL = {"epochs": 2, "window": 20, "horizons": 3}
+PLOTS = {
+    "plots/holdout_lstm.png",
+    "plots/holdout_published.png",
+    "plots/coverage_by_horizon.png",
+    "plots/residuals.png",
+    "plots/rmse_ratio_by_horizon.png",
+    "plots/training_curves.png",
 }
 
 
-def test_daily_forecast_publishes_tracks_and_registers(settings):
+def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkeypatch):
+    monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "-1")  # any new model wins: exercise promotion
+    monkeypatch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
     state = daily_forecast(
-        tickers=["AAPL"], source="sample", start=date(2011, 6, 1), epochs=2, return_state=True
+        tickers=["AAPL"],
+        source="sample",
+        start=date(2011, 6, 1),
+        as_of=date(2013, 2, 25),
+        return_state=True,
+        **SMALL,
     )
     assert state.is_completed(), state.message
     (outcome,) = state.result()
     published = outcome.result
-    assert (published.as_of, published.target_date) == (date(2013, 3, 1), date(2013, 3, 4))
+    assert (published.as_of, published.target_date) == (date(2013, 2, 25), date(2013, 2, 26))
+    assert (published.model, published.model_version) == ("lstm", "1")
+    assert published.lower_80 < published.forecast < published.upper_80
 
-    # the forecast files
-    path = settings.home / "forecasts" / "AAPL" / "2013-03-01.parquet"
+    # the forecast files: one row per horizon, with intervals
+    path = settings.home / "forecasts" / "AAPL" / "2013-02-25.parquet"
     assert published.path == str(path)
     table = pq.read_table(path)
     assert table.schema.remove_metadata() == FORECAST_SCHEMA
-    (row,) = table.to_pylist()
-    assert (row["ticker"], row["as_of"], row["target_date"], row["horizon"]) == (
-        "AAPL",
-        date(2013, 3, 1),
-        date(2013, 3, 4),
-        1,
+    rows = table.to_pylist()
+    assert [r["horizon"] for r in rows] == [1, 2, 3]
+    assert [r["target_date"] for r in rows] == [
+        date(2013, 2, 26),
+        date(2013, 2, 27),
+        date(2013, 2, 28),
+    ]
+    assert all(
+        r["lower_95"] < r["lower_80"] < r["forecast"] < r["upper_80"] < r["upper_95"] for r in rows
     )
-    assert row["model"] == "lstm" and row["model_version"] == "1" and row["forecast"] > 0
+    assert rows[0]["reason"].startswith("the new model beats naive and the champion")
     latest = json.loads((settings.home / "forecasts" / "AAPL" / "latest.json").read_text())
-    assert latest[0]["mlflow_run_id"] == row["mlflow_run_id"] == published.mlflow_run_id
+    assert latest[0]["mlflow_run_id"] == rows[0]["mlflow_run_id"] == published.mlflow_run_id
 
     # the Prefect artifacts
     forecast_artifact = Artifact.get("forecast-aapl")
     assert forecast_artifact.type == "table"
-    assert json.loads(forecast_artifact.data)[0]["target_date"] == "2013-03-04"
-    metrics_artifact = Artifact.get("metrics-aapl")
-    assert metrics_artifact.type == "markdown"
+    assert [r["horizon"] for r in json.loads(forecast_artifact.data)] == [1, 2, 3]
+    metrics_artifact = Artifact.get("metrics-aapl").data
     assert (
-        published.mlflow_run_url in metrics_artifact.data and "rmse_ratio" in metrics_artifact.data
+        published.mlflow_run_url in metrics_artifact
+        and "Published model: **lstm** version 1" in metrics_artifact
     )
-    assert forecast_artifact.flow_run_id != state.state_details.flow_run_id  # the ticker's subflow
+    assert Artifact.get("quality-aapl").type == "markdown"
 
-    # the MLflow run, its plots, its model
+    # the MLflow run: metrics of every candidate, plots, forecast, model, champion
     client = mlflow.MlflowClient(tracking_uri=Store(settings.home).local_tracking_uri)
     run = client.get_run(published.mlflow_run_id)
-    assert run.info.run_name == "AAPL 2013-03-01" and run.info.status == "FINISHED"
-    assert set(run.data.metrics) >= METRICS
-    assert run.data.metrics["rmse_ratio"] == pytest.approx(published.rmse_ratio)
-    assert len(client.get_metric_history(run.info.run_id, "val_loss")) == 2
-    assert run.data.tags["data_sha256"] == row["data_sha256"]
+    assert run.info.run_name == "AAPL 2013-02-25" and run.info.status == "FINISHED"
+    metrics = run.data.metrics
+    for name in ("lstm", "naive", "drift", "ar"):
+        for h in (1, 2, 3):
+            assert {
+                f"{name}_rmse_ratio_h{h}",
+                f"{name}_coverage_80_h{h}",
+                f"{name}_mase_h{h}",
+            } <= set(metrics)
+    assert metrics["naive_rmse_ratio_h1"] == 1.0
+    assert {
+        "rmse_ratio",
+        "published_rmse_ratio",
+        "coverage_80",
+        "coverage_95",
+        "loss",
+        "val_loss",
+    } <= set(metrics)
+    assert len(client.get_metric_history(run.info.run_id, "val_loss")) <= 2
+    assert run.data.tags["published_model"] == "lstm" and run.data.tags["warm_start"] == "no"
     assert run.data.tags["prefect_flow_run_id"] == str(state.state_details.flow_run_id)
-    assert run.data.params["epochs"] == "2" and run.data.params["window"] == "60"
-    assert run.data.params["test_end"] == "2013-03-01"
-    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert artifacts == {"plots/predicted_vs_actual.png", "plots/training_curves.png"}
+    assert run.data.params["horizons"] == "3" and run.data.params["target"] == "returns"
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == PLOTS
     assert [a.path for a in client.list_artifacts(run.info.run_id, "forecast")] == [
-        "forecast/2013-03-01.parquet"
+        "forecast/2013-02-25.parquet"
     ]
-    version = client.get_model_version("tickercast-AAPL", "1")
-    assert version.run_id == run.info.run_id
-
-    # the data behind it: the ingest's manifest record and quality report
     (record,) = Store(settings.home).read_manifest("AAPL")
     assert run.data.tags["ingest_id"] == record["ingest_id"]
-    assert run.data.tags["ingest_data_sha256"] == record["data_sha256"]
     (quality,) = client.list_artifacts(run.info.run_id, "quality")
     assert quality.path == f"quality/{Path(record['quality_report']).name}"
-    assert Artifact.get("quality-aapl").type == "markdown"
+    assert str(client.get_model_version_by_alias("tickercast-AAPL", "champion").version) == "1"
+
+    # two sessions later in the same week: the champion is fine-tuned and must win again
+    again = daily_forecast(
+        tickers=["AAPL"],
+        source="sample",
+        start=date(2011, 6, 1),
+        as_of=date(2013, 2, 27),
+        return_state=True,
+        **SMALL,
+    )
+    (second,) = again.result()
+    run = client.get_run(second.result.mlflow_run_id)
+    assert run.data.tags["warm_start"] == "champion v1"
+    assert "champion_rmse_ratio_h1" in run.data.metrics
+    assert second.result.model_version == "2"
+    assert str(client.get_model_version_by_alias("tickercast-AAPL", "champion").version) == "2"
+
+
+def test_naive_is_published_when_no_model_beats_it(settings, monkeypatch):
+    monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "0.5")  # demand halving naive's error
+    state = daily_forecast(
+        tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
+    )
+    (outcome,) = state.result()
+    published = outcome.result
+    assert (published.model, published.model_version) == ("naive", None)
+    assert published.forecast == pytest.approx(published.last_close)
+    assert published.reason.startswith("no model beats naive by 50% of its RMSE")
+    client = mlflow.MlflowClient(tracking_uri=Store(settings.home).local_tracking_uri)
+    # the new model is still registered for review, but never made champion
+    assert client.get_model_version("tickercast-IBM", "1").run_id == published.mlflow_run_id
+    assert client.get_registered_model("tickercast-IBM").aliases == {}
 
 
 def test_failed_tickers_are_isolated_and_named(settings):
@@ -106,14 +154,16 @@ def test_failed_tickers_are_isolated_and_named(settings):
         start=date(2011, 6, 1),
         epochs=1,
         window=150,
+        horizons=3,
         return_state=True,
     )
     assert state.is_failed()
     assert state.message.startswith("3 of 4 tickers failed")
     assert "ZZZZ (NoPricesError: ZZZZ: no prices from source 'sample'" in state.message
     assert "a/b (InvalidTickerError: not a ticker: 'a/b'" in state.message
+    needed = WindowSpec(window=150, horizons=3).min_sessions
     assert (
-        "FB (InsufficientHistoryError: FB: too little history: needs at least 200 sessions"
+        f"FB (InsufficientHistoryError: FB: too little history: needs at least {needed} sessions"
         in state.message
     )
     assert "found 196" in state.message
@@ -137,9 +187,9 @@ def test_yahoo_tickers_with_no_rows_fail_without_retries(settings, sample_aapl, 
     state = daily_forecast(
         tickers=["AAPL", "DELISTED"],
         source="yfinance",
-        start=date(2012, 1, 1),
-        epochs=1,
+        start=date(2011, 6, 1),
         return_state=True,
+        **SMALL,
     )
     assert state.is_failed()
     assert (

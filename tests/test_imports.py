@@ -22,6 +22,8 @@ def _deployments() -> list[dict]:
     [
         "flows.daily_forecast",
         "flows.ingest",
+        "flows.backtest",
+        "tasks.backtest",
         "flows.outcomes",
         "tasks.ingest",
         "tasks.windows",

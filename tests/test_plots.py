@@ -1,24 +1,26 @@
-import numpy as np
+import matplotlib.pyplot as plt
 
 from tickercast import plots
+from tickercast.evaluate import mase_scales, score
 
 
-def test_predicted_vs_actual_draws_the_naive_line():
-    sessions = np.arange("2013-01-02", "2013-01-12", dtype="datetime64[D]")
-    actual = np.linspace(10, 12, len(sessions))
-    figure = plots.predicted_vs_actual("AAPL", sessions, actual, actual + 0.1, actual - 0.1, 1.25)
-    axis = figure.axes[0]
-    assert [line.get_label() for line in axis.get_lines()] == [
-        "actual",
-        "naive (last close)",
-        "LSTM",
-    ]
-    assert "1.25" in axis.get_title()
-
-
-def test_training_curves_mark_the_kept_epoch():
-    figure = plots.training_curves(
-        "AAPL", {"loss": [0.3, 0.2, 0.25], "val_loss": [0.4, 0.1, 0.2]}, 2
+def test_figures_show_intervals_coverage_residuals_and_ratios(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    scales = mase_scales(history, fitted.split.fit, 3)
+    scored = score(
+        "lstm", fitted.candidates["lstm"], history, fitted.split.holdout, small_spec, scales
     )
-    labels = [line.get_label() for line in figure.axes[0].get_lines()]
-    assert labels == ["train loss", "validation loss", "kept epoch 2"]
+    sessions = history["session"].to_numpy()[fitted.split.holdout]
+    bands = plots.forecast_bands("AAPL holdout", sessions, scored)
+    labels = [line.get_label() for line in bands.axes[0].get_lines()]
+    assert labels == ["actual", "naive (close at origin)", "lstm"]
+    assert len(bands.axes[0].collections) == 2  # the 95 % and 80 % bands
+    coverage = plots.coverage_by_horizon("AAPL", scored)
+    assert len(coverage.axes[0].patches) == 2 * 3
+    residuals = plots.residual_histogram("AAPL", scored)
+    assert sum(p.get_height() for p in residuals.axes[0].patches) == len(sessions)
+    ratios = plots.ratio_bars("t", {"lstm": [1.0, 1.1], "ar": [0.9, 1.0]}, ["fold 1", "fold 2"])
+    assert len(ratios.axes[0].patches) == 4
+    curves = plots.training_curves("AAPL", {"loss": [0.3, 0.2], "val_loss": [0.4, 0.1]}, 2)
+    assert [line.get_label() for line in curves.axes[0].get_lines()][-1] == "kept epoch 2"
+    plt.close("all")

@@ -164,8 +164,11 @@ def test_forecasts_are_written_as_parquet_and_latest_json(tmp_path):
     assert path == tmp_path / "forecasts" / "AAPL" / "2013-03-01.parquet"
     assert pq.read_schema(path).remove_metadata() == FORECAST_SCHEMA
     latest = json.loads((tmp_path / "forecasts" / "AAPL" / "latest.json").read_text())
-    assert latest[0]["as_of"] == "2013-03-01" and latest[0]["lower"] is None
+    assert latest[0]["as_of"] == "2013-03-01" and latest[0]["lower_95"] is None
     assert store.read_latest_forecast("AAPL") == latest
+    store.write_forecast(_forecast_row(date(2012, 12, 31)))  # a replay of an earlier day
+    assert (tmp_path / "forecasts" / "AAPL" / "2012-12-31.parquet").is_file()
+    assert store.read_latest_forecast("AAPL")[0]["as_of"] == "2013-03-01"
     assert store.published_tickers() == ["AAPL"]
     with pytest.raises(InputError, match="MSFT: no forecast published"):
         store.read_latest_forecast("MSFT")

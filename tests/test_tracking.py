@@ -1,6 +1,5 @@
 from datetime import date
 
-import keras
 import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
@@ -12,15 +11,6 @@ from tickercast.tracking import Tracker
 @pytest.fixture
 def tracker(settings):
     return Tracker(settings)
-
-
-def _network() -> keras.Model:
-    keras.utils.set_random_seed(1)
-    network = keras.Sequential(
-        [keras.Input(shape=(5, 1)), keras.layers.Flatten(), keras.layers.Dense(1)]
-    )
-    network.compile(optimizer="adam", loss="mse")
-    return network
 
 
 def test_local_store_lives_under_home(settings, tracker):
@@ -62,23 +52,53 @@ def test_failed_runs_are_marked_failed(tracker):
     assert tracker.client.get_run(run_id).info.status == "FAILED"
 
 
-def test_models_are_registered_per_ticker_with_a_signature(tracker):
-    network = _network()
-    example = np.random.default_rng(0).random((3, 5, 1)).astype("float32")
+def test_models_are_registered_per_ticker_and_the_champion_loads(tracker, fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    candidate = fitted.candidates["lstm"]
+    assert tracker.load_champion("BRK.B") is None
     versions = []
     for _ in range(2):
-        run_id = tracker.start_run("BRK.B", date(2022, 12, 30), {}, {})
-        versions.append(tracker.log_model(run_id, "BRK.B", network, example))
+        run_id = tracker.start_run("BRK.B", date(2013, 3, 1), {}, {})
+        versions.append(tracker.log_model(run_id, "BRK.B", candidate, history))
+        assert tracker.client.get_run(run_id).info.status == "RUNNING"  # still being worked on
         tracker.end_run(run_id, succeeded=True)
     assert versions == ["1", "2"]
-    version = tracker.client.get_model_version("tickercast-BRK.B", "2")
-    assert version.run_id == run_id
-    loaded = mlflow.tensorflow.load_model("models:/tickercast-BRK.B/2")
+    assert tracker.client.get_model_version("tickercast-BRK.B", "2").run_id == run_id
+    tracker.set_champion("BRK.B", "1")
+    champion = tracker.load_champion("BRK.B")
+    assert champion.version == "1" and champion.as_of == date(2013, 3, 1)
+    origins = fitted.split.holdout
     np.testing.assert_allclose(
-        loaded.predict(example, verbose=0), network.predict(example, verbose=0), rtol=1e-6
+        champion.candidate.forecaster.predict(history, origins),
+        candidate.forecaster.predict(history, origins),
+        rtol=1e-5,
     )
-    signature = mlflow.models.get_model_info("models:/tickercast-BRK.B/2").signature
-    assert tuple(signature.inputs.to_dict()[0]["tensor-spec"]["shape"]) == (-1, 5, 1)
+
+
+def test_the_registered_model_takes_recent_prices_and_returns_forecasts(tracker, fitted_aapl):
+    history, fitted = fitted_aapl
+    run_id = tracker.start_run("AAPL", date(2013, 3, 1), {}, {})
+    version = tracker.log_model(run_id, "AAPL", fitted.candidates["lstm"], history)
+    info = mlflow.models.get_model_info(f"models:/tickercast-AAPL/{version}")
+    assert [c["name"] for c in info.signature.inputs.to_dict()][:2] == ["session", "adjusted_close"]
+    model = mlflow.pyfunc.load_model(f"models:/tickercast-AAPL/{version}")
+    recent = (
+        history[["session", "adjusted_close", "close", "volume", "high", "low"]].tail(30).copy()
+    )
+    recent["session"] = recent["session"].dt.strftime("%Y-%m-%d")
+    recent["volume"] = recent["volume"].astype("float64")
+    forecast = model.predict(recent)
+    assert forecast["horizon"].tolist() == [1, 2, 3]
+    assert (forecast["lower_95"] < forecast["forecast"]).all() and (
+        forecast["forecast"] < forecast["upper_95"]
+    ).all()
+    assert (
+        forecast["forecast"]
+        .between(0.5 * recent["adjusted_close"].iloc[-1], 2 * recent["adjusted_close"].iloc[-1])
+        .all()
+    )
+    with pytest.raises(Exception, match="needs at least 21 recent sessions"):
+        model.predict(recent.tail(10))
 
 
 def test_run_url_points_at_the_ui(tracker, settings):

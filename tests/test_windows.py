@@ -4,84 +4,124 @@ import numpy as np
 import pytest
 
 from tickercast.errors import InputError, InsufficientHistoryError
-from tickercast.prices import clip_sessions
-from tickercast.windows import WindowSpec, build_windows, select_history
+from tickercast.windows import (
+    Preprocessor,
+    WindowSpec,
+    cumulative_log_returns,
+    feature_matrix,
+    origin_windows,
+    realized_volatility,
+    select_history,
+    split_origins,
+    training_set,
+)
+
+SPEC = WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50)
 
 
 @pytest.fixture
 def history(sample_aapl, short_history):
-    return clip_sessions(sample_aapl, *short_history)
+    return select_history(sample_aapl, "AAPL", *short_history, "XNYS")
 
 
-def test_shapes_and_chronological_splits(history):
-    windows = build_windows(history, "AAPL", WindowSpec(window=20))
-    n = len(history) - 20
-    n_train, n_val, n_test = WindowSpec(window=20).split_sizes(n)
-    assert windows.x_train.shape == (n_train, 20, 1) and windows.y_train.shape == (n_train, 1)
-    assert windows.x_val.shape == (n_val, 20, 1) and windows.x_test.shape == (n_test, 20, 1)
-    assert windows.latest.shape == (1, 20, 1)
-    assert n_test == int(n * 0.2) and n_val == int(n * 0.1)
-    splits = windows.split_sessions
-    assert splits["train_end"] < splits["validation_start"] <= splits["validation_end"]
-    assert splits["validation_end"] < splits["test_start"] <= splits["test_end"] == "2013-03-01"
-    assert windows.as_of == date(2013, 3, 1)
-
-
-def test_each_target_is_the_session_after_its_window(history):
-    windows = build_windows(history, "AAPL", WindowSpec(window=20))
-    prices = history["adjusted_close"].to_numpy()
-    # first training window: sessions 0..19, target 20
-    np.testing.assert_allclose(windows.to_prices(windows.x_train[0]), prices[:20], rtol=1e-5)
-    np.testing.assert_allclose(windows.to_prices(windows.y_train[0]), prices[20:21], rtol=1e-5)
-    np.testing.assert_allclose(windows.to_prices(windows.y_test), windows.test_actual, rtol=1e-5)
-    np.testing.assert_allclose(
-        windows.to_prices(windows.x_test[:, -1, 0]), windows.test_previous_close, rtol=1e-5
+def test_split_blocks_are_ordered_and_their_targets_do_not_overlap(history):
+    split = split_origins(len(history), SPEC, "AAPL")
+    last = len(history) - 1
+    assert split.holdout[-1] == last - SPEC.horizons  # the last origin with all targets known
+    assert len(split.holdout) == SPEC.holdout
+    assert split.fit[0] == SPEC.window
+    assert split.fit[-1] + SPEC.horizons <= split.calibration[0]
+    assert split.calibration[-1] + SPEC.horizons <= split.holdout[0]
+    assert len(split.calibration) == pytest.approx(
+        0.15 * (split.calibration[-1] - SPEC.window + 1), abs=1
     )
-    np.testing.assert_allclose(windows.to_prices(windows.latest), prices[-20:], rtol=1e-5)
-    assert windows.test_sessions[-1] == np.datetime64("2013-03-01")
 
 
-def test_no_validation_or_test_price_reaches_the_scaler(history):
-    spec = WindowSpec(window=20)
-    clean = build_windows(history, "AAPL", spec)
-    n_train = len(clean.y_train)
-    poisoned = history.copy()
-    # every session after the last training target becomes absurd
-    poisoned.loc[poisoned.index[n_train + spec.window :], "adjusted_close"] *= 1000.0
-    leaked = build_windows(poisoned, "AAPL", spec)
-    assert leaked.scaler.data_max_ == clean.scaler.data_max_
-    assert leaked.scaler.data_min_ == clean.scaler.data_min_
-    np.testing.assert_array_equal(leaked.x_train, clean.x_train)
-    np.testing.assert_array_equal(leaked.y_train, clean.y_train)
-    assert (
-        clean.scaler.data_max_[0] == history["adjusted_close"].iloc[: n_train + spec.window].max()
-    )
+def test_inputs_and_targets_line_up_with_the_sessions(history):
+    adjusted = history["adjusted_close"].to_numpy()
+    origins = np.array([30, 100])
+    features = feature_matrix(history, SPEC)  # (N, 1) log returns
+    windows = origin_windows(features, SPEC.window, origins)  # (2, 20, 1)
+    assert windows.shape == (2, 20, 1)
+    np.testing.assert_allclose(windows[0, -1, 0], np.log(adjusted[30] / adjusted[29]))
+    np.testing.assert_allclose(windows[0, 0, 0], np.log(adjusted[11] / adjusted[10]))
+    targets = cumulative_log_returns(adjusted, origins, 3)  # (2, 3)
+    np.testing.assert_allclose(targets[1], np.log(adjusted[101:104] / adjusted[100]))
+    assert np.isnan(cumulative_log_returns(adjusted, np.array([len(adjusted) - 2]), 3)[0, 1:]).all()
+
+
+def test_volatility_uses_only_returns_up_to_the_origin(history):
+    adjusted = history["adjusted_close"].to_numpy()
+    volatility = realized_volatility(adjusted, np.array([100]), 20)
+    returns = np.diff(np.log(adjusted))
+    np.testing.assert_allclose(volatility[0], np.std(returns[80:100], ddof=1))
+
+
+def test_no_calibration_or_holdout_price_reaches_the_scalers(history):
+    for spec in (
+        SPEC,
+        WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50, target="price"),
+    ):
+        split = split_origins(len(history), spec, "AAPL")
+        clean = Preprocessor.fit(history, spec, split.fit)
+        poisoned = history.copy()
+        after_fit = split.fit[-1] + spec.horizons + 1
+        poisoned.loc[after_fit:, "adjusted_close"] *= np.linspace(1, 50, len(poisoned) - after_fit)
+        leaked = Preprocessor.fit(poisoned, spec, split.fit)
+        assert vars(leaked.input_scaler).keys() == vars(clean.input_scaler).keys()
+        for name, value in vars(clean.input_scaler).items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(getattr(leaked.input_scaler, name), value)
+        np.testing.assert_array_equal(
+            leaked.inputs(poisoned, split.fit), clean.inputs(history, split.fit)
+        )
+
+
+def test_scaled_targets_map_back_to_log_returns(history):
+    for target in ("returns", "price"):
+        spec = WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50, target=target)
+        split = split_origins(len(history), spec, "AAPL")
+        preprocessor = Preprocessor.fit(history, spec, split.fit)
+        origins = split.holdout
+        scaled = preprocessor.targets(history, origins)
+        expected = cumulative_log_returns(history["adjusted_close"].to_numpy(), origins, 3)
+        np.testing.assert_allclose(
+            preprocessor.to_log_returns(scaled, history, origins), expected, atol=1e-5
+        )
+
+
+def test_extra_features_and_bad_specs(history):
+    spec = WindowSpec(window=20, features=("return", "volume_change", "range"))
+    assert feature_matrix(history, spec).shape == (len(history), 3)
+    with pytest.raises(InputError, match="unknown target 'level'"):
+        WindowSpec(target="level")
+    with pytest.raises(InputError, match="unknown features"):
+        WindowSpec(features=("sentiment",))
 
 
 def test_too_little_history_says_how_much_is_needed(history):
-    spec = WindowSpec(window=60)
     with pytest.raises(InsufficientHistoryError) as error:
-        build_windows(history.head(80), "AAPL", spec)
-    assert error.value.needed == spec.min_sessions == 110
-    assert error.value.found == 80
-    assert "AAPL: too little history: needs at least 110 sessions" in str(error.value)
-    build_windows(history.head(spec.min_sessions), "AAPL", spec)  # just enough
+        training_set(history.head(200), "AAPL", WindowSpec())
+    assert error.value.needed == WindowSpec().min_sessions
+    assert error.value.found == 200
+    assert f"AAPL: too little history: needs at least {WindowSpec().min_sessions} sessions" in str(
+        error.value
+    )
+    training_set(history.head(SPEC.min_sessions), "AAPL", SPEC)  # just enough
 
 
 def test_select_history_honours_start_and_as_of(sample_aapl):
     selected = select_history(sample_aapl, "AAPL", date(2012, 1, 1), date(2012, 12, 31), "XNYS")
     assert selected["session"].iloc[0].date() == date(2012, 1, 3)
     assert selected["session"].iloc[-1].date() == date(2012, 12, 31)
-    # a Saturday as_of uses Friday's session
-    assert select_history(sample_aapl, "AAPL", None, date(2012, 12, 29), "XNYS")["session"].iloc[
-        -1
-    ].date() == date(2012, 12, 28)
-
-
-def test_select_history_refuses_an_as_of_past_the_stored_prices(sample_aapl):
-    with pytest.raises(
-        InputError,
-        match="AAPL: as_of 2014-01-10 asks for the session of 2014-01-10, "
-        "but the stored prices end on 2013-03-01",
-    ):
+    assert selected.index[0] == 0
+    saturday = select_history(sample_aapl, "AAPL", None, date(2012, 12, 29), "XNYS")
+    assert saturday["session"].iloc[-1].date() == date(2012, 12, 28)
+    with pytest.raises(InputError, match="as_of 2014-01-10 asks for the session of 2014-01-10"):
         select_history(sample_aapl, "AAPL", None, date(2014, 1, 10), "XNYS")
+
+
+def test_training_set_hashes_its_sessions(history):
+    training = training_set(history, "AAPL", SPEC)
+    assert training.as_of == date(2013, 3, 1)
+    assert len(training.data_sha256) == 64

@@ -36,6 +36,7 @@ class Fold:
     decision: GateDecision
     scored: dict[str, Scored]
     fit_seconds: float
+    warm_started: bool
     seconds: float
 
 
@@ -80,6 +81,7 @@ def run_backtest(
     folds: int = 5,
     margin: float = 0.01,
     warm_start: bool = False,
+    significance: float = 0.1,
 ) -> Backtest:
     """Walk forward over the last `folds` blocks of `spec.holdout` origins.
 
@@ -90,6 +92,7 @@ def run_backtest(
         config: the LSTM's hyperparameters.
         folds: how many folds, K.
         margin: the gate's required improvement over naive.
+        significance: the gate's Diebold-Mariano p-value threshold.
         warm_start: fine-tune the previous fold's network instead of training afresh
             (after the first fold), as the daily run does between full retrains.
 
@@ -110,7 +113,7 @@ def run_backtest(
             name: score(name, fitted.candidates[name], history, fitted.split.holdout, spec, scales)
             for name in ("lstm", "naive")
         }
-        decision = decide(holdout["lstm"], holdout["naive"], None, margin)
+        decision = decide(holdout["lstm"], holdout["naive"], None, margin, significance)
         origins = np.arange(first, first + spec.holdout)
         scored = {
             name: score(name, candidate, prices, origins, spec, scales)
@@ -126,6 +129,7 @@ def run_backtest(
                 decision=decision,
                 scored=scored,
                 fit_seconds=fitted.trained.fit_seconds,
+                warm_started=fitted.warm_started,
                 seconds=time.perf_counter() - started,
             )
         )

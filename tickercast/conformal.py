@@ -49,7 +49,7 @@ class Conformal:
         n = len(scores)
         quantiles = {
             level: np.quantile(
-                scores, min(1.0, math.ceil((n + 1) * level) / n), axis=0, method="higher"
+                scores, min(1.0, math.ceil((n + 1) * level) / n), axis=0, method="inverted_cdf"
             )
             for level in levels
         }

@@ -1,9 +1,10 @@
 """Fit every candidate forecaster as of a session, and calibrate its intervals.
 
 One procedure serves the daily run and each backtest fold: given the prices up to
-as_of, split the origins, fit the scalers and the models on the fit origins,
-calibrate conformal intervals on the calibration origins, and keep the holdout
-origins (the most recent with known targets) for comparing the candidates.
+as_of, split the origins, fit the scalers and the models on the fit origins (the
+LSTM stops early on the calibration origins), calibrate conformal intervals on the
+calibration and holdout origins, and keep the holdout origins (the most recent with
+known targets) for comparing the candidates.
 """
 
 from dataclasses import dataclass
@@ -113,8 +114,10 @@ def fit_candidates(
         DriftForecaster.fit(prices, split.fit, spec.horizons),
         LinearARForecaster.fit(prices, preprocessor, split.fit),
     ]
+    # Conformal residuals: every origin no model was fitted on, the most recent included.
+    held_out = np.concatenate([split.calibration, split.holdout])
     candidates = {
-        forecaster.name: Candidate.calibrate(forecaster, prices, split.calibration, spec)
+        forecaster.name: Candidate.calibrate(forecaster, prices, held_out, spec)
         for forecaster in forecasters
     }
     return Fitted(spec, split, trained, candidates, warm_started=warm_start is not None)

@@ -25,18 +25,34 @@ class GateDecision:
     scores: dict[str, float]
 
 
-def decide(new: Scored, naive: Scored, champion: Scored | None, margin: float) -> GateDecision:
+def _beats_naive(scored: Scored, margin: float, significance: float) -> bool:
+    """Better than naive by the margin on average, and significantly so one session ahead."""
+    p_value = scored.metrics[0]["dm_pvalue"]
+    return scored.mean_rmse_ratio < 1 - margin and bool(p_value < significance)
+
+
+def decide(
+    new: Scored,
+    naive: Scored,
+    champion: Scored | None,
+    margin: float,
+    significance: float = 0.1,
+) -> GateDecision:
     """Compare the new model with naive and the champion on the same holdout origins.
 
-    The new model is promoted only when its mean RMSE ratio is below 1 - margin (it
-    beats naive) and below the champion's by more than `margin`. Otherwise the
-    champion is published if it beats naive by the margin, else naive.
+    A model *beats naive* when its RMSE ratio averaged over horizons is below
+    1 - margin and the Diebold-Mariano test against naive, one session ahead, gives a
+    p-value below `significance` (a small edge on a few months of sessions is
+    usually luck). The new model is promoted when it beats naive and its ratio is
+    below the champion's by more than the margin. Otherwise the champion is
+    published if it beats naive, else naive.
 
     Args:
         new: the freshly trained model, scored on the holdout.
         naive: the naive forecast on the same origins.
         champion: the current champion on the same origins, if there is one.
         margin: required improvement, as a fraction of the naive RMSE.
+        significance: the Diebold-Mariano p-value a win must stay under.
 
     Returns:
         The decision.
@@ -44,23 +60,19 @@ def decide(new: Scored, naive: Scored, champion: Scored | None, margin: float) -
     scores = {"lstm": new.mean_rmse_ratio, "naive": naive.mean_rmse_ratio}
     if champion is not None:
         scores["champion"] = champion.mean_rmse_ratio
-    beats_naive = scores["lstm"] < 1 - margin
     beats_champion = champion is None or scores["lstm"] < scores["champion"] - margin
     summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
-    if beats_naive and beats_champion:
-        return GateDecision(
-            "lstm", True, f"the new model beats naive and the champion ({summary})", scores
-        )
-    if champion is not None and scores["champion"] < 1 - margin:
-        return GateDecision(
-            "champion",
-            False,
-            f"the champion still beats naive and the new model ({summary})",
-            scores,
-        )
-    return GateDecision(
-        "naive", False, f"no model beats naive by {margin:.0%} of its RMSE ({summary})", scores
+    if _beats_naive(new, margin, significance) and beats_champion:
+        reason = f"the new model beats naive and the champion ({summary})"
+        return GateDecision("lstm", True, reason, scores)
+    if champion is not None and _beats_naive(champion, margin, significance):
+        reason = f"the champion still beats naive and the new model ({summary})"
+        return GateDecision("champion", False, reason, scores)
+    reason = (
+        f"no model beats naive by {margin:.0%} of its RMSE with a Diebold-Mariano "
+        f"p-value under {significance:g} ({summary})"
     )
+    return GateDecision("naive", False, reason, scores)
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,7 @@ def evaluate_candidates(
     fitted: Fitted,
     champion: Candidate | None,
     margin: float,
+    significance: float = 0.1,
 ) -> Evaluation:
     """Score the fitted candidates and the champion on the holdout, and decide.
 
@@ -94,6 +107,7 @@ def evaluate_candidates(
         fitted: the candidates.
         champion: the registered champion, if any.
         margin: the gate's required improvement, as a fraction of the naive RMSE.
+        significance: the Diebold-Mariano p-value a win must stay under.
 
     Returns:
         The scores and the decision.
@@ -107,5 +121,5 @@ def evaluate_candidates(
         name: score(name, candidate, prices, holdout, spec, scales)
         for name, candidate in candidates.items()
     }
-    decision = decide(scored["lstm"], scored["naive"], scored.get("champion"), margin)
+    decision = decide(scored["lstm"], scored["naive"], scored.get("champion"), margin, significance)
     return Evaluation(scored, decision)

@@ -27,6 +27,8 @@ class Settings:
         gate_margin: improvement over naive (and over the champion), as a fraction of
             the naive RMSE, that a new model needs to be published and promoted
             (`TICKERCAST_GATE_MARGIN`, 0.01).
+        gate_significance: the Diebold-Mariano p-value under which a win over naive
+            counts (`TICKERCAST_GATE_SIGNIFICANCE`, 0.1).
         warm_start: fine-tune the champion within a week instead of retraining daily
             (`TICKERCAST_WARM_START`, on; `0` turns it off).
     """
@@ -37,6 +39,7 @@ class Settings:
     calendar: str = "XNYS"
     calendars: dict[str, str] = field(default_factory=dict)
     gate_margin: float = 0.01
+    gate_significance: float = 0.1
     warm_start: bool = True
 
     def calendar_for(self, ticker: str) -> str:
@@ -62,6 +65,7 @@ class Settings:
             calendar=(env.get("TICKERCAST_CALENDAR") or "XNYS").upper(),
             calendars=_pairs(env.get("TICKERCAST_CALENDARS") or ""),
             gate_margin=float(env.get("TICKERCAST_GATE_MARGIN") or 0.01),
+            gate_significance=float(env.get("TICKERCAST_GATE_SIGNIFICANCE") or 0.1),
             warm_start=(env.get("TICKERCAST_WARM_START") or "1").lower()
             not in ("0", "false", "no"),
         )

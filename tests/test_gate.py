@@ -1,0 +1,48 @@
+import numpy as np
+
+from tickercast.evaluate import Scored
+from tickercast.gate import decide, evaluate_candidates
+
+
+def _scored(name: str, ratio: float, p_value: float = 0.01) -> Scored:
+    metrics = [{"rmse_ratio": ratio, "dm_pvalue": p_value}] * 2
+    empty = np.zeros((1, 2))
+    return Scored(name, np.ones(1), empty, empty, {}, empty, metrics)
+
+
+def test_a_new_model_is_promoted_only_when_it_beats_naive_and_the_champion():
+    naive = _scored("naive", 1.0)
+    first = decide(_scored("lstm", 0.95), naive, None, margin=0.01)
+    assert (first.published, first.promote) == ("lstm", True)
+    kept = decide(_scored("lstm", 0.95), naive, _scored("champion", 0.955), margin=0.01)
+    assert (kept.published, kept.promote) == ("champion", False)
+    assert "champion still beats naive" in kept.reason
+    better = decide(_scored("lstm", 0.93), naive, _scored("champion", 0.955), margin=0.01)
+    assert (better.published, better.promote) == ("lstm", True)
+
+
+def test_naive_is_published_when_nothing_beats_it():
+    decision = decide(_scored("lstm", 0.995), _scored("naive", 1.0), _scored("champion", 1.2), 0.01)
+    assert (decision.published, decision.promote) == ("naive", False)
+    assert decision.reason.startswith(
+        "no model beats naive by 1% of its RMSE with a Diebold-Mariano"
+    )
+    assert decision.scores == {"lstm": 0.995, "naive": 1.0, "champion": 1.2}
+
+
+def test_a_lucky_edge_is_not_a_win():
+    naive = _scored("naive", 1.0, float("nan"))
+    lucky = decide(_scored("lstm", 0.95, p_value=0.4), naive, None, margin=0.01)
+    assert (lucky.published, lucky.promote) == ("naive", False)
+    assert decide(_scored("lstm", 0.95, p_value=0.4), naive, None, 0.01, significance=0.5).promote
+
+
+def test_evaluate_candidates_scores_everyone_on_the_holdout(fitted_aapl):
+    history, fitted = fitted_aapl
+    champion = fitted.candidates["ar"]  # stands in for a registered model
+    evaluation = evaluate_candidates(history, fitted, champion, margin=0.01)
+    assert set(evaluation.scored) == {"lstm", "naive", "drift", "ar", "champion"}
+    assert evaluation.scored["naive"].mean_rmse_ratio == 1.0
+    table = evaluation.metrics_table()
+    assert len(table) == 5 * 3 and {"rmse_ratio", "mase", "coverage_80", "dm_pvalue"} <= set(table)
+    assert evaluation.decision.published in {"lstm", "champion", "naive"}
