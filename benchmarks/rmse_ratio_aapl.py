@@ -25,7 +25,7 @@ from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
 from tickercast.evaluate import mase_scales, score  # noqa: E402
 from tickercast.fitting import fit_candidates  # noqa: E402
-from tickercast.metrics import forecast_metrics  # noqa: E402
+from tickercast.metrics import horizon_metrics  # noqa: E402
 from tickercast.model import ModelConfig, build_network, predict_scaled  # noqa: E402
 from tickercast.sources import FolderSource  # noqa: E402
 from tickercast.windows import WindowSpec  # noqa: E402
@@ -59,7 +59,7 @@ def tutorial_rmse_ratio(close: np.ndarray, config: ModelConfig, window: int) -> 
     ).ravel()
     actual = close[window + split :]
     previous = close[window + split - 1 : -1]
-    return forecast_metrics(actual, predicted, previous)
+    return horizon_metrics(actual, predicted, previous, horizon=1)
 
 
 def main() -> None:
