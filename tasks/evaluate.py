@@ -1,5 +1,7 @@
 """Stage 4: score every candidate on the holdout, decide what to publish, plot it."""
 
+import time
+
 from prefect import get_run_logger
 
 from tasks.retries import stage
@@ -20,6 +22,7 @@ def evaluate_model(
     settings: Settings,
 ) -> Evaluation:
     """Compare the LSTM, the baselines and the champion on the holdout; log metrics and plots."""
+    started = time.perf_counter()
     evaluation = evaluate_candidates(
         training.prices,
         fitted,
@@ -27,6 +30,7 @@ def evaluate_model(
         settings.gate_margin,
         settings.gate_significance,
     )
+    seconds = time.perf_counter() - started
     decision, scored = evaluation.decision, evaluation.scored
     published = scored[decision.published]
     tracker = Tracker(settings)
@@ -46,6 +50,7 @@ def evaluate_model(
             "published_rmse_ratio": published.metrics[0]["rmse_ratio"],
             "coverage_80": published.metrics[0]["coverage_80"],
             "coverage_95": published.metrics[0]["coverage_95"],
+            "evaluate_seconds": seconds,
         },
     )
     tracker.set_tags(run_id, {"published_model": decision.published, "gate": decision.reason})

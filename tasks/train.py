@@ -1,5 +1,7 @@
 """Stage 3: retrain the LSTM (or fine-tune the champion) and fit the baselines."""
 
+import time
+
 from prefect import get_run_logger
 
 from tasks.retries import stage
@@ -26,12 +28,19 @@ def train_model(
         training.spec,
         settings.warm_start,
     )
+    started = time.perf_counter()
     fitted = fit_candidates(training.prices, training.ticker, training.spec, config, warm)
+    seconds = time.perf_counter() - started
     trained = fitted.trained
     tracker = Tracker(settings)
     tracker.log_history(run_id, trained.history)
     tracker.log_metrics(
-        run_id, {"best_epoch": trained.best_epoch, "fit_seconds": trained.fit_seconds}
+        run_id,
+        {
+            "best_epoch": trained.best_epoch,
+            "fit_seconds": trained.fit_seconds,
+            "train_seconds": seconds,
+        },
     )
     tracker.set_tags(run_id, {"warm_start": f"champion v{champion.version}" if warm else "no"})
     get_run_logger().info(
