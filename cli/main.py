@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _outcomes(state) -> list | None:
+    """The per-ticker outcomes of a flow run, or None (said on stderr) if it crashed."""
+    outcomes = state.result(raise_on_failure=False)
+    if isinstance(outcomes, BaseException):
+        print(f"flow run failed: {outcomes}", file=sys.stderr)
+        return None
+    return outcomes
+
+
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     from flows.daily_forecast import daily_forecast
 
@@ -94,9 +103,8 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         target=arguments.target,
         return_state=True,
     )
-    outcomes = state.result(raise_on_failure=False)
-    if isinstance(outcomes, BaseException):
-        print(f"flow run failed: {outcomes}", file=sys.stderr)
+    outcomes = _outcomes(state)
+    if outcomes is None:
         return EXIT_FAILED
     print()
     print(
@@ -146,9 +154,8 @@ def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
     state = ingest(
         tickers=arguments.tickers, source=arguments.source, as_of=arguments.as_of, return_state=True
     )
-    outcomes = state.result(raise_on_failure=False)
-    if isinstance(outcomes, BaseException):
-        print(f"flow run failed: {outcomes}", file=sys.stderr)
+    outcomes = _outcomes(state)
+    if outcomes is None:
         return EXIT_FAILED
     print()
     for outcome in outcomes:
@@ -184,9 +191,8 @@ def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
         warm_start=arguments.warm_start,
         return_state=True,
     )
-    outcomes = state.result(raise_on_failure=False)
-    if isinstance(outcomes, BaseException):
-        print(f"flow run failed: {outcomes}", file=sys.stderr)
+    outcomes = _outcomes(state)
+    if outcomes is None:
         return EXIT_FAILED
     columns = [
         "rmse_ratio",

@@ -5,13 +5,11 @@ from datetime import date
 from prefect import flow
 from prefect.states import State
 
-from flows.outcomes import TickerOutcome, final_state, ticker_outcome
+from flows.outcomes import TickerOutcome, checked_tickers, final_state, ticker_outcome
 from tasks.backtest import backtest_ticker, write_backtest_report
 from tasks.ingest import ingest_prices
-from tickercast.errors import InputError
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings
-from tickercast.tickers import normalize_ticker
 from tickercast.windows import WindowSpec
 
 
@@ -32,13 +30,8 @@ def backtest(
     settings = Settings.from_env()
     spec = WindowSpec(window=window, horizons=horizons, target=target)
     config = ModelConfig(epochs=epochs)
-    outcomes = []
-    for raw in tickers:
-        try:
-            ticker = normalize_ticker(raw)
-        except InputError as error:
-            outcomes.append(TickerOutcome(raw, error=f"{type(error).__name__}: {error}"))
-            continue
+    valid, outcomes = checked_tickers(tickers)
+    for ticker in valid:
         ingested = ingest_prices(ticker, source, end, settings, return_state=True)
         if not ingested.is_completed():
             outcomes.append(ticker_outcome(ticker, ingested))

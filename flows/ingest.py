@@ -5,11 +5,9 @@ from datetime import date
 from prefect import flow
 from prefect.states import State
 
-from flows.outcomes import TickerOutcome, final_state, ticker_outcome
+from flows.outcomes import TickerOutcome, checked_tickers, final_state, ticker_outcome
 from tasks.ingest import ingest_prices
-from tickercast.errors import InputError
 from tickercast.settings import Settings
-from tickercast.tickers import normalize_ticker
 
 
 @flow(name="ingest")
@@ -20,13 +18,8 @@ def ingest(
 ) -> list[TickerOutcome] | State:
     """Fetch, validate and store each ticker's new prices, with a quality report."""
     settings = Settings.from_env()
-    outcomes = []
-    for raw in tickers:
-        try:
-            ticker = normalize_ticker(raw)
-        except InputError as error:
-            outcomes.append(TickerOutcome(raw, error=f"{type(error).__name__}: {error}"))
-            continue
+    valid, outcomes = checked_tickers(tickers)
+    for ticker in valid:
         state = ingest_prices(ticker, source, as_of, settings, return_state=True)
         outcomes.append(ticker_outcome(ticker, state))
     return final_state(outcomes)

@@ -6,6 +6,9 @@ from typing import Any
 
 from prefect.states import Failed, State
 
+from tickercast.errors import InputError
+from tickercast.tickers import normalize_ticker
+
 
 @dataclass(frozen=True)
 class TickerOutcome:
@@ -36,3 +39,14 @@ def final_state(outcomes: list[TickerOutcome]) -> list[TickerOutcome] | State:
         + "; ".join(f"{outcome.ticker} ({outcome.error})" for outcome in failed),
         data=outcomes,
     )
+
+
+def checked_tickers(raw_tickers: list[str]) -> tuple[list[str], list[TickerOutcome]]:
+    """Valid, normalized tickers, and a failed outcome for each string that is not one."""
+    valid, rejected = [], []
+    for raw in raw_tickers:
+        try:
+            valid.append(normalize_ticker(raw))
+        except InputError as error:
+            rejected.append(TickerOutcome(raw, error=f"{type(error).__name__}: {error}"))
+    return valid, rejected
