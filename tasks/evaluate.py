@@ -6,7 +6,7 @@ from prefect import get_run_logger
 
 from tasks.retries import stage
 from tickercast import plots
-from tickercast.fitting import Fitted
+from tickercast.fitting import Fitted, usable_champion
 from tickercast.gate import Evaluation, evaluate_candidates
 from tickercast.settings import Settings
 from tickercast.tracking import Champion, Tracker
@@ -22,11 +22,14 @@ def evaluate_model(
     settings: Settings,
 ) -> Evaluation:
     """Compare the LSTM, the baselines and the champion on the holdout; log metrics and plots."""
+    comparable = champion is not None and usable_champion(
+        champion.candidate.forecaster, champion.as_of, training.as_of, training.spec
+    )
     started = time.perf_counter()
     evaluation = evaluate_candidates(
         training.prices,
         fitted,
-        champion.candidate if champion else None,
+        champion.candidate if comparable else None,
         settings.gate_margin,
         settings.gate_significance,
     )

@@ -4,9 +4,9 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks.retries import stage
-from tickercast.fitting import Fitted
+from tickercast.fitting import Fitted, recalibrated
 from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
-from tickercast.gate import Evaluation
+from tickercast.gate import Evaluation, may_move_alias
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import ticker_slug
@@ -26,8 +26,10 @@ def publish_forecast(
     """Register the new model, promote it if it won, and publish the chosen forecast."""
     ticker, decision = training.ticker, evaluation.decision
     tracker = Tracker(settings)
-    version = tracker.log_model(run_id, ticker, fitted.candidates["lstm"], training.prices)
-    if decision.promote:
+    lstm = recalibrated(fitted.candidates["lstm"], training.prices, fitted.split, training.spec)
+    version = tracker.log_model(run_id, ticker, lstm, training.prices)
+    # a replay of an earlier day never takes the alias from a champion trained later
+    if decision.promote and may_move_alias(champion.as_of if champion else None, training.as_of):
         tracker.set_champion(ticker, version)
     chosen = {
         "lstm": (fitted.candidates["lstm"], "lstm", version),
@@ -39,6 +41,8 @@ def publish_forecast(
         "naive": (fitted.candidates["naive"], "naive", None),
     }
     candidate, model, model_version = chosen[decision.published]
+    # published intervals use every residual no model was fitted on, the latest included
+    candidate = recalibrated(candidate, training.prices, fitted.split, training.spec)
     latest = forecast_latest(candidate, training.prices, training.spec)
     frame = forecast_frame(
         ticker,

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -60,14 +61,20 @@ def test_two_runs_with_one_seed_give_identical_metrics(backtest, history, small_
     assert again.rows() == backtest.rows()
 
 
-def test_a_fold_never_sees_its_future(backtest, history, small_spec, small_config):
-    """Perturb every price after the second fold's first origin: the first fold's forecasts,
-    and the second fold's fit (its gate, intervals, first forecast) must not change."""
+@pytest.mark.parametrize("features", [("return",), ("return", "volume_change", "range")])
+def test_a_fold_never_sees_its_future(history, small_spec, small_config, features):
+    """Perturb every price and volume after the second fold's first origin: the first fold's
+    forecasts, and the second fold's fit (gate, intervals, first forecast) must not change."""
+    spec = replace(small_spec, features=features)
+    backtest = run_backtest(history, "AAPL", spec, small_config, folds=2)
     first, second = backtest.folds
     cut = history.index[history["session"].dt.date == second.first_origin][0]
     perturbed = history.copy()
-    perturbed.loc[cut + 1 :, "adjusted_close"] *= np.linspace(1.5, 4.0, len(history) - cut - 1)
-    changed = run_backtest(perturbed, "AAPL", small_spec, small_config, folds=2)
+    later = len(history) - cut - 1
+    perturbed.loc[cut + 1 :, "adjusted_close"] *= np.linspace(1.5, 4.0, later)
+    perturbed.loc[cut + 1 :, ["high", "close"]] *= 2.0
+    perturbed.loc[cut + 1 :, "volume"] *= 10
+    changed = run_backtest(perturbed, "AAPL", spec, small_config, folds=2)
     for name in MODELS:
         np.testing.assert_array_equal(
             changed.folds[0].scored[name].forecast, first.scored[name].forecast

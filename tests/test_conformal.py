@@ -30,8 +30,13 @@ def test_volatility_scaling_widens_intervals_in_turbulent_markets():
 def test_finite_sample_quantile_and_round_trip():
     residuals = np.arange(1, 10, dtype=float)[:, None]  # |r| = 1..9, n = 9
     conformal = Conformal.calibrate(residuals, np.ones(9), volatility_scaled=False)
-    assert conformal.quantiles[0.8][0] == 8.0  # ceil(10 * 0.8) / 9 -> 8th of 9
-    assert conformal.quantiles[0.95][0] == 9.0
+    assert conformal.quantiles[0.8][0] == 8.0  # the ceil(10 * 0.8) = 8th smallest of 9
+    assert conformal.quantiles[0.95][0] == np.inf  # ceil(10 * 0.95) = 10 > 9: unbounded
+    for n in (20, 35, 299, 3000):  # the exact order statistic, whatever float rounding says
+        scores = np.arange(1, n + 1, dtype=float)[:, None]
+        half = Conformal.calibrate(scores, np.ones(n), volatility_scaled=False).quantiles[0.8][0]
+        assert half == np.ceil((n + 1) * 0.8)
+    conformal = Conformal.calibrate(residuals, np.ones(9), volatility_scaled=False, levels=(0.8,))
     again = Conformal.from_dict(conformal.as_dict())
     assert again.volatility_scaled is False
     np.testing.assert_array_equal(again.quantiles[0.8], conformal.quantiles[0.8])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tickercast.evaluate import mase_scales, pooled, score
+from tickercast.evaluate import Scored, mase_scales, pooled, score
 from tickercast.windows import cumulative_log_returns
 
 
@@ -33,11 +33,13 @@ def test_scores_pool_point_by_point(fitted_aapl, small_spec):
             assert mine[key] == pytest.approx(theirs[key], nan_ok=True)
 
 
-def test_coverage_counts_actuals_inside_the_bounds(fitted_aapl, small_spec):
-    history, fitted = fitted_aapl
-    scales = mase_scales(history, fitted.split.fit, 3)
-    scored = score("ar", fitted.candidates["ar"], history, fitted.split.holdout, small_spec, scales)
-    lower, upper = scored.bounds[0.8]
-    inside = (scored.actual[:, 0] >= lower[:, 0]) & (scored.actual[:, 0] <= upper[:, 0])
-    assert scored.metrics[0]["coverage_80"] == pytest.approx(inside.mean())
-    assert scored.metrics[0]["coverage_95"] >= scored.metrics[0]["coverage_80"]
+def test_coverage_counts_actuals_inside_the_bounds():
+    actual = np.array([[0.0], [0.1], [-0.3], [0.25]])
+    forecast = np.zeros((4, 1))
+    bounds = {
+        0.8: (np.full((4, 1), -0.2), np.full((4, 1), 0.2)),
+        0.95: (np.full((4, 1), -0.5), np.full((4, 1), 0.5)),
+    }
+    scored = Scored.build("m", np.ones(4), forecast, actual, bounds, np.ones((4, 1)))
+    assert scored.metrics[0]["coverage_80"] == 0.5  # 0.0 and 0.1 inside, -0.3 and 0.25 out
+    assert scored.metrics[0]["coverage_95"] == 1.0

@@ -2,7 +2,7 @@ from datetime import date
 
 import numpy as np
 
-from tickercast.fitting import warm_start_from
+from tickercast.fitting import recalibrated, usable_champion, warm_start_from
 from tickercast.windows import WindowSpec
 
 
@@ -30,3 +30,22 @@ def test_warm_starts_happen_within_a_week_with_the_same_windows(fitted_aapl, sma
     assert warm_start_from(lstm, monday, wednesday, small_spec, False) is None
     assert warm_start_from(lstm, monday, wednesday, WindowSpec(window=30), True) is None
     assert warm_start_from(None, None, wednesday, small_spec, True) is None
+
+
+def test_a_champion_is_compared_only_when_older_and_alike(fitted_aapl, small_spec):
+    _, fitted = fitted_aapl
+    lstm = fitted.candidates["lstm"].forecaster
+    as_of = date(2013, 3, 1)
+    assert usable_champion(lstm, date(2013, 2, 28), as_of, small_spec)
+    assert not usable_champion(lstm, as_of, as_of, small_spec)  # trained on today's data
+    assert not usable_champion(lstm, date(2014, 1, 2), as_of, small_spec)  # a replay
+    assert not usable_champion(lstm, date(2013, 2, 28), as_of, WindowSpec(horizons=5))
+    assert not usable_champion(None, None, as_of, small_spec)
+
+
+def test_published_intervals_are_recalibrated_on_the_latest_residuals(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    candidate = fitted.candidates["naive"]
+    wider = recalibrated(candidate, history, fitted.split, small_spec)
+    assert wider.forecaster is candidate.forecaster
+    assert not np.array_equal(wider.conformal.quantiles[0.8], candidate.conformal.quantiles[0.8])

@@ -21,6 +21,25 @@ def test_a_new_model_is_promoted_only_when_it_beats_naive_and_the_champion():
     assert (better.published, better.promote) == ("lstm", True)
 
 
+def test_a_new_winner_replaces_a_champion_that_no_longer_beats_naive():
+    naive = _scored("naive", 1.0)
+    decision = decide(_scored("lstm", 0.95), naive, _scored("champion", 0.955, p_value=0.5), 0.01)
+    assert (decision.published, decision.promote) == ("lstm", True)
+
+
+def test_a_model_worse_one_session_ahead_is_not_a_winner():
+    worse_at_h1 = Scored(
+        "lstm",
+        np.ones(1),
+        np.zeros((1, 2)),
+        np.zeros((1, 2)),
+        {},
+        np.zeros((1, 2)),
+        [{"rmse_ratio": 1.02, "dm_pvalue": 0.97}, {"rmse_ratio": 0.8, "dm_pvalue": 0.01}],
+    )
+    assert decide(worse_at_h1, _scored("naive", 1.0), None, 0.01).published == "naive"
+
+
 def test_naive_is_published_when_nothing_beats_it():
     decision = decide(_scored("lstm", 0.995), _scored("naive", 1.0), _scored("champion", 1.2), 0.01)
     assert (decision.published, decision.promote) == ("naive", False)

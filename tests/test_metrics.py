@@ -32,6 +32,10 @@ def test_diebold_mariano_tells_better_from_equal():
     rng = np.random.default_rng(0)
     naive_errors = rng.normal(0, 1.0, 500)
     assert diebold_mariano_pvalue(naive_errors * 0.5, naive_errors, 1) < 1e-6
+    assert (
+        diebold_mariano_pvalue(naive_errors * 2.0, naive_errors, 1) > 1 - 1e-6
+    )  # worse: one-sided
+    assert diebold_mariano_pvalue(naive_errors * 0.9, naive_errors, 5) < 0.05
     same = diebold_mariano_pvalue(rng.normal(0, 1.0, 500), naive_errors, 1)
     assert 0.01 < same <= 1.0
     assert math.isnan(diebold_mariano_pvalue(naive_errors, naive_errors, 1))

@@ -75,6 +75,9 @@ def test_no_calibration_or_holdout_price_reaches_the_scalers(history):
         np.testing.assert_array_equal(
             leaked.inputs(poisoned, split.fit), clean.inputs(history, split.fit)
         )
+        if clean.target_scaler is not None:
+            np.testing.assert_array_equal(leaked.target_scaler.mean_, clean.target_scaler.mean_)
+            np.testing.assert_array_equal(leaked.target_scaler.scale_, clean.target_scaler.scale_)
 
 
 def test_scaled_targets_map_back_to_log_returns(history):

@@ -1,11 +1,12 @@
 """Walk-forward backtest: refit as of each fold, forecast the fold, compare with baselines.
 
 Fold k covers the `spec.holdout` origins from a_k on. Everything is fitted on the
-prices up to a_k alone (scalers, networks, baselines, conformal intervals, and the
-gate's choice on its own holdout, which precedes the fold), exactly as the daily run
-would have been on that day; the fold's origins are then forecast from their own
-windows and scored. The folds are consecutive and expanding, ending at the last
-origin whose targets are known.
+prices up to a_k alone (scalers, networks, baselines, conformal intervals
+recalibrated as for publishing, and the gate's choice on its own holdout, which
+precedes the fold), exactly as the daily run would have been on that day (with
+warm starts, the previous fold's scalers are kept with its weights); the fold's
+origins are then forecast from their own windows and scored. The folds are
+consecutive and expanding, ending at the last origin whose targets are known.
 """
 
 import time
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tickercast.evaluate import Scored, mase_scales, pooled, score
-from tickercast.fitting import fit_candidates
+from tickercast.fitting import fit_candidates, recalibrated
 from tickercast.forecasters import LSTMForecaster
 from tickercast.gate import GateDecision, decide
 from tickercast.model import ModelConfig
@@ -116,7 +117,14 @@ def run_backtest(
         decision = decide(holdout["lstm"], holdout["naive"], None, margin, significance)
         origins = np.arange(first, first + spec.holdout)
         scored = {
-            name: score(name, candidate, prices, origins, spec, scales)
+            name: score(
+                name,
+                recalibrated(candidate, history, fitted.split, spec),
+                prices,
+                origins,
+                spec,
+                scales,
+            )
             for name, candidate in fitted.candidates.items()
         }
         scored["published"] = scored[decision.published].renamed("published")

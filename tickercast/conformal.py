@@ -45,13 +45,15 @@ class Conformal:
         Returns:
             The calibrated intervals.
         """
-        scores = np.abs(residuals / volatility[:, None] if volatility_scaled else residuals)
+        scores = np.sort(
+            np.abs(residuals / volatility[:, None] if volatility_scaled else residuals), axis=0
+        )
         n = len(scores)
+        # the ceil((n + 1) * level)-th smallest score; unbounded when there are too few
+        ranks = {level: math.ceil((n + 1) * level) for level in levels}
         quantiles = {
-            level: np.quantile(
-                scores, min(1.0, math.ceil((n + 1) * level) / n), axis=0, method="inverted_cdf"
-            )
-            for level in levels
+            level: scores[rank - 1] if rank <= n else np.full(scores.shape[1], np.inf)
+            for level, rank in ranks.items()
         }
         return cls(quantiles=quantiles, volatility_scaled=volatility_scaled)
 

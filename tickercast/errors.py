@@ -42,3 +42,8 @@ class InsufficientHistoryError(InputError):
 
 class SourceUnavailableError(RuntimeError):
     """A source returned nothing where it had data before: transient, so retried."""
+
+
+class TrackingUnavailableError(RuntimeError):
+    """The MLflow tracking server did not answer: transient, so retried; nothing is
+    published from a run that could not be tracked."""

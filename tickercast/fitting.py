@@ -3,8 +3,10 @@
 One procedure serves the daily run and each backtest fold: given the prices up to
 as_of, split the origins, fit the scalers and the models on the fit origins (the
 LSTM stops early on the calibration origins), calibrate conformal intervals on the
-calibration and holdout origins, and keep the holdout origins (the most recent with
-known targets) for comparing the candidates.
+calibration origins, and keep the holdout origins (the most recent with known
+targets) for comparing the candidates, intervals included, out of sample. What is
+then published is recalibrated on the calibration and holdout origins together
+(`recalibrated`), so that its intervals reflect the most recent residuals.
 """
 
 from dataclasses import dataclass
@@ -114,10 +116,8 @@ def fit_candidates(
         DriftForecaster.fit(prices, split.fit, spec.horizons),
         LinearARForecaster.fit(prices, preprocessor, split.fit),
     ]
-    # Conformal residuals: every origin no model was fitted on, the most recent included.
-    held_out = np.concatenate([split.calibration, split.holdout])
     candidates = {
-        forecaster.name: Candidate.calibrate(forecaster, prices, held_out, spec)
+        forecaster.name: Candidate.calibrate(forecaster, prices, split.calibration, spec)
         for forecaster in forecasters
     }
     return Fitted(spec, split, trained, candidates, warm_started=warm_start is not None)
@@ -145,8 +145,32 @@ def warm_start_from(
     Returns:
         The champion's LSTM to fine-tune, or None.
     """
-    if not enabled or champion is None or champion_as_of is None:
+    if not enabled or not usable_champion(champion, champion_as_of, as_of, spec):
         return None
     same_week = champion_as_of.isocalendar()[:2] == as_of.isocalendar()[:2]
-    same_windows = champion.preprocessor.spec == spec
-    return champion if same_week and same_windows and champion_as_of < as_of else None
+    return champion if same_week else None
+
+
+def recalibrated(
+    candidate: Candidate, prices: pd.DataFrame, split: Split, spec: WindowSpec
+) -> Candidate:
+    """The candidate with intervals recalibrated on the calibration and holdout origins:
+    every origin no model was fitted on, the most recent included (used to publish)."""
+    held_out = np.concatenate([split.calibration, split.holdout])
+    return Candidate.calibrate(candidate.forecaster, prices, held_out, spec)
+
+
+def usable_champion(
+    champion: LSTMForecaster | None, champion_as_of: date | None, as_of: date, spec: WindowSpec
+) -> bool:
+    """Whether a champion can be compared with today's models.
+
+    Not when it was trained as of today or later (a replay of an earlier day would
+    score it on its own training data), and not when its windows differ from today's.
+    """
+    return (
+        champion is not None
+        and champion_as_of is not None
+        and champion_as_of < as_of
+        and champion.preprocessor.spec == spec
+    )

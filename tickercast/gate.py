@@ -1,6 +1,7 @@
 """Champion / challenger: publish only what beats the naive forecast and the champion."""
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -41,11 +42,11 @@ def decide(
     """Compare the new model with naive and the champion on the same holdout origins.
 
     A model *beats naive* when its RMSE ratio averaged over horizons is below
-    1 - margin and the Diebold-Mariano test against naive, one session ahead, gives a
-    p-value below `significance` (a small edge on a few months of sessions is
-    usually luck). The new model is promoted when it beats naive and its ratio is
-    below the champion's by more than the margin. Otherwise the champion is
-    published if it beats naive, else naive.
+    1 - margin and the one-sided Diebold-Mariano test against naive, one session
+    ahead, gives a p-value below `significance` (a small edge on a few months of
+    sessions is usually luck). The new model is promoted when it beats naive and,
+    if the champion beats naive too, beats the champion's ratio by the margin.
+    Otherwise the champion is published if it beats naive, else naive.
 
     Args:
         new: the freshly trained model, scored on the holdout.
@@ -60,12 +61,13 @@ def decide(
     scores = {"lstm": new.mean_rmse_ratio, "naive": naive.mean_rmse_ratio}
     if champion is not None:
         scores["champion"] = champion.mean_rmse_ratio
-    beats_champion = champion is None or scores["lstm"] < scores["champion"] - margin
+    champion_wins = champion is not None and _beats_naive(champion, margin, significance)
+    beats_champion = not champion_wins or scores["lstm"] < scores["champion"] - margin
     summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
     if _beats_naive(new, margin, significance) and beats_champion:
         reason = f"the new model beats naive and the champion ({summary})"
         return GateDecision("lstm", True, reason, scores)
-    if champion is not None and _beats_naive(champion, margin, significance):
+    if champion_wins:
         reason = f"the champion still beats naive and the new model ({summary})"
         return GateDecision("champion", False, reason, scores)
     reason = (
@@ -73,6 +75,11 @@ def decide(
         f"p-value under {significance:g} ({summary})"
     )
     return GateDecision("naive", False, reason, scores)
+
+
+def may_move_alias(champion_as_of: date | None, as_of: date) -> bool:
+    """Whether a run as of `as_of` may take the alias: not from a champion trained later."""
+    return champion_as_of is None or champion_as_of < as_of
 
 
 @dataclass(frozen=True)

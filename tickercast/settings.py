@@ -29,6 +29,10 @@ class Settings:
             (`TICKERCAST_GATE_MARGIN`, 0.01).
         gate_significance: the Diebold-Mariano p-value under which a win over naive
             counts (`TICKERCAST_GATE_SIGNIFICANCE`, 0.1).
+        tracking_timeout: seconds an MLflow HTTP request may take (MLflow's own
+            `MLFLOW_HTTP_REQUEST_TIMEOUT`; 10 here, not MLflow's 120).
+        tracking_retries: MLflow's HTTP retries (`MLFLOW_HTTP_REQUEST_MAX_RETRIES`;
+            2 here, not MLflow's 7), so an unreachable server fails a run quickly.
         warm_start: fine-tune the champion within a week instead of retraining daily
             (`TICKERCAST_WARM_START`, on; `0` turns it off).
     """
@@ -40,6 +44,8 @@ class Settings:
     calendars: dict[str, str] = field(default_factory=dict)
     gate_margin: float = 0.01
     gate_significance: float = 0.1
+    tracking_timeout: float = 10.0
+    tracking_retries: int = 2
     warm_start: bool = True
 
     def calendar_for(self, ticker: str) -> str:
@@ -66,6 +72,8 @@ class Settings:
             calendars=_pairs(env.get("TICKERCAST_CALENDARS") or ""),
             gate_margin=float(env.get("TICKERCAST_GATE_MARGIN") or 0.01),
             gate_significance=float(env.get("TICKERCAST_GATE_SIGNIFICANCE") or 0.1),
+            tracking_timeout=float(env.get("MLFLOW_HTTP_REQUEST_TIMEOUT") or 10),
+            tracking_retries=int(env.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") or 2),
             warm_start=(env.get("TICKERCAST_WARM_START") or "1").lower()
             not in ("0", "false", "no"),
         )

@@ -25,6 +25,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
+from tickercast.errors import TrackingUnavailableError
 from tickercast.fitting import Candidate
 from tickercast.forecast import forecast_latest
 from tickercast.packaged import ForecastModel, save_artifacts
@@ -70,16 +71,29 @@ class Tracker:
     """MLflow experiment `settings.experiment` on the configured tracking server or store."""
 
     def __init__(self, settings: Settings) -> None:
+        # MLflow reads its HTTP limits from the environment at each request.
+        os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(settings.tracking_timeout))
+        os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(settings.tracking_retries)
         store = Store(settings.home)
         self.uri = settings.mlflow_tracking_uri or store.local_tracking_uri
         self.local = not self.uri.startswith(("http://", "https://"))
         if settings.mlflow_tracking_uri is None:
             settings.home.mkdir(parents=True, exist_ok=True)
         self.client = mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-        self.experiment_id = self._experiment_id(
-            settings.experiment,
-            store.local_artifact_root.as_uri() if settings.mlflow_tracking_uri is None else None,
-        )
+        try:
+            self.experiment_id = self._experiment_id(
+                settings.experiment,
+                store.local_artifact_root.as_uri()
+                if settings.mlflow_tracking_uri is None
+                else None,
+            )
+        except (MlflowException, OSError) as error:
+            if self.local:
+                raise
+            raise TrackingUnavailableError(
+                f"MLflow tracking server {self.uri} did not answer (timeout "
+                f"{settings.tracking_timeout:g} s, {settings.tracking_retries} retries): {error}"
+            ) from error
 
     def _experiment_id(self, name: str, artifact_location: str | None) -> str:
         experiment = self.client.get_experiment_by_name(name)

@@ -101,8 +101,8 @@ class Split:
 def split_origins(sessions: int, spec: WindowSpec, ticker: str) -> Split:
     """Split the origins of a history of `sessions` sessions (the last one is as_of).
 
-    Each block's targets end before the next block's first origin, so no target of
-    a training origin is a price a later block forecasts from.
+    Each block's targets end at or before the next block's first origin, so no
+    training target lies beyond the price a later block forecasts from.
 
     Raises:
         InsufficientHistoryError: fewer than `spec.min_sessions` sessions.
@@ -122,6 +122,13 @@ def split_origins(sessions: int, spec: WindowSpec, ticker: str) -> Split:
     calibration_count = math.ceil(len(trainable) * spec.calibration_fraction)
     calibration = trainable[-calibration_count:]
     fit = trainable[trainable <= calibration[0] - horizon]
+    if len(fit) < spec.min_fit_origins:
+        raise InsufficientHistoryError(
+            ticker,
+            needed=sessions + spec.min_fit_origins - len(fit),
+            found=sessions,
+            detail=f"{spec.min_fit_origins} training origins; these sessions give {len(fit)}",
+        )
     return Split(fit=fit, calibration=calibration, holdout=holdout)
 
 

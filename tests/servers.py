@@ -1,0 +1,87 @@
+"""Real servers for tests, on 127.0.0.1: started as subprocesses, always stopped."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 120) -> None:
+    """Poll `url` until it answers 200, or fail with the server's log."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer in {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def running(command: list[str], log: Path, env: dict | None = None) -> Iterator[subprocess.Popen]:
+    """Run a server process group for the block; stop it (and its children) after."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            # the virtualenv's bin first: `mlflow models serve` execs `uvicorn`
+            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})},
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
+@contextmanager
+def mlflow_server(folder: Path) -> Iterator[str]:
+    """`mlflow server` with a SQLite backend and an artifact root in `folder`; yields its URL."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(BIN / "mlflow"),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+        "--workers",
+        "1",
+    ]
+    log = folder / "mlflow-server.log"
+    with running(command, log) as process:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/health", process, log)
+        yield url

@@ -1,0 +1,134 @@
+"""The pipeline against a real `mlflow server` on 127.0.0.1, the champion loaded in a
+fresh process and served by `mlflow models serve`, and an unreachable server."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+
+import mlflow
+import pytest
+
+from flows.daily_forecast import daily_forecast
+from tests.servers import BIN, free_port, mlflow_server, running, wait_for
+from tickercast.storage import Store
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+SMALL = {"epochs": 1, "window": 20, "horizons": 3}
+RECENT = """
+import json, sys
+import mlflow
+from tickercast.storage import Store
+prices = Store(__import__("pathlib").Path(sys.argv[1])).read_prices("AAPL").tail(30)
+prices["session"] = prices["session"].dt.strftime("%Y-%m-%d")
+prices["volume"] = prices["volume"].astype("float64")
+recent = prices[["session", "adjusted_close", "close", "volume", "high", "low"]]
+"""
+
+
+@pytest.fixture(scope="module")
+def tracking_server(tmp_path_factory):
+    with mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as url:
+        yield url
+
+
+@pytest.fixture
+def tracked(settings, monkeypatch, tracking_server):
+    """One promoted AAPL run tracked on the server."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
+    monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "-1")
+    monkeypatch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
+    state = daily_forecast(
+        tickers=["AAPL"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
+    )
+    assert state.is_completed(), state.message
+    return state.result()[0].result
+
+
+def test_runs_metrics_plots_and_the_champion_are_on_the_server(tracked, tracking_server):
+    client = mlflow.MlflowClient(tracking_uri=tracking_server)
+    run = client.get_run(tracked.mlflow_run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name == "AAPL 2013-03-01"
+    assert {"rmse_ratio", "coverage_80", "lstm_rmse_ratio_h1", "naive_rmse_ratio_h3"} <= set(
+        run.data.metrics
+    )
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert "plots/holdout_published.png" in plots and "plots/coverage_by_horizon.png" in plots
+    champion = client.get_model_version_by_alias("tickercast-AAPL", "champion")
+    assert champion.run_id == run.info.run_id
+    assert tracked.mlflow_run_url.startswith(f"{tracking_server}/#/experiments/")
+
+
+def test_the_champion_loads_and_predicts_in_a_fresh_process(tracked, tracking_server, settings):
+    script = (
+        RECENT
+        + """
+model = mlflow.pyfunc.load_model("models:/tickercast-AAPL@champion")
+print(model.predict(recent).to_json(orient="records"))
+"""
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(settings.home)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "MLFLOW_TRACKING_URI": tracking_server},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [r["horizon"] for r in rows] == [1, 2, 3]
+    assert all(r["lower_95"] < r["forecast"] < r["upper_95"] for r in rows)
+
+
+def test_mlflow_models_serve_answers_invocations(tracked, tracking_server, settings, tmp_path):
+    port = free_port()
+    command = [
+        str(BIN / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        "models:/tickercast-AAPL@champion",
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    with running(
+        command, tmp_path / "serve.log", {"MLFLOW_TRACKING_URI": tracking_server}
+    ) as process:
+        wait_for(f"http://127.0.0.1:{port}/ping", process, tmp_path / "serve.log", seconds=240)
+        prices = Store(settings.home).read_prices("AAPL").tail(30)
+        prices["session"] = prices["session"].dt.strftime("%Y-%m-%d")
+        recent = prices[["session", "adjusted_close", "close", "volume", "high", "low"]]
+        body = {
+            "dataframe_split": json.loads(
+                recent.astype({"volume": "float64"}).to_json(orient="split", index=False)
+            )
+        }
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            predictions = json.loads(answer.read())["predictions"]
+    assert [p["horizon"] for p in predictions] == [1, 2, 3]
+    assert all(p["lower_80"] < p["forecast"] < p["upper_80"] for p in predictions)
+
+
+def test_an_unreachable_server_fails_the_run_quickly_and_publishes_nothing(settings, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    started = time.monotonic()
+    state = daily_forecast(
+        tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
+    )
+    assert time.monotonic() - started < 120
+    assert state.is_failed()
+    assert "TrackingUnavailableError: MLflow tracking server http://127.0.0.1:" in state.message
+    assert not Store(settings.home).forecast_dir("IBM").exists()
