@@ -75,9 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument(
         "--warm-start", action="store_true", help="fine-tune the previous fold's network"
     )
+    status = commands.add_parser("status", help="per ticker: data, last run, champion, forecast")
+    status.add_argument("--tickers", type=_tickers, help="comma-separated; all known if omitted")
+    backfill = commands.add_parser(
+        "backfill", help="replay as_of over a range of sessions (resumable)"
+    )
+    backfill.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    backfill.add_argument(
+        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
+    )
+    backfill.add_argument("--start", type=_day, required=True, help="first as_of")
+    backfill.add_argument("--end", type=_day, required=True, help="last as_of")
+    backfill.add_argument("--history-start", type=_day, help="first session to train on")
+    backfill.add_argument("--epochs", type=_positive, default=10)
+    backfill.add_argument("--window", type=_positive, default=60)
+    backfill.add_argument("--horizons", type=_positive, default=5)
     forecast = commands.add_parser("forecast", help="print the latest published forecast")
     forecast.add_argument("ticker", nargs="?", help="one ticker; all published ones if omitted")
     return parser
+
+
+def _failure(outcome) -> str:
+    return f"{outcome.ticker:8} FAILED in {outcome.stage or 'the flow'}: {outcome.error}"
 
 
 def _outcomes(state) -> list | None:
@@ -91,6 +110,7 @@ def _outcomes(state) -> list | None:
 
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     from flows.daily_forecast import daily_forecast
+    from tickercast.tracking import redacted
 
     state = daily_forecast(
         tickers=arguments.tickers,
@@ -114,7 +134,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     for outcome in outcomes:
         published = outcome.result
         if published is None:
-            print(f"{outcome.ticker:8} FAILED  {outcome.error}")
+            print(_failure(outcome))
             continue
         model = published.model + (
             f" v{published.model_version}" if published.model_version else ""
@@ -133,7 +153,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     print()
     print(f"Forecasts:         {settings.home / 'forecasts'}")
     tracking = settings.mlflow_tracking_uri or Store(settings.home).local_tracking_uri
-    print(f"MLflow store:      {tracking}")
+    print(f"MLflow store:      {redacted(tracking)}")
     if settings.mlflow_tracking_uri is None:
         print("                   review it with `make mlflow-ui`, then http://127.0.0.1:5000")
     keys = [
@@ -161,7 +181,7 @@ def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
     for outcome in outcomes:
         result = outcome.result
         if result is None:
-            print(f"{outcome.ticker:8} FAILED  {outcome.error}")
+            print(_failure(outcome))
             continue
         findings = ", ".join(f"{kind} {count}" for kind, count in result.findings.items())
         print(
@@ -206,7 +226,7 @@ def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
     for outcome in outcomes:
         print()
         if outcome.result is None:
-            print(f"{outcome.ticker}: FAILED  {outcome.error}")
+            print(_failure(outcome))
             continue
         result = outcome.result
         print(
@@ -222,6 +242,100 @@ def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
     print()
     print(f"Report: {settings.home / 'reports' / 'backtest' / 'latest.json'}")
     return EXIT_OK if state.is_completed() else EXIT_FAILED
+
+
+def _status(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tickercast.errors import TrackingUnavailableError
+    from tickercast.tracking import Tracker
+
+    store = Store(settings.home)
+    outcomes = store.last_outcomes()
+    known = sorted(set(store.stored_tickers()) | set(store.published_tickers()) | set(outcomes))
+    tickers = [normalize_ticker(t) for t in arguments.tickers] if arguments.tickers else known
+    if not tickers:
+        print(f"nothing stored under {settings.home}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        tracker = Tracker(settings)
+    except TrackingUnavailableError as error:
+        print(f"MLflow: {error}", file=sys.stderr)
+        tracker = None
+    failed = False
+    for ticker in tickers:
+        print(f"{ticker}")
+        prices = store.read_prices(ticker) if store.has_prices(ticker) else None
+        ingests = store.read_manifest(ticker)
+        print(
+            "  data:     "
+            + (
+                f"{len(prices)} sessions to {prices['session'].iloc[-1].date()}"
+                if prices is not None
+                else "nothing stored"
+            )
+            + (f"; last ingest {ingests[-1]['at'][:19]}" if ingests else "")
+        )
+        outcome = outcomes.get(ticker)
+        if outcome:
+            failed |= outcome["status"] != "published"
+            print(f"  outcome:  {outcome['status']} at {outcome['at'][:19]}: {outcome['detail']}")
+        run = tracker.latest_run(ticker) if tracker else None
+        if run:
+            ratio = run["published_rmse_ratio"]
+            print(
+                f"  last run: {run['name']} {run['status']}, published {run['published_model']}"
+                + (f" (rmse_ratio {ratio:.3f})" if ratio is not None else "")
+            )
+        champion = tracker.champion_summary(ticker) if tracker else None
+        if champion:
+            ratio = champion["rmse_ratio"]
+            print(
+                f"  champion: v{champion['version']} trained as of {champion['as_of']}"
+                + (f", holdout rmse_ratio {ratio:.3f}" if ratio is not None else "")
+            )
+        else:
+            print("  champion: none (naive is published until a model beats it)")
+        if ticker in store.published_tickers():
+            row = store.read_latest_forecast(ticker)[0]
+            print(
+                f"  forecast: {row['forecast']:.2f} for {row['target_date']} as of {row['as_of']} "
+                f"({row['model']}), {row['lower_80']:.2f}-{row['upper_80']:.2f} at 80 %"
+            )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _backfill(arguments: argparse.Namespace, settings: Settings) -> int:
+    from flows.daily_forecast import daily_forecast
+    from tickercast.calendar import sessions_between
+
+    tickers = [normalize_ticker(t) for t in arguments.tickers]
+    store = Store(settings.home)
+    sessions = sessions_between(arguments.start, arguments.end, settings.calendar_for(tickers[0]))
+    failed = 0
+    for session in (stamp.date() for stamp in sessions):
+        missing = [t for t in tickers if not store.forecast_file(t, session).is_file()]
+        if not missing:
+            print(f"{session}: already published, skipped")
+            continue
+        state = daily_forecast(
+            tickers=missing,
+            source=arguments.source,
+            as_of=session,
+            start=arguments.history_start,
+            epochs=arguments.epochs,
+            window=arguments.window,
+            horizons=arguments.horizons,
+            return_state=True,
+        )
+        outcomes = _outcomes(state) or []
+        for outcome in outcomes:
+            if outcome.error is not None:
+                failed += 1
+                print(f"{session}: " + _failure(outcome))
+            else:
+                published = outcome.result
+                print(f"{session}: {outcome.ticker} {published.model} {published.forecast:.2f}")
+        failed += 0 if outcomes else len(missing)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _prefect_location() -> str:
@@ -266,6 +380,14 @@ def main(argv: list[str] | None = None) -> int:
         return _ingest(arguments, settings)
     if arguments.command == "backtest":
         return _backtest(arguments, settings)
+    if arguments.command == "backfill":
+        return _backfill(arguments, settings)
+    if arguments.command == "status":
+        try:
+            return _status(arguments, settings)
+        except InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         return _forecast(arguments, settings)
     except InputError as error:

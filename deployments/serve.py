@@ -11,12 +11,20 @@ from pathlib import Path
 
 import yaml
 from prefect import serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron
 
 PREFECT_YAML = Path(__file__).with_name("prefect.yaml")
 PROJECT_ROOT = PREFECT_YAML.parent.parent
+
+
+def _concurrency(limit: dict | None) -> ConcurrencyLimitConfig | None:
+    if limit is None:
+        return None
+    strategy = ConcurrencyLimitStrategy(limit.get("collision_strategy", "ENQUEUE"))
+    return ConcurrencyLimitConfig(limit=limit["limit"], collision_strategy=strategy)
 
 
 def served_deployments(prefect_yaml: Path = PREFECT_YAML) -> list[RunnerDeployment]:
@@ -34,6 +42,7 @@ def served_deployments(prefect_yaml: Path = PREFECT_YAML) -> list[RunnerDeployme
                 ],
                 parameters=config.get("parameters", {}),
                 tags=config.get("tags", []),
+                concurrency_limit=_concurrency(config.get("concurrency_limit")),
             )
         )
     return deployments

@@ -6,10 +6,16 @@ from datetime import date
 from prefect import flow
 from prefect.states import State
 
-from flows.outcomes import TickerOutcome, final_state, ticker_outcome
+from flows.outcomes import (
+    TickerOutcome,
+    final_state,
+    log_ticker_failure,
+    summary_row,
+    ticker_outcome,
+)
 from tasks.evaluate import evaluate_model
 from tasks.ingest import ingest_prices
-from tasks.publish import publish_forecast
+from tasks.publish import publish_forecast, publish_run_summary
 from tasks.tracking import end_tracking_run, load_champion, start_tracking_run
 from tasks.train import train_model
 from tasks.windows import build_windows
@@ -20,7 +26,7 @@ from tickercast.tickers import normalize_ticker
 from tickercast.windows import WindowSpec
 
 
-@flow(name="forecast-ticker", flow_run_name="{ticker}")
+@flow(name="forecast-ticker", flow_run_name="{ticker}", on_failure=[log_ticker_failure])
 def forecast_ticker(
     ticker: str,
     source: str = "yfinance",
@@ -64,22 +70,14 @@ def daily_forecast(
     target: str = "returns",
 ) -> list[TickerOutcome] | State:
     """Forecast each ticker's next closes: ingest, windows, train, evaluate, publish."""
-    return final_state(
-        [
-            ticker_outcome(
-                ticker,
-                forecast_ticker(
-                    ticker,
-                    source,
-                    as_of,
-                    start,
-                    epochs,
-                    window,
-                    horizons,
-                    target,
-                    return_state=True,
-                ),
-            )
-            for ticker in tickers
-        ]
-    )
+    outcomes = [
+        ticker_outcome(
+            ticker,
+            forecast_ticker(
+                ticker, source, as_of, start, epochs, window, horizons, target, return_state=True
+            ),
+        )
+        for ticker in tickers
+    ]
+    publish_run_summary([summary_row(outcome) for outcome in outcomes], Settings.from_env())
+    return final_state(outcomes)

@@ -6,6 +6,7 @@ from typing import Any
 
 from prefect.states import Failed, State
 
+from tasks.retries import failed_stage
 from tickercast.errors import InputError
 from tickercast.tickers import normalize_ticker
 
@@ -17,6 +18,7 @@ class TickerOutcome:
     ticker: str
     result: Any = None
     error: str | None = None
+    stage: str | None = None
 
 
 def ticker_outcome(ticker: str, state: State) -> TickerOutcome:
@@ -25,7 +27,9 @@ def ticker_outcome(ticker: str, state: State) -> TickerOutcome:
     if state.is_completed():
         return TickerOutcome(ticker, result=result)
     if isinstance(result, BaseException):
-        return TickerOutcome(ticker, error=f"{type(result).__name__}: {result}")
+        return TickerOutcome(
+            ticker, error=f"{type(result).__name__}: {result}", stage=failed_stage(result)
+        )
     return TickerOutcome(ticker, error=state.message or state.name)
 
 
@@ -36,8 +40,25 @@ def final_state(outcomes: list[TickerOutcome]) -> list[TickerOutcome] | State:
         return outcomes
     return Failed(
         message=f"{len(failed)} of {len(outcomes)} tickers failed: "
-        + "; ".join(f"{outcome.ticker} ({outcome.error})" for outcome in failed),
+        + "; ".join(
+            f"{outcome.ticker} ({f'in {outcome.stage}: ' if outcome.stage else ''}{outcome.error})"
+            for outcome in failed
+        ),
         data=outcomes,
+    )
+
+
+def summary_row(outcome: TickerOutcome) -> tuple[str, str, str]:
+    """`(ticker, status, detail)` of a forecast outcome, for the run summary."""
+    if outcome.error is not None:
+        return outcome.ticker, f"failed in {outcome.stage or 'the flow'}", outcome.error
+    published = outcome.result
+    version = f" v{published.model_version}" if published.model_version else ""
+    return (
+        outcome.ticker,
+        "published",
+        f"{published.model}{version}: {published.forecast:.2f} for {published.target_date} "
+        f"({published.reason})",
     )
 
 
@@ -50,3 +71,17 @@ def checked_tickers(raw_tickers: list[str]) -> tuple[list[str], list[TickerOutco
         except InputError as error:
             rejected.append(TickerOutcome(raw, error=f"{type(error).__name__}: {error}"))
     return valid, rejected
+
+
+def log_ticker_failure(flow, flow_run, state: State) -> None:
+    """on_failure hook of a per-ticker flow: one error line naming ticker, stage and error."""
+    from prefect.logging import get_logger
+
+    error = state.result(raise_on_failure=False)
+    where = failed_stage(error) if isinstance(error, BaseException) else None
+    get_logger("tickercast").error(
+        "%s failed in %s: %s",
+        flow_run.parameters.get("ticker"),
+        where or "the flow itself",
+        error if isinstance(error, BaseException) else state.message,
+    )

@@ -1,11 +1,20 @@
 """Stage 5: register the model, move the champion alias if it earned it, publish."""
 
+from datetime import UTC, datetime
+
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
 
 from tasks.retries import stage
 from tickercast.fitting import Fitted, recalibrated
-from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
+from tickercast.forecast import (
+    Published,
+    forecast_frame,
+    forecast_latest,
+    forecast_markdown,
+    run_summary_markdown,
+)
 from tickercast.gate import Evaluation, may_move_alias
 from tickercast.settings import Settings
 from tickercast.storage import Store
@@ -99,3 +108,25 @@ def publish_forecast(
         ", now champion" if decision.promote else "",
     )
     return published
+
+
+@stage(retries=2, backoff_seconds=2)
+def publish_run_summary(rows: list[tuple[str, str, str]], settings: Settings) -> None:
+    """Publish each ticker's outcome: artifact `daily-forecast-summary` and reports/runs/."""
+    create_markdown_artifact(
+        key="daily-forecast-summary",
+        markdown=run_summary_markdown(rows),
+        description="forecasts published and tickers failed in this run",
+    )
+    at = datetime.now(UTC)
+    records = [
+        {
+            "ticker": ticker,
+            "status": status,
+            "detail": detail,
+            "at": at.isoformat(),
+            "flow_run_id": str(flow_run.get_id()),
+        }
+        for ticker, status, detail in rows
+    ]
+    Store(settings.home).write_run_summary(records, at.strftime("%Y%m%dT%H%M%SZ"))

@@ -1,5 +1,6 @@
 """The retry policy every stage shares, and the decorator that applies it."""
 
+import functools
 from collections.abc import Callable
 
 from prefect import Task, task
@@ -10,14 +11,25 @@ from prefect.tasks import exponential_backoff
 
 from tickercast.errors import InputError
 
+STAGE_NOTE = "stage: "
+
 
 def retry_unless_input_error(task: Task, task_run: TaskRun, state: State) -> bool:
     """Retry transient failures (network, rate limits, a busy server), never bad input."""
     return not isinstance(state.data, InputError)
 
 
+def failed_stage(error: BaseException) -> str | None:
+    """The stage an exception escaped from, as `stage` noted it."""
+    notes = [note for note in getattr(error, "__notes__", []) if note.startswith(STAGE_NOTE)]
+    return notes[-1].removeprefix(STAGE_NOTE) if notes else None
+
+
 def stage(retries: int, backoff_seconds: float) -> Callable[[Callable], Task]:
     """A pipeline stage: a task retried with exponential backoff, except on bad input.
+
+    An exception leaving the stage carries a note naming it, so that a failed
+    ticker's report says where it failed.
 
     Args:
         retries: how many times a failed run is retried.
@@ -27,9 +39,22 @@ def stage(retries: int, backoff_seconds: float) -> Callable[[Callable], Task]:
         The task decorator. Results are not cached yet: inputs are arrays and models,
         which Prefect should not hash.
     """
-    return task(
-        retries=retries,
-        retry_delay_seconds=exponential_backoff(backoff_factor=backoff_seconds),
-        retry_condition_fn=retry_unless_input_error,
-        cache_policy=NO_CACHE,
-    )
+
+    def decorate(function: Callable) -> Task:
+        @functools.wraps(function)
+        def noted(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:
+                if failed_stage(error) is None:
+                    error.add_note(STAGE_NOTE + function.__name__)
+                raise
+
+        return task(
+            retries=retries,
+            retry_delay_seconds=exponential_backoff(backoff_factor=backoff_seconds),
+            retry_condition_fn=retry_unless_input_error,
+            cache_policy=NO_CACHE,
+        )(noted)
+
+    return decorate

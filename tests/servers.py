@@ -85,3 +85,22 @@ def mlflow_server(folder: Path) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         wait_for(f"{url}/health", process, log)
         yield url
+
+
+@contextmanager
+def prefect_server(folder: Path) -> Iterator[dict[str, str]]:
+    """`prefect server start` with its database in `folder`; yields the environment that
+    points Prefect clients, workers and flow runs at it."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PREFECT_HOME": str(folder / "prefect-home"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{folder / 'prefect.db'}",
+    }
+    command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    log = folder / "prefect-server.log"
+    with running(command, log, env) as process:
+        api = f"http://127.0.0.1:{port}/api"
+        wait_for(f"{api}/health", process, log)
+        yield {**env, "PREFECT_API_URL": api}

@@ -39,13 +39,24 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     assert shown.startswith("IBM      as_of 2013-03-01  target 2013-03-04  h=1")
     assert main(["forecast"]) == 0 and "IBM" in capsys.readouterr().out
 
+    assert main(["status"]) == 0
+    status = capsys.readouterr().out
+    assert status.startswith("IBM\n  data:     ")
+    assert "  outcome:  published at " in status
+    assert "  last run: IBM 2013-03-01 FINISHED, published naive" in status
+    assert "  champion: none" in status
+    assert "  forecast: " in status and "for 2013-03-04 as of 2013-03-01 (naive)" in status
+
 
 @pytest.mark.usefixtures("prefect_api")
 def test_run_exits_non_zero_when_a_ticker_fails(settings, capsys):
     code = main(["run", "--source", "sample", "--tickers", "ZZZZ", "--epochs", "1"])
     output = capsys.readouterr().out
     assert code == 1
-    assert "ZZZZ     FAILED  NoPricesError: ZZZZ: no prices from source 'sample'" in output
+    assert (
+        "ZZZZ     FAILED in ingest_prices: NoPricesError: ZZZZ: no prices from source 'sample'"
+        in output
+    )
 
 
 def test_usage_errors_exit_2(settings, capsys):
@@ -123,3 +134,38 @@ def test_bad_numbers_are_usage_errors(settings, capsys):
         main(["run", "--epochs", "0"])
     assert exit_info.value.code == 2
     assert "not a positive whole number: '0'" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_backfill_replays_sessions_and_resumes(settings, capsys):
+    arguments = [
+        "backfill",
+        "--tickers",
+        "IBM",
+        "--source",
+        "sample",
+        "--start",
+        "2013-02-22",
+        "--end",
+        "2013-02-25",
+        "--history-start",
+        "2011-06-01",
+        "--epochs",
+        "1",
+        "--window",
+        "20",
+        "--horizons",
+        "3",
+    ]
+    assert main(arguments) == 0
+    output = capsys.readouterr().out
+    assert "2013-02-22: IBM naive" in output and "2013-02-25: IBM naive" in output
+    forecasts = settings.home / "forecasts" / "IBM"
+    assert {p.name for p in forecasts.glob("*.parquet")} == {
+        "2013-02-22.parquet",
+        "2013-02-25.parquet",
+    }
+    assert main(arguments) == 0  # a second call skips what is published
+    again = capsys.readouterr().out
+    assert "2013-02-22: already published, skipped" in again
+    assert "2013-02-25: already published, skipped" in again

@@ -159,12 +159,15 @@ def test_failed_tickers_are_isolated_and_named(settings):
     )
     assert state.is_failed()
     assert state.message.startswith("3 of 4 tickers failed")
-    assert "ZZZZ (NoPricesError: ZZZZ: no prices from source 'sample'" in state.message
+    assert (
+        "ZZZZ (in ingest_prices: NoPricesError: ZZZZ: no prices from source 'sample'"
+        in state.message
+    )
     assert "a/b (InvalidTickerError: not a ticker: 'a/b'" in state.message
     needed = WindowSpec(window=150, horizons=3).min_sessions
     assert (
-        f"FB (InsufficientHistoryError: FB: too little history: needs at least {needed} sessions"
-        in state.message
+        "FB (in build_windows: InsufficientHistoryError: FB: too little history: "
+        f"needs at least {needed} sessions" in state.message
     )
     assert "found 196" in state.message
     outcomes = {outcome.ticker: outcome for outcome in state.result(raise_on_failure=False)}
@@ -193,8 +196,8 @@ def test_yahoo_tickers_with_no_rows_fail_without_retries(settings, sample_aapl, 
     )
     assert state.is_failed()
     assert (
-        "1 of 2 tickers failed: DELISTED (NoPricesError: DELISTED: no prices from source 'yfinance'"
-        in state.message
+        "1 of 2 tickers failed: DELISTED (in ingest_prices: NoPricesError: DELISTED: "
+        "no prices from source 'yfinance'" in state.message
     )
     assert [ticker for ticker, _ in yahoo.calls].count("DELISTED") == 1  # bad input is not retried
     assert (settings.home / "forecasts" / "AAPL" / "2013-03-01.parquet").is_file()

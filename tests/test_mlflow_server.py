@@ -130,5 +130,8 @@ def test_an_unreachable_server_fails_the_run_quickly_and_publishes_nothing(setti
     )
     assert time.monotonic() - started < 120
     assert state.is_failed()
-    assert "TrackingUnavailableError: MLflow tracking server http://127.0.0.1:" in state.message
+    assert (
+        "in start_tracking_run: TrackingUnavailableError: MLflow tracking server http://127.0.0.1:"
+        in state.message
+    )
     assert not Store(settings.home).forecast_dir("IBM").exists()

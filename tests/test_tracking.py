@@ -106,3 +106,11 @@ def test_run_url_points_at_the_ui(tracker, settings):
         tracker.run_url("r1")
         == f"http://127.0.0.1:5000/#/experiments/{tracker.experiment_id}/runs/r1"
     )
+
+
+def test_credentials_never_leave_the_uri():
+    from tickercast.tracking import redacted
+
+    assert redacted("https://ann:s3cret@mlflow.example:8443/") == "https://***@mlflow.example:8443/"
+    assert redacted("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+    assert redacted("sqlite:////tmp/x/mlflow.db") == "sqlite:////tmp/x/mlflow.db"

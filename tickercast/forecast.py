@@ -150,3 +150,24 @@ def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.Dat
         f"MLflow run: [{published.mlflow_run_id}]({published.mlflow_run_url})  \n"
         f"Forecast file: `{published.path}`\n"
     )
+
+
+def run_summary_markdown(rows: list[tuple[str, str, str]]) -> str:
+    """A flow run's outcome per ticker, for the run's summary artifact.
+
+    Args:
+        rows: `(ticker, status, detail)` per ticker: the forecast, or where and why it failed.
+
+    Returns:
+        Markdown text.
+    """
+    failed = sum(status != "published" for _, status, _ in rows)
+    lines = [
+        f"# {len(rows) - failed} of {len(rows)} tickers published"
+        + (f", {failed} failed" if failed else ""),
+        "",
+        "| ticker | status | detail |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {ticker} | {status} | {detail} |" for ticker, status, detail in rows]
+    return "\n".join(lines) + "\n"

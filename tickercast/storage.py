@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pandas as pd
 import pyarrow as pa
@@ -229,6 +229,39 @@ class Store:
         folder = self.home / "reports" / "backtest"
         atomic_write(folder / f"{stamp}.json", lambda temporary: temporary.write_text(text))
         return atomic_write(folder / "latest.json", lambda temporary: temporary.write_text(text))
+
+    def write_run_summary(self, rows: list[dict], stamp: str) -> Path:
+        """Write a flow run's per-ticker outcome as `reports/runs/<stamp>.json` and
+        `latest.json`; a ticker keeps its last outcome in `reports/runs/tickers.json`.
+
+        Returns:
+            The stamped file's path.
+        """
+        folder = self.home / "reports" / "runs"
+        text = json.dumps(rows, indent=1, default=str) + "\n"
+        path = atomic_write(folder / f"{stamp}.json", lambda temporary: temporary.write_text(text))
+        atomic_write(folder / "latest.json", lambda temporary: temporary.write_text(text))
+        with self.lock(".runs"):
+            last = self.last_outcomes()
+            last.update({row["ticker"]: row for row in rows})
+            merged = json.dumps(last, indent=1, default=str) + "\n"
+            atomic_write(folder / "tickers.json", lambda temporary: temporary.write_text(merged))
+        return path
+
+    def last_outcomes(self) -> dict[str, dict]:
+        """Each ticker's outcome in the last flow run that included it."""
+        path = self.home / "reports" / "runs" / "tickers.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def stored_tickers(self) -> list[str]:
+        """Tickers with a price partition, sorted."""
+        if not self.prices_root.is_dir():
+            return []
+        return sorted(
+            unquote(folder.name.removeprefix("ticker="))
+            for folder in self.prices_root.glob("ticker=*")
+            if (folder / "prices.parquet").is_file()
+        )
 
     def read_latest_forecast(self, ticker: str) -> list[dict]:
         """The rows of a ticker's latest published forecast.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import matplotlib.pyplot as plt
 import mlflow
@@ -48,6 +49,15 @@ class Champion:
     candidate: Candidate
     version: str
     as_of: date | None
+
+
+def redacted(uri: str) -> str:
+    """A URI without its user and password, fit to print or log."""
+    parts = urlsplit(uri)
+    if parts.username is None and parts.password is None:
+        return uri
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
 
 
 @contextmanager
@@ -91,7 +101,7 @@ class Tracker:
             if self.local:
                 raise
             raise TrackingUnavailableError(
-                f"MLflow tracking server {self.uri} did not answer (timeout "
+                f"MLflow tracking server {redacted(self.uri)} did not answer (timeout "
                 f"{settings.tracking_timeout:g} s, {settings.tracking_retries} retries): {error}"
             ) from error
 
@@ -219,6 +229,40 @@ class Tracker:
             as_of=date.fromisoformat(trained_as_of) if trained_as_of else None,
         )
 
+    def latest_run(self, ticker: str) -> dict | None:
+        """The ticker's most recent run: name, status, published model, rmse ratios."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.ticker = '{ticker}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        if not runs:
+            return None
+        run = runs[0]
+        return {
+            "name": run.info.run_name,
+            "status": run.info.status,
+            "published_model": run.data.tags.get("published_model"),
+            "rmse_ratio": run.data.metrics.get("rmse_ratio"),
+            "published_rmse_ratio": run.data.metrics.get("published_rmse_ratio"),
+        }
+
+    def champion_summary(self, ticker: str) -> dict | None:
+        """The champion's version, as_of and holdout rmse ratio, without loading it."""
+        try:
+            version = self.client.get_model_version_by_alias(
+                registered_model_name(ticker), CHAMPION
+            )
+        except MlflowException:
+            return None
+        run = self.client.get_run(version.run_id)
+        return {
+            "version": str(version.version),
+            "as_of": run.data.tags.get("as_of"),
+            "rmse_ratio": run.data.metrics.get("rmse_ratio"),
+        }
+
     def end_run(self, run_id: str, succeeded: bool) -> None:
         """Close the run as FINISHED or FAILED."""
         status = RunStatus.FINISHED if succeeded else RunStatus.FAILED
@@ -226,5 +270,5 @@ class Tracker:
 
     def run_url(self, run_id: str) -> str:
         """Where a reviewer opens the run: the server's page, or the local `mlflow ui`'s."""
-        base = "http://127.0.0.1:5000" if self.local else self.uri.rstrip("/")
+        base = "http://127.0.0.1:5000" if self.local else redacted(self.uri).rstrip("/")
         return f"{base}/#/experiments/{self.experiment_id}/runs/{run_id}"
