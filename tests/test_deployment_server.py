@@ -92,7 +92,7 @@ def test_a_worker_runs_the_deployment_from_prefect_yaml(server, tmp_path):
         "30 18 * * 1-5",
         "America/New_York",
     )
-    assert daily["concurrency_limit"] == 1
+    assert daily["global_concurrency_limit"]["limit"] == 1
     assert daily["concurrency_options"]["collision_strategy"] == "ENQUEUE"
     assert daily["work_pool_name"] == "tickercast"
 
@@ -133,7 +133,7 @@ def test_the_serve_script_serves_and_runs_the_deployments(server, tmp_path):
         )
         (schedule,) = served["schedules"]
         assert schedule["schedule"]["cron"] == "30 18 * * 1-5"
-        assert served["concurrency_limit"] == 1
+        assert served["global_concurrency_limit"]["limit"] == 1
         run = wait_completed(server, start_run(server, "daily-forecast/daily-served"))
     assert run["parameters"]["tickers"] == ["AAPL"]
     assert (Path(server["TICKERCAST_HOME"]) / "forecasts" / "AAPL" / "latest.json").is_file()
