@@ -42,7 +42,7 @@ def forecast_ticker(
     ticker = normalize_ticker(ticker)
     spec = WindowSpec(window=window, horizons=horizons, target=target)
     ingested = ingest_prices(ticker, source, as_of, settings)
-    training = build_windows(ticker, start, as_of, spec, settings)
+    training = build_windows(ticker, start, as_of, spec, ingested.data_sha256, settings)
     config = ModelConfig(epochs=epochs)
     run_id = start_tracking_run(training, config, ingested, settings)
     try:

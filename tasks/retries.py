@@ -2,9 +2,10 @@
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 
 from prefect import Task, task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import NO_CACHE, CachePolicy
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import exponential_backoff
@@ -25,7 +26,12 @@ def failed_stage(error: BaseException) -> str | None:
     return notes[-1].removeprefix(STAGE_NOTE) if notes else None
 
 
-def stage(retries: int, backoff_seconds: float) -> Callable[[Callable], Task]:
+def stage(
+    retries: int,
+    backoff_seconds: float,
+    cache_policy: CachePolicy = NO_CACHE,
+    cache_expiration: timedelta | None = None,
+) -> Callable[[Callable], Task]:
     """A pipeline stage: a task retried with exponential backoff, except on bad input.
 
     An exception leaving the stage carries a note naming it, so that a failed
@@ -34,10 +40,13 @@ def stage(retries: int, backoff_seconds: float) -> Callable[[Callable], Task]:
     Args:
         retries: how many times a failed run is retried.
         backoff_seconds: the first delay; each later one doubles.
+        cache_policy: what makes two runs the same (default: never cached; stages
+            whose inputs are arrays and models should not be hashed). A cached
+            stage's results are persisted.
+        cache_expiration: how long a cached result is reused.
 
     Returns:
-        The task decorator. Results are not cached yet: inputs are arrays and models,
-        which Prefect should not hash.
+        The task decorator.
     """
 
     def decorate(function: Callable) -> Task:
@@ -54,7 +63,9 @@ def stage(retries: int, backoff_seconds: float) -> Callable[[Callable], Task]:
             retries=retries,
             retry_delay_seconds=exponential_backoff(backoff_factor=backoff_seconds),
             retry_condition_fn=retry_unless_input_error,
-            cache_policy=NO_CACHE,
+            cache_policy=cache_policy,
+            cache_expiration=cache_expiration,
+            persist_result=cache_policy is not NO_CACHE,
         )(noted)
 
     return decorate

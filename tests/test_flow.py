@@ -270,3 +270,42 @@ def test_the_ingest_flow_validates_and_records_without_training(settings, shared
     again = ingest(tickers=["AAPL"], source=str(shared_data / "yahoo"), return_state=True)
     (outcome,) = again.result()
     assert (outcome.result.rows_added, outcome.result.wrote) == (0, False)
+
+
+def test_a_rerun_after_a_training_failure_reuses_ingest_and_windows(settings, monkeypatch):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    import tickercast.fitting
+
+    real = tickercast.fitting.train_network
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the training machine went away")
+
+    monkeypatch.setattr(tickercast.fitting, "train_network", broken)
+    failed = daily_forecast(
+        tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
+    )
+    assert "IBM (in train_model: RuntimeError: the training machine went away)" in failed.message
+    monkeypatch.setattr(tickercast.fitting, "train_network", real)
+    state = daily_forecast(
+        tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
+    )
+    (outcome,) = state.result()
+    client = mlflow.MlflowClient(tracking_uri=Store(settings.home).local_tracking_uri)
+    subflow = client.get_run(outcome.result.mlflow_run_id).data.tags["prefect_ticker_flow_run_id"]
+
+    async def task_states():
+        async with get_client() as prefect:
+            runs = await prefect.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[subflow]))
+            )
+            return {run.task_key.rsplit("-", 1)[0]: run.state.name for run in runs}
+
+    states = {key.split(".")[-1]: name for key, name in asyncio.run(task_states()).items()}
+    assert states["ingest_prices"] == "Cached" and states["build_windows"] == "Cached"
+    assert states["train_model"] == "Completed"
+    assert len(Store(settings.home).read_manifest("IBM")) == 1  # fetched once

@@ -1,6 +1,6 @@
 """Exchange sessions: which days trade, and when a session's bar is final."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import exchange_calendars
@@ -127,6 +127,23 @@ def session_on_or_before(day: date, name: str) -> date:
         That session's date.
     """
     return _exchange(name).date_to_session(_checked(day, name), direction="previous").date()
+
+
+def last_closed_session(now: datetime, name: str) -> date:
+    """The latest session whose close has passed at `now` (its bar is final).
+
+    Args:
+        now: a timezone-aware time.
+        name: exchange calendar code.
+
+    Returns:
+        That session's date.
+    """
+    today = pd.Timestamp(now).tz_convert(_exchange(name).tz).date()
+    latest = session_on_or_before(today, name)
+    if session_is_final(latest, now, name):
+        return latest
+    return session_on_or_before(latest - timedelta(days=1), name)
 
 
 def sessions_between(first: date, last: date, name: str) -> pd.DatetimeIndex:

@@ -157,3 +157,18 @@ def open_source(spec: str, calendar: str) -> PriceSource:
     if not folder.is_dir():
         raise InputError(f"unknown source {spec!r}: use yfinance, sample, or an existing folder")
     return FolderSource(folder)
+
+
+def source_version(spec: str, ticker: str) -> str:
+    """What identifies a source's current data for `ticker`, beyond the day: a local
+    file's size and modification time; empty for Yahoo and the sample."""
+    if spec in ("yfinance", "sample"):
+        return ""
+    folder = Path(spec).expanduser()
+    for suffix in (".parquet", ".csv"):
+        for name in (ticker, ticker.lower()):
+            path = folder / f"{name}{suffix}"
+            if path.is_file():
+                stat = path.stat()
+                return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+    return ""
