@@ -16,7 +16,13 @@ from flows.outcomes import (
 from tasks.evaluate import evaluate_model
 from tasks.ingest import ingest_prices
 from tasks.publish import publish_forecast, publish_run_summary
-from tasks.tracking import end_tracking_run, load_champion, start_tracking_run
+from tasks.tracking import (
+    end_parent_run,
+    end_tracking_run,
+    load_champion,
+    start_parent_run,
+    start_tracking_run,
+)
 from tasks.train import train_model
 from tasks.windows import build_windows
 from tickercast.forecast import Published
@@ -36,6 +42,7 @@ def forecast_ticker(
     window: int = 60,
     horizons: int = 5,
     target: str = "returns",
+    parent_run_id: str | None = None,
 ) -> Published:
     """Ingest, window, train, evaluate and publish one ticker."""
     settings = Settings.from_env()
@@ -44,7 +51,7 @@ def forecast_ticker(
     ingested = ingest_prices(ticker, source, as_of, settings)
     training = build_windows(ticker, start, as_of, spec, ingested.data_sha256, settings)
     config = ModelConfig(epochs=epochs)
-    run_id = start_tracking_run(training, config, ingested, settings)
+    run_id = start_tracking_run(training, config, ingested, settings, parent_run_id)
     try:
         champion = load_champion(ticker, settings)
         fitted = train_model(training, config, champion, run_id, settings)
@@ -70,14 +77,27 @@ def daily_forecast(
     target: str = "returns",
 ) -> list[TickerOutcome] | State:
     """Forecast each ticker's next closes: ingest, windows, train, evaluate, publish."""
+    settings = Settings.from_env()
+    parent = start_parent_run(tickers, as_of, settings)
     outcomes = [
         ticker_outcome(
             ticker,
             forecast_ticker(
-                ticker, source, as_of, start, epochs, window, horizons, target, return_state=True
+                ticker,
+                source,
+                as_of,
+                start,
+                epochs,
+                window,
+                horizons,
+                target,
+                parent,
+                return_state=True,
             ),
         )
         for ticker in tickers
     ]
-    publish_run_summary([summary_row(outcome) for outcome in outcomes], Settings.from_env())
+    rows = [summary_row(outcome) for outcome in outcomes]
+    publish_run_summary(rows, settings)
+    end_parent_run(parent, rows, settings)
     return final_state(outcomes)

@@ -103,6 +103,10 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     assert len(client.get_metric_history(run.info.run_id, "val_loss")) <= 2
     assert run.data.tags["published_model"] == "lstm" and run.data.tags["warm_start"] == "no"
     assert run.data.tags["prefect_flow_run_id"] == str(state.state_details.flow_run_id)
+    parent = client.get_run(run.data.tags["mlflow.parentRunId"])
+    assert parent.info.run_name == "daily forecast as of 2013-02-25: AAPL"
+    assert parent.info.status == "FINISHED" and parent.data.metrics["tickers_published"] == 1
+    assert "| AAPL | published | lstm v1:" in parent.data.tags["mlflow.note.content"]
     assert run.data.params["horizons"] == "3" and run.data.params["target"] == "returns"
     assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == PLOTS
     assert [a.path for a in client.list_artifacts(run.info.run_id, "forecast")] == [
@@ -179,7 +183,10 @@ def test_failed_tickers_are_isolated_and_named(settings):
     # FB's prices were stored, but its MLflow run was never opened: windows failed first
     client = mlflow.MlflowClient(tracking_uri=store.local_tracking_uri)
     runs = client.search_runs(client.get_experiment_by_name("tickercast").experiment_id)
-    assert {r.data.tags["ticker"] for r in runs} == {"MSFT"}
+    assert {r.data.tags["ticker"] for r in runs if "ticker" in r.data.tags} == {"MSFT"}
+    (parent,) = [r for r in runs if "ticker" not in r.data.tags]
+    assert parent.info.status == "FAILED"  # not every ticker published
+    assert parent.data.metrics == {"tickers_published": 1.0, "tickers_failed": 3.0}
 
 
 def test_yahoo_tickers_with_no_rows_fail_without_retries(settings, sample_aapl, monkeypatch):

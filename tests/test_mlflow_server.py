@@ -2,11 +2,13 @@
 fresh process and served by `mlflow models serve`, and an unreachable server."""
 
 import json
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from datetime import date
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -130,8 +132,67 @@ def test_an_unreachable_server_fails_the_run_quickly_and_publishes_nothing(setti
     )
     assert time.monotonic() - started < 120
     assert state.is_failed()
-    assert (
-        "in start_tracking_run: TrackingUnavailableError: MLflow tracking server http://127.0.0.1:"
-        in state.message
-    )
+    assert "TrackingUnavailableError: MLflow tracking server http://127.0.0.1:" in state.message
     assert not Store(settings.home).forecast_dir("IBM").exists()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _browse(url: str, profile: Path, *extra: str) -> str:
+    """The DOM of `url` after its scripts ran, from headless Chromium."""
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=20000",
+        "--window-size=1400,1000",
+        *extra,
+        url,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (make install adds it as root)"
+)
+def test_a_reviewer_sees_the_runs_and_the_plots_in_the_mlflow_ui(
+    tracked, tracking_server, tmp_path
+):
+    client = mlflow.MlflowClient(tracking_uri=tracking_server)
+    run = client.get_run(tracked.mlflow_run_id)
+    experiment = run.info.experiment_id
+    runs_page = _browse(
+        f"{tracking_server}/#/experiments/{experiment}/runs", tmp_path / "p1", "--dump-dom"
+    )
+    assert "daily forecast as of the latest session: AAPL" in runs_page  # the flow run's run
+    run_page = _browse(
+        f"{tracking_server}/#/experiments/{experiment}/runs/{run.info.run_id}",
+        tmp_path / "p4",
+        "--dump-dom",
+    )
+    assert "AAPL 2013-03-01" in run_page and "rmse_ratio" in run_page  # the ticker's child run
+    plot = "plots/holdout_published.png"
+    artifact_page = _browse(
+        f"{tracking_server}/#/experiments/{experiment}/runs/{run.info.run_id}/artifacts/{plot}",
+        tmp_path / "p2",
+        "--dump-dom",
+    )
+    assert f'alt="{plot}"' in artifact_page  # the plot is shown as an image
+    screenshots = ROOT / ".test-artifacts"
+    screenshots.mkdir(exist_ok=True)
+    _browse(
+        f"{tracking_server}/#/experiments/{experiment}/runs",
+        tmp_path / "p3",
+        f"--screenshot={screenshots / 'mlflow_ui_runs.png'}",
+    )
+    assert (screenshots / "mlflow_ui_runs.png").stat().st_size > 10_000

@@ -123,21 +123,32 @@ class Tracker:
         tags: dict[str, str],
         params: dict[str, object],
         kind: str = "",
+        parent_run_id: str | None = None,
     ) -> str:
         """Open the run of one ticker in one flow run, named like `AAPL 2022-12-30`
-        (or `AAPL backtest 2022-12-30` for `kind="backtest"`).
+        (or `AAPL backtest 2022-12-30` for `kind="backtest"`), under the flow run's
+        parent run when there is one.
 
         Returns:
             The MLflow run id.
         """
+        parent = {"mlflow.parentRunId": parent_run_id} if parent_run_id else {}
         run = self.client.create_run(
             self.experiment_id,
             run_name=" ".join(filter(None, (ticker, kind, as_of.isoformat()))),
-            tags={"ticker": ticker, "as_of": as_of.isoformat(), **tags},
+            tags={"ticker": ticker, "as_of": as_of.isoformat(), **parent, **tags},
         )
         run_id = run.info.run_id
         self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
         return run_id
+
+    def start_parent_run(self, name: str, tags: dict[str, str]) -> str:
+        """Open the run that groups one flow run's ticker runs.
+
+        Returns:
+            The MLflow run id.
+        """
+        return self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
 
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
         """Log metrics at one step (NaN values are skipped: MLflow cannot chart them)."""
