@@ -6,6 +6,7 @@ Exit codes: 0 every ticker succeeded, 1 some ticker failed, 2 usage error.
 """
 
 import argparse
+import logging
 import os
 import sys
 from datetime import date
@@ -108,21 +109,62 @@ def _outcomes(state) -> list | None:
     return outcomes
 
 
+STAGES = ("ingest_prices", "build_windows", "train_model", "evaluate_model", "publish_forecast")
+
+
+class StageProgress(logging.Handler):
+    """Advances one rich progress bar per ticker as Prefect reports its stages done."""
+
+    def __init__(self, progress, tickers: list[str]) -> None:
+        super().__init__()
+        self.progress = progress
+        self.bars = {
+            ticker.strip().upper(): progress.add_task(
+                f"{ticker.strip().upper():8} waiting", total=len(STAGES)
+            )
+            for ticker in tickers
+        }
+
+    def emit(self, record: logging.LogRecord) -> None:
+        bar = self.bars.get(getattr(record, "flow_run_name", None))
+        task_run = getattr(record, "task_run_name", None)
+        if bar is None or task_run is None:
+            return
+        stage = task_run.rsplit("-", 1)[0]
+        message = record.getMessage()
+        ticker = record.flow_run_name
+        if stage in STAGES and "Finished in state Completed" in message:
+            self.progress.update(bar, advance=1, description=f"{ticker:8} {stage} done")
+        elif stage in STAGES and (
+            "Finished in state Failed" in message or "Retries are exhausted" in message
+        ):
+            self.progress.update(bar, description=f"{ticker:8} [red]failed in {stage}")
+
+
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from flows.daily_forecast import daily_forecast
     from tickercast.tracking import redacted
 
-    state = daily_forecast(
-        tickers=arguments.tickers,
-        source=arguments.source,
-        as_of=arguments.as_of,
-        start=arguments.start,
-        epochs=arguments.epochs,
-        window=arguments.window,
-        horizons=arguments.horizons,
-        target=arguments.target,
-        return_state=True,
-    )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=False) as progress:
+        handler = StageProgress(progress, arguments.tickers)
+        logging.getLogger("prefect").addHandler(handler)
+        try:
+            state = daily_forecast(
+                tickers=arguments.tickers,
+                source=arguments.source,
+                as_of=arguments.as_of,
+                start=arguments.start,
+                epochs=arguments.epochs,
+                window=arguments.window,
+                horizons=arguments.horizons,
+                target=arguments.target,
+                return_state=True,
+            )
+        finally:
+            logging.getLogger("prefect").removeHandler(handler)
     outcomes = _outcomes(state)
     if outcomes is None:
         return EXIT_FAILED

@@ -19,7 +19,9 @@ def ingest(
     """Fetch, validate and store each ticker's new prices, with a quality report."""
     settings = Settings.from_env()
     valid, outcomes = checked_tickers(tickers)
+    # an explicit ingest always fetches: the cache is for resuming a failed daily run
+    fetch = ingest_prices.with_options(refresh_cache=True)
     for ticker in valid:
-        state = ingest_prices(ticker, source, as_of, settings, return_state=True)
+        state = fetch(ticker, source, as_of, settings, return_state=True)
         outcomes.append(ticker_outcome(ticker, state))
     return final_state(outcomes)
