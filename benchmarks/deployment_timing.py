@@ -101,13 +101,15 @@ def main() -> None:
             total = time.monotonic() - started
         assert run["state"]["type"] == "COMPLETED", run["state"]
         created, start, end = (_moment(run[k]) for k in ("created", "start_time", "end_time"))
+        tracking = {"MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'home' / 'mlflow.db'}"}
         champion = subprocess.run(
             [sys.executable, "-c", LOAD_AND_PREDICT, env["TICKERCAST_HOME"]],
-            env=env,
+            env={**env, **tracking},
             capture_output=True,
             text=True,
-            check=True,
         )
+        if champion.returncode != 0:
+            raise SystemExit(champion.stderr[-3000:])
         loading = json.loads(champion.stdout.strip().splitlines()[-1])
     result = {
         "deployment_run_to_completed_seconds": total,
