@@ -75,3 +75,14 @@ def test_the_serve_script_serves_the_same_deployments():
         served["backfill-served"].schedules == []
         and served["backfill-served"].flow_name == "ingest"
     )
+
+
+def test_the_failure_automation_is_a_valid_prefect_automation():
+    from prefect.events.schemas.automations import AutomationCore
+
+    (automation,) = yaml.safe_load((ROOT / "deployments" / "notify-failed.yaml").read_text())[
+        "automations"
+    ]
+    parsed = AutomationCore.model_validate(automation)
+    assert parsed.trigger.expect == {"prefect.flow-run.Failed"}
+    assert parsed.actions[0].type == "send-notification"
