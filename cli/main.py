@@ -241,6 +241,7 @@ def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
     from flows.backtest import backtest
+    from tickercast.backtest import REPORT_METRICS
 
     state = backtest(
         tickers=arguments.tickers,
@@ -256,15 +257,7 @@ def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
     outcomes = _outcomes(state)
     if outcomes is None:
         return EXIT_FAILED
-    columns = [
-        "rmse_ratio",
-        "mase",
-        "directional_accuracy",
-        "da_pvalue",
-        "dm_pvalue",
-        "coverage_80",
-        "coverage_95",
-    ]
+    columns = REPORT_METRICS
     for outcome in outcomes:
         print()
         if outcome.result is None:

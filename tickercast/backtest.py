@@ -24,6 +24,16 @@ from tickercast.model import ModelConfig
 from tickercast.windows import WindowSpec
 
 MODELS = ("lstm", "naive", "drift", "ar", "published")
+# the report's metrics, per model and horizon
+REPORT_METRICS = (
+    "rmse_ratio",
+    "mase",
+    "directional_accuracy",
+    "da_pvalue",
+    "dm_pvalue",
+    "coverage_80",
+    "coverage_95",
+)
 
 
 @dataclass(frozen=True)
