@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import date
 
-from tickercast.errors import InputError
+from tickercast.errors import InputError, InvalidTickerError
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import normalize_ticker, ticker_slug
@@ -133,7 +133,7 @@ class StageProgress(logging.Handler):
         stage = task_run.rsplit("-", 1)[0]
         message = record.getMessage()
         ticker = record.flow_run_name
-        if stage in STAGES and "Finished in state Completed" in message:
+        if stage in STAGES and ("Finished in state Completed" in message or "Cached" in message):
             self.progress.update(bar, advance=1, description=f"{ticker:8} {stage} done")
         elif stage in STAGES and (
             "Finished in state Failed" in message or "Retries are exhausted" in message
@@ -343,6 +343,8 @@ def _backfill(arguments: argparse.Namespace, settings: Settings) -> int:
     from tickercast.calendar import sessions_between
 
     tickers = [normalize_ticker(t) for t in arguments.tickers]
+    if arguments.start > arguments.end:
+        raise InputError(f"--start {arguments.start} is after --end {arguments.end}")
     store = Store(settings.home)
     sessions = sessions_between(arguments.start, arguments.end, settings.calendar_for(tickers[0]))
     failed = 0
@@ -415,19 +417,15 @@ def main(argv: list[str] | None = None) -> int:
         return _ingest(arguments, settings)
     if arguments.command == "backtest":
         return _backtest(arguments, settings)
-    if arguments.command == "backfill":
-        return _backfill(arguments, settings)
-    if arguments.command == "status":
-        try:
-            return _status(arguments, settings)
-        except InputError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_USAGE
+    commands = {"backfill": _backfill, "status": _status, "forecast": _forecast}
     try:
-        return _forecast(arguments, settings)
+        return commands[arguments.command](arguments, settings)
+    except InvalidTickerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE if arguments.command == "backfill" else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def forecast_ticker(
     ticker = normalize_ticker(ticker)
     spec = WindowSpec(window=window, horizons=horizons, target=target)
     ingested = ingest_prices(ticker, source, as_of, settings)
-    training = build_windows(ticker, start, as_of, spec, ingested.data_sha256, settings)
+    training = build_windows(ticker, start, as_of, spec, settings)
     config = ModelConfig(epochs=epochs)
     run_id = start_tracking_run(training, config, ingested, settings, parent_run_id)
     try:
@@ -98,6 +98,8 @@ def daily_forecast(
         for ticker in tickers
     ]
     rows = [summary_row(outcome) for outcome in outcomes]
-    publish_run_summary(rows, settings)
-    end_parent_run(parent, rows, settings)
+    try:
+        publish_run_summary(rows, settings)
+    finally:  # the parent run is closed whatever happened to the summary
+        end_parent_run(parent, rows, settings)
     return final_state(outcomes)

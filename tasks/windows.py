@@ -3,7 +3,8 @@
 from datetime import date, timedelta
 
 from prefect import get_run_logger
-from prefect.cache_policies import INPUTS, TASK_SOURCE
+from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
+from prefect.context import TaskRunContext
 
 from tasks.retries import stage
 from tickercast import windows
@@ -11,10 +12,25 @@ from tickercast.settings import Settings
 from tickercast.storage import Store
 
 
+def windows_cache_key(context: TaskRunContext, parameters: dict) -> str:
+    """The same request on the same stored prices: the partition file's size and time
+    change with every write, whoever wrote it."""
+    ticker, settings = parameters["ticker"], parameters["settings"]
+    path = Store(settings.home).prices_file(ticker)
+    stored = f"{path.stat().st_size}:{path.stat().st_mtime_ns}" if path.is_file() else "none"
+    request = (
+        parameters["start"],
+        parameters["as_of"],
+        parameters["spec"],
+        settings.calendar_for(ticker),
+    )
+    return "|".join([ticker, str(path), stored, repr(request)])
+
+
 @stage(
     retries=2,
     backoff_seconds=2,
-    cache_policy=INPUTS + TASK_SOURCE,
+    cache_policy=CacheKeyFnPolicy(cache_key_fn=windows_cache_key) + TASK_SOURCE,
     cache_expiration=timedelta(days=1),
 )
 def build_windows(
@@ -22,14 +38,9 @@ def build_windows(
     start: date | None,
     as_of: date | None,
     spec: windows.WindowSpec,
-    data_sha256: str,
     settings: Settings,
 ) -> windows.TrainingSet:
-    """Select a ticker's stored prices up to as_of and split its forecast origins.
-
-    `data_sha256` (of the stored prices) is an input so that a cached result is reused
-    only while the stored prices are unchanged.
-    """
+    """Select a ticker's stored prices up to as_of and split its forecast origins."""
     history = windows.select_history(
         Store(settings.home).read_prices(ticker),
         ticker,

@@ -69,7 +69,7 @@ def test_usage_errors_exit_2(settings, capsys):
 def test_forecast_reports_what_is_missing(settings, capsys):
     assert main(["forecast"]) == 1
     assert "no forecast published" in capsys.readouterr().err
-    assert main(["forecast", "../etc"]) == 1
+    assert main(["forecast", "../etc"]) == 2  # a usage error
     assert "not a ticker: '../etc'" in capsys.readouterr().err
 
 
@@ -127,6 +127,15 @@ def test_backtest_prints_pooled_metrics_and_writes_the_report(settings, capsys):
         "coverage_95",
     } <= set(rows[0])
     assert len(list(report.parent.glob("2*.json"))) == 1  # the timestamped copy
+
+
+def test_bad_ranges_and_tickers_are_usage_errors(settings, capsys):
+    assert main(["backfill", "--start", "2013-03-01", "--end", "2013-02-01"]) == 2
+    assert "--start 2013-03-01 is after --end 2013-02-01" in capsys.readouterr().err
+    assert (
+        main(["backfill", "--tickers", "a/b", "--start", "2013-02-01", "--end", "2013-03-01"]) == 2
+    )
+    assert main(["status", "--tickers", "../x"]) == 2
 
 
 def test_bad_numbers_are_usage_errors(settings, capsys):

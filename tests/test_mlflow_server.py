@@ -36,22 +36,27 @@ def tracking_server(tmp_path_factory):
         yield url
 
 
-@pytest.fixture
-def tracked(settings, monkeypatch, tracking_server):
-    """One promoted AAPL run tracked on the server."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
-    monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "-1")
-    monkeypatch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
-    state = daily_forecast(
-        tickers=["AAPL"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
-    )
+@pytest.fixture(scope="module")
+def tracked(tracking_server, tmp_path_factory):
+    """One promoted AAPL run tracked on the server, shared by this module's tests:
+    (the published forecast, its TICKERCAST_HOME)."""
+    home = tmp_path_factory.mktemp("tracked-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TICKERCAST_HOME", str(home))
+        patch.setenv("MLFLOW_TRACKING_URI", tracking_server)
+        patch.setenv("TICKERCAST_GATE_MARGIN", "-1")
+        patch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
+        state = daily_forecast(
+            tickers=["AAPL"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
+        )
     assert state.is_completed(), state.message
-    return state.result()[0].result
+    return state.result()[0].result, home
 
 
 def test_runs_metrics_plots_and_the_champion_are_on_the_server(tracked, tracking_server):
+    published, _ = tracked
     client = mlflow.MlflowClient(tracking_uri=tracking_server)
-    run = client.get_run(tracked.mlflow_run_id)
+    run = client.get_run(published.mlflow_run_id)
     assert run.info.status == "FINISHED" and run.info.run_name == "AAPL 2013-03-01"
     assert {"rmse_ratio", "coverage_80", "lstm_rmse_ratio_h1", "naive_rmse_ratio_h3"} <= set(
         run.data.metrics
@@ -60,10 +65,11 @@ def test_runs_metrics_plots_and_the_champion_are_on_the_server(tracked, tracking
     assert "plots/holdout_published.png" in plots and "plots/coverage_by_horizon.png" in plots
     champion = client.get_model_version_by_alias("tickercast-AAPL", "champion")
     assert champion.run_id == run.info.run_id
-    assert tracked.mlflow_run_url.startswith(f"{tracking_server}/#/experiments/")
+    assert published.mlflow_run_url.startswith(f"{tracking_server}/#/experiments/")
 
 
-def test_the_champion_loads_and_predicts_in_a_fresh_process(tracked, tracking_server, settings):
+def test_the_champion_loads_and_predicts_in_a_fresh_process(tracked, tracking_server):
+    _, home = tracked
     script = (
         RECENT
         + """
@@ -72,7 +78,7 @@ print(model.predict(recent).to_json(orient="records"))
 """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script, str(settings.home)],
+        [sys.executable, "-c", script, str(home)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -84,7 +90,8 @@ print(model.predict(recent).to_json(orient="records"))
     assert all(r["lower_95"] < r["forecast"] < r["upper_95"] for r in rows)
 
 
-def test_mlflow_models_serve_answers_invocations(tracked, tracking_server, settings, tmp_path):
+def test_mlflow_models_serve_answers_invocations(tracked, tracking_server, tmp_path):
+    _, home = tracked
     port = free_port()
     command = [
         str(BIN / "mlflow"),
@@ -103,7 +110,7 @@ def test_mlflow_models_serve_answers_invocations(tracked, tracking_server, setti
         command, tmp_path / "serve.log", {"MLFLOW_TRACKING_URI": tracking_server}
     ) as process:
         wait_for(f"http://127.0.0.1:{port}/ping", process, tmp_path / "serve.log", seconds=240)
-        prices = Store(settings.home).read_prices("AAPL").tail(30)
+        prices = Store(home).read_prices("AAPL").tail(30)
         prices["session"] = prices["session"].dt.strftime("%Y-%m-%d")
         recent = prices[["session", "adjusted_close", "close", "volume", "high", "low"]]
         body = {
@@ -168,8 +175,9 @@ def _browse(url: str, profile: Path, *extra: str) -> str:
 def test_a_reviewer_sees_the_runs_and_the_plots_in_the_mlflow_ui(
     tracked, tracking_server, tmp_path
 ):
+    published, _ = tracked
     client = mlflow.MlflowClient(tracking_uri=tracking_server)
-    run = client.get_run(tracked.mlflow_run_id)
+    run = client.get_run(published.mlflow_run_id)
     experiment = run.info.experiment_id
     runs_page = _browse(
         f"{tracking_server}/#/experiments/{experiment}/runs", tmp_path / "p1", "--dump-dom"

@@ -19,8 +19,12 @@ class NoPricesError(InputError):
     def __init__(self, ticker: str, source: str, detail: str = "") -> None:
         self.ticker = ticker
         self.source = source
+        self.detail = detail
         suffix = f": {detail}" if detail else ""
         super().__init__(f"{ticker}: no prices from source {source!r}{suffix}")
+
+    def __reduce__(self):  # results and states are pickled across processes
+        return (type(self), (self.ticker, self.source, self.detail), self.__dict__)
 
 
 class PriceDataError(InputError):
@@ -34,10 +38,14 @@ class InsufficientHistoryError(InputError):
         self.ticker = ticker
         self.needed = needed
         self.found = found
+        self.detail = detail
         super().__init__(
             f"{ticker}: too little history: needs at least {needed} sessions ({detail}), "
             f"found {found}"
         )
+
+    def __reduce__(self):
+        return (type(self), (self.ticker, self.needed, self.found, self.detail), self.__dict__)
 
 
 class SourceUnavailableError(RuntimeError):

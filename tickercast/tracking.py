@@ -100,10 +100,11 @@ class Tracker:
         except (MlflowException, OSError) as error:
             if self.local:
                 raise
+            detail = str(error).replace(self.uri.rstrip("/"), redacted(self.uri).rstrip("/"))
             raise TrackingUnavailableError(
                 f"MLflow tracking server {redacted(self.uri)} did not answer (timeout "
-                f"{settings.tracking_timeout:g} s, {settings.tracking_retries} retries): {error}"
-            ) from error
+                f"{settings.tracking_timeout:g} s, {settings.tracking_retries} retries): {detail}"
+            ) from None
 
     def _experiment_id(self, name: str, artifact_location: str | None) -> str:
         experiment = self.client.get_experiment_by_name(name)
@@ -220,6 +221,18 @@ class Tracker:
         self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
         return str(info.registered_model_version)
 
+    def _champion_version(self, name: str):
+        """The model version behind the alias, None when there is none; any other
+        MLflow failure is not taken for "no champion"."""
+        try:
+            return self.client.get_model_version_by_alias(name, CHAMPION)
+        except MlflowException as error:
+            if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise TrackingUnavailableError(
+                f"MLflow could not say which {name} is the champion: {error}"
+            ) from error
+
     def set_champion(self, ticker: str, version: str) -> None:
         """Point the `champion` alias of `tickercast-<ticker>` at `version`."""
         self.client.set_registered_model_alias(registered_model_name(ticker), CHAMPION, version)
@@ -227,9 +240,8 @@ class Tracker:
     def load_champion(self, ticker: str) -> Champion | None:
         """The current champion of a ticker, or None when none was promoted yet."""
         name = registered_model_name(ticker)
-        try:
-            version = self.client.get_model_version_by_alias(name, CHAMPION)
-        except MlflowException:
+        version = self._champion_version(name)
+        if version is None:
             return None
         with _fluent_api(self.uri):
             model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
