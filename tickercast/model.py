@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ def train_network(
     """
     keras.utils.clear_session()
     keras.utils.set_random_seed(config.seed)
+    # Multi-threaded CPU kernels may otherwise sum in varying order, and training
+    # amplifies the last bits: equal inputs must give equal metrics.
+    tf.config.experimental.enable_op_determinism()
     x, y = inputs
     network = build_network(config, x.shape[1], x.shape[2], y.shape[1])
     if initial is not None:
