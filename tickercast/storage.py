@@ -55,7 +55,7 @@ FORECAST_SCHEMA = pa.schema(
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write a file so that readers never see it half-written.
+    """Write a file so that readers never see it half-written, even after a crash.
 
     Args:
         path: the final path; its folder is created if needed.
@@ -69,11 +69,21 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     os.close(handle)
     try:
         write(Path(temporary))
+        _sync(temporary, os.O_RDONLY)  # the data is on disk before the name points to it
         os.replace(temporary, path)
+        _sync(path.parent, os.O_RDONLY | os.O_DIRECTORY)  # and so is the new name
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _sync(path: str | Path, flags: int) -> None:
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _to_table(prices: pd.DataFrame) -> pa.Table:
