@@ -13,12 +13,10 @@ that imports the flow), and the flow run itself. The gate is opened
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +24,15 @@ sys.path.insert(0, str(ROOT))
 
 from results_file import write_result  # noqa: E402
 
-from tests.servers import BIN, prefect_server, running  # noqa: E402
+from tests.servers import (  # noqa: E402
+    BIN,
+    moment,
+    prefect_cli,
+    prefect_server,
+    running,
+    start_deployment_run,
+    wait_for_flow_run,
+)
 
 LOAD_AND_PREDICT = """
 import json, sys, time
@@ -47,10 +53,6 @@ print(json.dumps({"import_seconds": imported - started, "load_seconds": loaded -
 """
 
 
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="tickercast-deploy-"))
     with prefect_server(scratch / "prefect") as server:
@@ -65,42 +67,22 @@ def main() -> None:
         }
         env.pop("MLFLOW_TRACKING_URI", None)
 
-        def prefect(*arguments: str) -> str:
-            return subprocess.run(
-                [str(BIN / "prefect"), *arguments],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-
-        prefect("work-pool", "create", "tickercast", "--type", "process")
-        prefect("--no-prompt", "deploy", "--prefect-file", "deployments/prefect.yaml", "--all")
+        prefect_cli(env, "work-pool", "create", "tickercast", "--type", "process")
+        prefect_cli(
+            env, "--no-prompt", "deploy", "--prefect-file", "deployments/prefect.yaml", "--all"
+        )
         worker = [str(BIN / "prefect"), "worker", "start", "--pool", "tickercast"]
         with running(worker, scratch / "worker.log", env):
             time.sleep(5)  # the worker is up and polling, as in production
             started = time.monotonic()
-            output = prefect(
-                "deployment",
-                "run",
+            run_id = start_deployment_run(
+                env,
                 "daily-forecast/daily",
-                "-p",
-                'tickers=["AAPL"]',
-                "-p",
-                "source=sample",
-                "-p",
-                "epochs=2",
+                ["-p", 'tickers=["AAPL"]', "-p", "source=sample", "-p", "epochs=2"],
             )
-            run_id = re.search(r"UUID: ([0-9a-f-]{36})", output).group(1)
-            while True:
-                run = json.loads(prefect("flow-run", "inspect", run_id, "-o", "json"))
-                if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED"):
-                    break
-                time.sleep(0.5)
+            run = wait_for_flow_run(env, run_id, poll=0.5)
             total = time.monotonic() - started
-        assert run["state"]["type"] == "COMPLETED", run["state"]
-        created, start, end = (_moment(run[k]) for k in ("created", "start_time", "end_time"))
+        created, start, end = (moment(run[k]) for k in ("created", "start_time", "end_time"))
         tracking = {"MLFLOW_TRACKING_URI": f"sqlite:///{scratch / 'home' / 'mlflow.db'}"}
         champion = subprocess.run(
             [sys.executable, "-c", LOAD_AND_PREDICT, env["TICKERCAST_HOME"]],

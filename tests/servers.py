@@ -1,6 +1,8 @@
 """Real servers for tests, on 127.0.0.1: started as subprocesses, always stopped."""
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -9,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -109,3 +112,46 @@ def prefect_server(folder: Path) -> Iterator[dict[str, str]]:
         api = f"http://127.0.0.1:{port}/api"
         wait_for(f"{api}/health", process, log)
         yield {**env, "PREFECT_API_URL": api}
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def prefect_cli(env: dict, *arguments: str, timeout: float = 180) -> str:
+    """Run `prefect ...` from the project root; fail with its output if it fails."""
+    result = subprocess.run(
+        [str(BIN / "prefect"), *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"prefect {' '.join(arguments)}:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def start_deployment_run(env: dict, deployment: str, parameters: list[str]) -> str:
+    """Trigger a deployment run (`-p key=value` pairs); returns the flow run id."""
+    output = prefect_cli(env, "deployment", "run", deployment, *parameters)
+    return re.search(r"UUID: ([0-9a-f-]{36})", output).group(1)
+
+
+def wait_for_flow_run(env: dict, flow_run_id: str, seconds: float = 420, poll: float = 2) -> dict:
+    """Poll a flow run until Completed and return it; fail on any other final state."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = json.loads(prefect_cli(env, "flow-run", "inspect", flow_run_id, "-o", "json"))
+        state = run["state"]["type"]
+        if state in ("FAILED", "CRASHED", "CANCELLED"):
+            raise AssertionError(f"flow run {flow_run_id} ended {state}: {run['state']['message']}")
+        if state == "COMPLETED":
+            return run
+        time.sleep(poll)
+    raise TimeoutError(f"flow run {flow_run_id} did not complete in {seconds} s")
+
+
+def moment(text: str) -> datetime:
+    """A timestamp from Prefect's JSON."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
