@@ -285,7 +285,8 @@ def _status(arguments: argparse.Namespace, settings: Settings) -> int:
 
     store = Store(settings.home)
     outcomes = store.last_outcomes()
-    known = sorted(set(store.stored_tickers()) | set(store.published_tickers()) | set(outcomes))
+    published = set(store.published_tickers())
+    known = sorted(set(store.stored_tickers()) | published | set(outcomes))
     tickers = [normalize_ticker(t) for t in arguments.tickers] if arguments.tickers else known
     if not tickers:
         print(f"nothing stored under {settings.home}", file=sys.stderr)
@@ -329,7 +330,7 @@ def _status(arguments: argparse.Namespace, settings: Settings) -> int:
             )
         else:
             print("  champion: none (naive is published until a model beats it)")
-        if ticker in store.published_tickers():
+        if ticker in published:
             row = store.read_latest_forecast(ticker)[0]
             print(
                 f"  forecast: {row['forecast']:.2f} for {row['target_date']} as of {row['as_of']} "
