@@ -14,7 +14,10 @@ from datetime import date
 from tickercast.errors import InputError, InvalidTickerError
 from tickercast.settings import Settings
 from tickercast.storage import Store
-from tickercast.tickers import normalize_ticker, ticker_slug
+from tickercast.tickers import normalize_ticker, read_universe, ticker_slug
+
+# The engine names, without importing Prefect before a command needs it.
+ENGINES = ("serial", "dask")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +43,26 @@ def _tickers(text: str) -> list[str]:
     return [symbol.strip() for symbol in text.split(",")]
 
 
+def _universe(text: str) -> list[str]:
+    try:
+        return read_universe(text)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _add_tickers(parser: argparse.ArgumentParser, default: list[str] | None, help: str) -> None:
+    """`--tickers A,B` or `--universe FILE`, both giving `arguments.tickers`."""
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--tickers", type=_tickers, default=default, help=help)
+    choice.add_argument(
+        "--universe",
+        dest="tickers",
+        type=_universe,
+        metavar="FILE",
+        help="a file of tickers: one per line (# comments), or a CSV with a ticker column",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tickercast",
@@ -47,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the daily_forecast flow once, now")
-    run.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    _add_tickers(run, ["AAPL"], "comma-separated")
     run.add_argument(
         "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
     )
@@ -57,14 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--window", type=_positive, default=60, help="sessions per input window")
     run.add_argument("--horizons", type=_positive, default=5, help="sessions ahead to forecast")
     run.add_argument("--target", choices=["returns", "price"], default="returns")
+    run.add_argument(
+        "--task-runner",
+        choices=ENGINES,
+        default="serial",
+        help="serial: one ticker after another here; dask: tickers in parallel on Dask",
+    )
+    run.add_argument("--dask-address", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+    run.add_argument(
+        "--dask-workers", type=_positive, help="worker processes of the local Dask cluster (2)"
+    )
     ingest = commands.add_parser("ingest", help="ingest and validate prices only (no training)")
-    ingest.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    _add_tickers(ingest, ["AAPL"], "comma-separated")
     ingest.add_argument(
         "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
     )
     ingest.add_argument("--as-of", type=_day, help="last session to fetch")
     backtest = commands.add_parser("backtest", help="walk-forward backtest against baselines")
-    backtest.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    _add_tickers(backtest, ["AAPL"], "comma-separated")
     backtest.add_argument(
         "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
     )
@@ -77,11 +110,11 @@ def _parser() -> argparse.ArgumentParser:
         "--warm-start", action="store_true", help="fine-tune the previous fold's network"
     )
     status = commands.add_parser("status", help="per ticker: data, last run, champion, forecast")
-    status.add_argument("--tickers", type=_tickers, help="comma-separated; all known if omitted")
+    _add_tickers(status, None, "comma-separated; all known if omitted")
     backfill = commands.add_parser(
         "backfill", help="replay as_of over a range of sessions (resumable)"
     )
-    backfill.add_argument("--tickers", type=_tickers, default=["AAPL"], help="comma-separated")
+    _add_tickers(backfill, ["AAPL"], "comma-separated")
     backfill.add_argument(
         "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
     )
@@ -126,13 +159,12 @@ class StageProgress(logging.Handler):
         }
 
     def emit(self, record: logging.LogRecord) -> None:
-        bar = self.bars.get(getattr(record, "flow_run_name", None))
-        task_run = getattr(record, "task_run_name", None)
-        if bar is None or task_run is None:
+        # Stage runs are named `stage-TICKER` (tasks.retries); stage names have no dash.
+        stage, _, ticker = (getattr(record, "task_run_name", None) or "").partition("-")
+        bar = self.bars.get(ticker)
+        if bar is None:
             return
-        stage = task_run.rsplit("-", 1)[0]
         message = record.getMessage()
-        ticker = record.flow_run_name
         if stage in STAGES and ("Finished in state Completed" in message or "Cached" in message):
             self.progress.update(bar, advance=1, description=f"{ticker:8} {stage} done")
         elif stage in STAGES and (
@@ -147,8 +179,12 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     from flows.daily_forecast import daily_forecast
     from tickercast.tracking import redacted
 
+    if arguments.dask_address and arguments.task_runner != "dask":
+        print("error: --dask-address needs --task-runner dask", file=sys.stderr)
+        return EXIT_USAGE
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, transient=False) as progress:
+    # On Dask the stages log in the workers: their progress is in the Prefect UI.
+    with Progress(*columns, transient=False, disable=arguments.task_runner == "dask") as progress:
         handler = StageProgress(progress, arguments.tickers)
         logging.getLogger("prefect").addHandler(handler)
         try:
@@ -161,6 +197,9 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
                 window=arguments.window,
                 horizons=arguments.horizons,
                 target=arguments.target,
+                task_runner=arguments.task_runner,
+                dask_address=arguments.dask_address,
+                dask_workers=arguments.dask_workers,
                 return_state=True,
             )
         finally:
@@ -411,7 +450,11 @@ def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     # TensorFlow's C++ start-up chatter hides the pipeline's own log lines.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     if arguments.command == "run":
         return _run(arguments, settings)
     if arguments.command == "ingest":

@@ -73,15 +73,12 @@ def checked_tickers(raw_tickers: list[str]) -> tuple[list[str], list[TickerOutco
     return valid, rejected
 
 
-def log_ticker_failure(flow, flow_run, state: State) -> None:
-    """on_failure hook of a per-ticker flow: one error line naming ticker, stage and error."""
-    from prefect.logging import get_logger
+def log_failures(outcomes: list[TickerOutcome]) -> None:
+    """One error line in the flow run's log per failed ticker: ticker, stage and error."""
+    from prefect import get_run_logger
 
-    error = state.result(raise_on_failure=False)
-    where = failed_stage(error) if isinstance(error, BaseException) else None
-    get_logger("tickercast").error(
-        "%s failed in %s: %s",
-        flow_run.parameters.get("ticker"),
-        where or "the flow itself",
-        error if isinstance(error, BaseException) else state.message,
-    )
+    for outcome in outcomes:
+        if outcome.error is not None:
+            get_run_logger().error(
+                "%s failed in %s: %s", outcome.ticker, outcome.stage or "the flow", outcome.error
+            )

@@ -1,13 +1,17 @@
 """Stage 1: ingest daily prices into the Parquet store, validated, with a quality report."""
 
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 
-from prefect import get_run_logger
+from prefect import get_client, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
+from prefect.concurrency.sync import rate_limit
 from prefect.context import TaskRunContext
+from prefect.exceptions import ObjectAlreadyExists
 
-from tasks.retries import stage
+from tasks.retries import retry_if_source_unavailable, stage
 from tickercast import ingest
 from tickercast.calendar import last_closed_session
 from tickercast.quality import report_markdown
@@ -15,6 +19,8 @@ from tickercast.settings import Settings
 from tickercast.sources import open_source, source_version
 from tickercast.storage import Store
 from tickercast.tickers import ticker_slug
+
+YAHOO_RATE_LIMIT = "yahoo-requests"
 
 
 def ingest_cache_key(context: TaskRunContext, parameters: dict) -> str:
@@ -29,19 +35,36 @@ def ingest_cache_key(context: TaskRunContext, parameters: dict) -> str:
     )
 
 
+def yahoo_rate_limit(settings: Settings) -> Callable[[], None]:
+    """Blocks until the Prefect global rate limit lets one more request go to Yahoo.
+
+    The limit is created, or updated to `settings.yahoo_requests_per_second`, on the
+    Prefect server, so that every process and Dask worker reporting to it shares it.
+    """
+    rate = settings.yahoo_requests_per_second
+    with get_client(sync_client=True) as client, suppress(ObjectAlreadyExists):
+        # another worker may create it between upsert's read and its create
+        client.upsert_global_concurrency_limit_by_name(
+            YAHOO_RATE_LIMIT, limit=max(1, round(rate)), slot_decay_per_second=rate
+        )
+    return lambda: rate_limit(YAHOO_RATE_LIMIT, strict=True)
+
+
 @stage(
     retries=4,
-    backoff_seconds=10,
+    backoff_seconds=30,
     cache_policy=CacheKeyFnPolicy(cache_key_fn=ingest_cache_key) + TASK_SOURCE,
     cache_expiration=timedelta(days=1),
+    retry_condition=retry_if_source_unavailable,
 )
 def ingest_prices(
     ticker: str, source: str, as_of: date | None, settings: Settings
 ) -> ingest.IngestResult:
     """Fetch what is new for a ticker, validate it and upsert it into its Parquet partition."""
     calendar = settings.calendar_for(ticker)
+    paced = yahoo_rate_limit(settings) if source == "yfinance" else lambda: None
     result, report = ingest.ingest_prices(
-        ticker, open_source(source, calendar), Store(settings.home), as_of, calendar
+        ticker, open_source(source, calendar, paced), Store(settings.home), as_of, calendar
     )
     if report is not None:  # None: a replay the store already covers, nothing fetched
         create_markdown_artifact(

@@ -7,17 +7,40 @@ from datetime import timedelta
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE, CachePolicy
 from prefect.client.schemas.objects import TaskRun
+from prefect.context import TagsContext
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-from tickercast.errors import InputError
+from tickercast.errors import InputError, SourceUnavailableError
 
 STAGE_NOTE = "stage: "
+TICKER_TAG = "ticker:"
 
 
 def retry_unless_input_error(task: Task, task_run: TaskRun, state: State) -> bool:
     """Retry transient failures (network, rate limits, a busy server), never bad input."""
     return not isinstance(state.data, InputError)
+
+
+def retry_if_source_unavailable(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry only what waiting can fix: a rate limit (HTTP 429), a network error or a
+    timeout; never an unknown ticker, bad data or a bug."""
+    return isinstance(state.data, SourceUnavailableError | OSError)
+
+
+def ticker_tag(ticker: str) -> str:
+    """The Prefect tag that marks the runs working on `ticker`."""
+    return TICKER_TAG + ticker
+
+
+def _run_name(stage_name: str) -> Callable[[], str]:
+    """`stage-TICKER` under a ticker's tag (see `ticker_tag`), else the stage's name."""
+
+    def run_name() -> str:
+        tickers = [tag for tag in TagsContext.get().current_tags if tag.startswith(TICKER_TAG)]
+        return f"{stage_name}-{tickers[0].removeprefix(TICKER_TAG)}" if tickers else stage_name
+
+    return run_name
 
 
 def failed_stage(error: BaseException) -> str | None:
@@ -31,6 +54,7 @@ def stage(
     backoff_seconds: float,
     cache_policy: CachePolicy = NO_CACHE,
     cache_expiration: timedelta | None = None,
+    retry_condition: Callable[[Task, TaskRun, State], bool] = retry_unless_input_error,
 ) -> Callable[[Callable], Task]:
     """A pipeline stage: a task retried with exponential backoff, except on bad input.
 
@@ -44,6 +68,7 @@ def stage(
             whose inputs are arrays and models should not be hashed). A cached
             stage's results are persisted.
         cache_expiration: how long a cached result is reused.
+        retry_condition: which failures are retried (default: all but bad input).
 
     Returns:
         The task decorator.
@@ -62,7 +87,8 @@ def stage(
         return task(
             retries=retries,
             retry_delay_seconds=exponential_backoff(backoff_factor=backoff_seconds),
-            retry_condition_fn=retry_unless_input_error,
+            retry_condition_fn=retry_condition,
+            task_run_name=_run_name(function.__name__),
             cache_policy=cache_policy,
             cache_expiration=cache_expiration,
             persist_result=cache_policy is not NO_CACHE,

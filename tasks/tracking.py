@@ -39,8 +39,7 @@ def start_tracking_run(
     }
     tags = {
         "data_sha256": training.data_sha256,
-        "prefect_flow_run_id": str(flow_run.get_parent_flow_run_id() or flow_run.get_id()),
-        "prefect_ticker_flow_run_id": str(flow_run.get_id()),
+        "prefect_flow_run_id": str(flow_run.get_id()),
         "source": ingested.source,
         # The manifest record of the ingest this run trained on.
         "ingest_id": ingested.ingest_id,

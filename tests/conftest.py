@@ -3,6 +3,7 @@ and a stand-in for Yahoo (the only thing outside the machine) that returns frame
 shaped exactly as yfinance 1.x does, filled with real recorded prices."""
 
 import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -93,6 +94,7 @@ class FakeYahoo:
     def __init__(self, responses: dict[str, list]) -> None:
         self.responses = responses
         self.calls: list[tuple[str, dict]] = []
+        self.times: list[float] = []  # time.monotonic() of each call
 
     def __call__(self, ticker: str) -> "FakeYahoo._Ticker":
         return FakeYahoo._Ticker(self, ticker)
@@ -104,6 +106,7 @@ class FakeYahoo:
 
         def history(self, **kwargs) -> pd.DataFrame:
             self.yahoo.calls.append((self.ticker, kwargs))
+            self.yahoo.times.append(time.monotonic())
             queue = self.yahoo.responses.get(self.ticker) or [yahoo_empty_frame()]
             response = queue.pop(0) if len(queue) > 1 else queue[0]
             if isinstance(response, BaseException):

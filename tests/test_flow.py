@@ -9,12 +9,14 @@ import mlflow
 import pyarrow.parquet as pq
 import pytest
 import yfinance
+from curl_cffi.requests.exceptions import Timeout
 from prefect.artifacts import Artifact
-from yfinance.exceptions import YFRateLimitError
+from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
 from flows.daily_forecast import daily_forecast
-from tasks.ingest import ingest_prices
+from tasks.ingest import YAHOO_RATE_LIMIT, ingest_prices
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
+from tickercast.settings import Settings
 from tickercast.storage import FORECAST_SCHEMA, Store
 from tickercast.windows import WindowSpec
 
@@ -211,14 +213,66 @@ def test_yahoo_tickers_with_no_rows_fail_without_retries(settings, sample_aapl, 
     assert not Store(settings.home).prices_file("DELISTED").parent.exists()
 
 
-def test_rate_limits_are_retried_with_backoff(settings, sample_aapl, monkeypatch):
+def test_rate_limits_and_network_errors_are_retried_with_long_backoff(
+    settings, sample_aapl, monkeypatch
+):
     frame = yahoo_history_frame(sample_aapl)
-    yahoo = FakeYahoo({"AAPL": [YFRateLimitError(), YFRateLimitError(), frame]})
+    timeout = Timeout("Operation timed out after 30001 milliseconds")
+    yahoo = FakeYahoo({"AAPL": [YFRateLimitError(), timeout, frame]})
     monkeypatch.setattr(yfinance, "Ticker", yahoo)
     result = ingest_prices.with_options(retry_delay_seconds=0)("AAPL", "yfinance", None, settings)
     assert len(yahoo.calls) == 3
     assert result.sessions_stored == len(sample_aapl)
-    assert ingest_prices.retries == 4 and ingest_prices.retry_delay_seconds == [10, 20, 40, 80]
+    assert ingest_prices.retries == 4 and ingest_prices.retry_delay_seconds == [30, 60, 120, 240]
+
+
+def test_unknown_yahoo_tickers_and_bugs_are_not_retried(settings, monkeypatch):
+    yahoo = FakeYahoo({"ZZZZ": [YFTzMissingError("ZZZZ")], "AAPL": [KeyError("Adj Close")]})
+    monkeypatch.setattr(yfinance, "Ticker", yahoo)
+    fetch = ingest_prices.with_options(retry_delay_seconds=0)
+    unknown = fetch("ZZZZ", "yfinance", None, settings, return_state=True)
+    assert "possibly delisted; no timezone found" in unknown.message
+    bug = fetch("AAPL", "yfinance", None, settings, return_state=True)
+    assert unknown.is_failed() and bug.is_failed()
+    assert [ticker for ticker, _ in yahoo.calls] == ["ZZZZ", "AAPL"]
+
+
+def test_yahoo_requests_share_a_prefect_rate_limit(settings, sample_aapl, monkeypatch):
+    from prefect.client.orchestration import get_client
+
+    monkeypatch.setenv("TICKERCAST_YAHOO_REQUESTS_PER_SECOND", "1")
+    paced = Settings.from_env()
+    frame = yahoo_history_frame(sample_aapl.tail(300))
+    yahoo = FakeYahoo({ticker: [frame] for ticker in ("AAPL", "MSFT", "IBM")})
+    monkeypatch.setattr(yfinance, "Ticker", yahoo)
+    for ticker in ("AAPL", "MSFT", "IBM"):
+        ingest_prices(ticker, "yfinance", None, paced)
+    # one request a second: the second and third waited for the limit's slot to decay
+    assert yahoo.times[-1] - yahoo.times[0] >= 1.5
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(YAHOO_RATE_LIMIT)
+    assert (limit.limit, limit.slot_decay_per_second, limit.active) == (1, 1.0, True)
+    # a new pace in the settings updates the shared limit
+    monkeypatch.setenv("TICKERCAST_YAHOO_REQUESTS_PER_SECOND", "4")
+    ingest_prices.with_options(refresh_cache=True)("AAPL", "yfinance", None, Settings.from_env())
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(YAHOO_RATE_LIMIT)
+    assert (limit.limit, limit.slot_decay_per_second) == (4, 4.0)
+
+
+def test_tickers_can_come_from_a_universe_file(settings, tmp_path):
+    universe = tmp_path / "universe.csv"
+    universe.write_text("name,ticker\nIBM,IBM\nnobody,ZZZZ\n")
+    state = daily_forecast(
+        tickers=["AAPL"],
+        universe=str(universe),
+        source="sample",
+        start=date(2011, 6, 1),
+        return_state=True,
+        **SMALL,
+    )
+    assert state.message.startswith("1 of 2 tickers failed: ZZZZ (in ingest_prices")
+    assert [o.ticker for o in state.result(raise_on_failure=False)] == ["IBM", "ZZZZ"]
 
 
 def test_a_replay_as_of_uses_only_data_up_to_that_session(settings):
@@ -303,16 +357,18 @@ def test_a_rerun_after_a_training_failure_reuses_ingest_and_windows(settings, mo
     )
     (outcome,) = state.result()
     client = mlflow.MlflowClient(tracking_uri=Store(settings.home).local_tracking_uri)
-    subflow = client.get_run(outcome.result.mlflow_run_id).data.tags["prefect_ticker_flow_run_id"]
+    flow_run = client.get_run(outcome.result.mlflow_run_id).data.tags["prefect_flow_run_id"]
 
     async def task_states():
         async with get_client() as prefect:
             runs = await prefect.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[subflow]))
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run]))
             )
-            return {run.task_key.rsplit("-", 1)[0]: run.state.name for run in runs}
+            return {run.name: run.state.name for run in runs}
 
-    states = {key.split(".")[-1]: name for key, name in asyncio.run(task_states()).items()}
+    states = {
+        name.removesuffix("-IBM"): state for name, state in asyncio.run(task_states()).items()
+    }
     assert states["ingest_prices"] == "Cached" and states["build_windows"] == "Cached"
     assert states["train_model"] == "Completed"
     assert len(Store(settings.home).read_manifest("IBM")) == 1  # fetched once

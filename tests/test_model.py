@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from datetime import date
 
 import keras
@@ -73,3 +75,24 @@ def test_a_warm_start_begins_from_the_given_weights(data):
         predict_scaled(base.network, validation[0]),
         rtol=1e-6,
     )
+
+
+def test_thread_limits_apply_before_tensorflow_runs_and_then_hold():
+    # A fresh process: this one already ran TensorFlow with its default pools.
+    script = (
+        "import tensorflow as tf\n"
+        "from tickercast.model import limit_threads\n"
+        "limit_threads(1)\n"
+        "tf.constant([1.0]) + 1\n"
+        "limit_threads(1)\n"  # the same limits again: nothing to change
+        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+        " tf.config.threading.get_inter_op_parallelism_threads())\n"
+        "try:\n"
+        "    limit_threads(2)\n"
+        "except RuntimeError:\n"
+        "    print('too late')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split("\n")[:2] == ["1 1", "too late"]

@@ -52,3 +52,13 @@ def test_malformed_calendar_pairs_are_rejected(tmp_path):
         InputError, match="TICKERCAST_CALENDARS: expected TICKER=CALENDAR, got 'AAPL'"
     ):
         Settings.from_env({"TICKERCAST_HOME": str(tmp_path), "TICKERCAST_CALENDARS": "AAPL"})
+
+
+def test_yahoo_pace_is_read_and_checked(tmp_path):
+    home = {"TICKERCAST_HOME": str(tmp_path)}
+    assert Settings.from_env(home).yahoo_requests_per_second == 1.0
+    paced = Settings.from_env({**home, "TICKERCAST_YAHOO_REQUESTS_PER_SECOND": "0.5"})
+    assert paced.yahoo_requests_per_second == 0.5
+    for bad, message in (("fast", "must be a number, got 'fast'"), ("0", "must be above 0")):
+        with pytest.raises(InputError, match=f"TICKERCAST_YAHOO_REQUESTS_PER_SECOND {message}"):
+            Settings.from_env({**home, "TICKERCAST_YAHOO_REQUESTS_PER_SECOND": bad})

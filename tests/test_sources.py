@@ -2,10 +2,11 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-from yfinance.exceptions import YFRateLimitError
+from curl_cffi.requests.exceptions import ConnectionError, Timeout
+from yfinance.exceptions import YFDataException, YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
-from tickercast.errors import InputError, NoPricesError, PriceDataError
+from tickercast.errors import InputError, NoPricesError, PriceDataError, SourceUnavailableError
 from tickercast.sources import FolderSource, SampleSource, YFinanceSource, open_source
 
 AFTER_CLOSE = datetime(2013, 3, 1, 22, 0, tzinfo=UTC)  # 17:00 New York on 2013-03-01
@@ -51,10 +52,41 @@ def test_yfinance_empty_frame_is_an_error_naming_ticker_and_source():
         source.fetch("DELISTED", None, None)
 
 
-def test_yfinance_rate_limit_propagates_for_the_task_to_retry():
-    source = YFinanceSource("XNYS", FakeYahoo({"AAPL": [YFRateLimitError()]}))
-    with pytest.raises(YFRateLimitError):
+@pytest.mark.parametrize(
+    ("raised", "message"),
+    [
+        (YFRateLimitError(), r"AAPL: Yahoo is rate limiting \(HTTP 429\)"),
+        (Timeout("Operation timed out after 30001 ms"), "AAPL: Yahoo did not answer: Timeout"),
+        (ConnectionError("Failed to connect to query2"), "AAPL: Yahoo did not answer"),
+        (YFDataException("*** YAHOO! FINANCE IS CURRENTLY DOWN! ***"), "CURRENTLY DOWN"),
+    ],
+)
+def test_yfinance_transient_failures_are_source_unavailable(raised, message):
+    source = YFinanceSource("XNYS", FakeYahoo({"AAPL": [raised]}))
+    with pytest.raises(SourceUnavailableError, match=message):
         source.fetch("AAPL", None, None)
+
+
+def test_yfinance_unknown_ticker_is_bad_input():
+    source = YFinanceSource("XNYS", FakeYahoo({"ZZZZ": [YFTzMissingError("ZZZZ")]}))
+    with pytest.raises(NoPricesError, match=r"ZZZZ: no prices .*possibly delisted; no timezone"):
+        source.fetch("ZZZZ", None, None)
+
+
+def test_yfinance_shows_exceptions_so_that_network_errors_are_not_empty_frames():
+    import yfinance
+
+    YFinanceSource("XNYS")
+    assert yfinance.config.debug.hide_exceptions is False
+
+
+def test_every_yahoo_request_waits_for_the_pace(sample_aapl):
+    order = []
+    yahoo = FakeYahoo({"AAPL": [yahoo_history_frame(sample_aapl)]})
+    paced = YFinanceSource("XNYS", yahoo, before_request=lambda: order.append(len(yahoo.calls)))
+    paced.fetch("AAPL", None, None)
+    paced.fetch("AAPL", date(2013, 2, 1), None)
+    assert order == [0, 1]  # each wait came before its request
 
 
 def test_folder_source_reads_csv_and_parquet(tmp_path, sample_aapl):

@@ -1,7 +1,12 @@
 import pytest
 
-from tickercast.errors import InvalidTickerError
-from tickercast.tickers import normalize_ticker, registered_model_name, ticker_slug
+from tickercast.errors import InputError, InvalidTickerError
+from tickercast.tickers import (
+    normalize_ticker,
+    read_universe,
+    registered_model_name,
+    ticker_slug,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,3 +42,32 @@ def test_artifact_keys_and_registered_names_are_sanitised():
     assert registered_model_name("AAPL") == "tickercast-AAPL"
     assert registered_model_name("EURUSD=X") == "tickercast-EURUSD_X"
     assert registered_model_name("^GSPC") == "tickercast-_GSPC"
+
+
+def test_a_universe_lists_one_ticker_per_line(tmp_path):
+    universe = tmp_path / "watchlist.txt"
+    universe.write_text("# tech\nAAPL\n msft  # Microsoft\n\nbrk.b\nAAPL\n")
+    assert read_universe(universe) == ["AAPL", "MSFT", "BRK.B"]
+
+
+def test_a_universe_can_be_a_csv_column(tmp_path):
+    universe = tmp_path / "index.csv"
+    universe.write_text("Name,Symbol,Weight\nApple,AAPL,7.1\nMicrosoft,MSFT,6.5\n")
+    assert read_universe(universe) == ["AAPL", "MSFT"]
+    (tmp_path / "plain.csv").write_text("code,weight\nIBM,1\nGOOG,2\n")
+    assert read_universe(tmp_path / "plain.csv") == ["IBM", "GOOG"]
+
+
+def test_a_bad_universe_names_the_file_and_the_line(tmp_path):
+    universe = tmp_path / "watchlist.txt"
+    universe.write_text("AAPL\n\nBRK B\n")
+    with pytest.raises(InvalidTickerError, match=r"watchlist.txt, line 3: not a ticker: 'BRK B'"):
+        read_universe(universe)
+    universe.write_text("# nothing yet\n\n")
+    with pytest.raises(InputError, match="watchlist.txt: lists no ticker"):
+        read_universe(universe)
+    with pytest.raises(InputError, match="missing.txt: cannot read it"):
+        read_universe(tmp_path / "missing.txt")
+    (tmp_path / "short.csv").write_text("name,ticker\nApple,AAPL\nMicrosoft\n")
+    with pytest.raises(InputError, match="short.csv, line 3: no 'ticker' cell"):
+        read_universe(tmp_path / "short.csv")

@@ -49,7 +49,8 @@ class InsufficientHistoryError(InputError):
 
 
 class SourceUnavailableError(RuntimeError):
-    """A source returned nothing where it had data before: transient, so retried."""
+    """The source could not answer now: a rate limit (HTTP 429), a network error or a
+    timeout, or nothing returned where it had data before. Transient, so retried."""
 
 
 class TrackingUnavailableError(RuntimeError):

@@ -79,6 +79,31 @@ def build_network(config: ModelConfig, window: int, features: int, horizons: int
     return network
 
 
+def limit_threads(threads: int) -> None:
+    """Cap TensorFlow's CPU threads in this process, e.g. to the cores a Dask worker
+    slot owns, so that workers sharing a machine do not oversubscribe it.
+
+    Args:
+        threads: threads for the intra-op and inter-op pools (both 0: TensorFlow's
+            default, every core).
+
+    Raises:
+        RuntimeError: TensorFlow already ran an operation here with other limits;
+            they can only be set before the first one.
+    """
+    threading = tf.config.threading
+    if (
+        threading.get_intra_op_parallelism_threads(),
+        threading.get_inter_op_parallelism_threads(),
+    ) == (
+        threads,
+        threads,
+    ):
+        return
+    threading.set_intra_op_parallelism_threads(threads)
+    threading.set_inter_op_parallelism_threads(threads)
+
+
 def train_network(
     inputs: tuple[np.ndarray, np.ndarray],
     validation: tuple[np.ndarray, np.ndarray],

@@ -35,6 +35,8 @@ class Settings:
             2 here, not MLflow's 7), so an unreachable server fails a run quickly.
         warm_start: fine-tune the champion within a week instead of retraining daily
             (`TICKERCAST_WARM_START`, on; `0` turns it off).
+        yahoo_requests_per_second: pace of requests to Yahoo across every process that
+            reports to the same Prefect server (`TICKERCAST_YAHOO_REQUESTS_PER_SECOND`, 1).
     """
 
     home: Path
@@ -47,6 +49,14 @@ class Settings:
     tracking_timeout: float = 10.0
     tracking_retries: int = 2
     warm_start: bool = True
+    yahoo_requests_per_second: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.yahoo_requests_per_second > 0:
+            raise InputError(
+                "TICKERCAST_YAHOO_REQUESTS_PER_SECOND must be above 0, "
+                f"got {self.yahoo_requests_per_second}"
+            )
 
     def calendar_for(self, ticker: str) -> str:
         """The exchange calendar of `ticker`."""
@@ -76,7 +86,17 @@ class Settings:
             tracking_retries=int(env.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") or 2),
             warm_start=(env.get("TICKERCAST_WARM_START") or "1").lower()
             not in ("0", "false", "no"),
+            yahoo_requests_per_second=_number(env, "TICKERCAST_YAHOO_REQUESTS_PER_SECOND", 1.0),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A numeric variable, or an error that names it."""
+    text = env.get(name) or ""
+    try:
+        return float(text) if text else default
+    except ValueError:
+        raise InputError(f"{name} must be a number, got {text!r}") from None
 
 
 def _pairs(text: str) -> dict[str, str]:

@@ -13,7 +13,12 @@ import pandas as pd
 from pyarrow import ArrowException
 
 from tickercast.calendar import session_is_final
-from tickercast.errors import InputError, NoPricesError, PriceDataError
+from tickercast.errors import (
+    InputError,
+    NoPricesError,
+    PriceDataError,
+    SourceUnavailableError,
+)
 from tickercast.prices import clip_sessions, normalize_prices
 
 
@@ -30,10 +35,12 @@ class PriceSource(Protocol):
 class YFinanceSource:
     """Yahoo Finance through yfinance 1.x: raw OHLC, Adj Close, dividends and splits.
 
-    Uses `Ticker.history(auto_adjust=False, actions=True)`, which raises
-    `YFRateLimitError` on HTTP 429 (retried by the ingest task) and returns an empty
-    frame on every other failure (an error here). A bar of a session whose close has
-    not passed is live and is dropped.
+    Uses `Ticker.history(auto_adjust=False, actions=True)` with yfinance's exceptions
+    shown (by default it logs a network error and returns an empty frame, which would
+    look like an unknown ticker). HTTP 429, network errors and timeouts become
+    `SourceUnavailableError` (retried); an unknown or delisted ticker, or an empty
+    frame, `NoPricesError` (never retried). A bar of a session whose close has not
+    passed is live and is dropped.
     """
 
     name = "yfinance"
@@ -43,25 +50,49 @@ class YFinanceSource:
         calendar: str,
         ticker_factory: Callable[[str], Any] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        before_request: Callable[[], None] = lambda: None,
     ) -> None:
-        if ticker_factory is None:
-            import yfinance
+        """
+        Args:
+            calendar: exchange calendar code, to tell live bars from final ones.
+            ticker_factory: `yfinance.Ticker` (default) or a stand-in with `history`.
+            clock: the time now, to tell live bars from final ones.
+            before_request: called before each request to Yahoo; blocks to pace them
+                (the ingest task passes a Prefect global rate limit).
+        """
+        import yfinance
 
-            ticker_factory = yfinance.Ticker
+        yfinance.config.debug.hide_exceptions = False
         self._calendar = calendar
-        self._ticker_factory = ticker_factory
+        self._ticker_factory = ticker_factory or yfinance.Ticker
         self._clock = clock
+        self._before_request = before_request
+
+    def _history(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        from yfinance.exceptions import YFException, YFRateLimitError, YFTickerMissingError
+
+        self._before_request()
+        try:
+            return self._ticker_factory(ticker).history(
+                start=start.isoformat() if start else None,
+                # yfinance's end is exclusive; ours is inclusive.
+                end=(end + timedelta(days=1)).isoformat() if end else None,
+                period=None if start else "max",
+                interval="1d",
+                auto_adjust=False,
+                actions=True,
+            )
+        except YFRateLimitError as error:
+            raise SourceUnavailableError(f"{ticker}: Yahoo is rate limiting (HTTP 429)") from error
+        except YFTickerMissingError as error:
+            raise NoPricesError(ticker, self.name, str(error)) from error
+        except (YFException, OSError) as error:  # curl_cffi's errors are OSErrors
+            raise SourceUnavailableError(
+                f"{ticker}: Yahoo did not answer: {type(error).__name__}: {error}"
+            ) from error
 
     def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
-        history = self._ticker_factory(ticker).history(
-            start=start.isoformat() if start else None,
-            # yfinance's end is exclusive; ours is inclusive.
-            end=(end + timedelta(days=1)).isoformat() if end else None,
-            period=None if start else "max",
-            interval="1d",
-            auto_adjust=False,
-            actions=True,
-        )
+        history = self._history(ticker, start, end)
         prices = normalize_prices(history, ticker, self.name)
         now = self._clock()
         # Only bars of the last few days can still be live; older ones are final.
@@ -136,12 +167,16 @@ class FolderSource:
         return prices
 
 
-def open_source(spec: str, calendar: str) -> PriceSource:
+def open_source(
+    spec: str, calendar: str, before_request: Callable[[], None] = lambda: None
+) -> PriceSource:
     """The source a flow parameter names.
 
     Args:
         spec: `yfinance`, `sample`, or the path of a folder of price files.
         calendar: exchange calendar code, used by yfinance to drop live bars.
+        before_request: paces requests to Yahoo (see `YFinanceSource`); local
+            sources make none.
 
     Returns:
         The source.
@@ -150,7 +185,7 @@ def open_source(spec: str, calendar: str) -> PriceSource:
         InputError: `spec` is neither a source name nor an existing folder.
     """
     if spec == "yfinance":
-        return YFinanceSource(calendar)
+        return YFinanceSource(calendar, before_request=before_request)
     if spec == "sample":
         return SampleSource()
     folder = Path(spec).expanduser()
