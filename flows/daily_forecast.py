@@ -3,7 +3,7 @@
 from contextlib import suppress
 from datetime import date
 
-from prefect import flow, tags, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 from prefect.transactions import CommitMode, transaction
@@ -20,7 +20,7 @@ from flows.outcomes import (
 from tasks.evaluate import evaluate_model
 from tasks.ingest import ingest_prices
 from tasks.publish import publish_forecast, publish_run_summary
-from tasks.retries import ticker_tag
+from tasks.retries import stages_of
 from tasks.tracking import (
     end_parent_run,
     end_tracking_run,
@@ -54,7 +54,7 @@ def forecast_ticker(
         limit_threads(threads)
     # Each stage's cached result is kept as soon as the stage ends, so that a rerun after
     # a failure resumes (nested task runs otherwise commit only if this one succeeds).
-    with tags(ticker_tag(ticker)), transaction(commit_mode=CommitMode.EAGER):
+    with stages_of(ticker), transaction(commit_mode=CommitMode.EAGER):
         ingested = ingest_prices(ticker, source, as_of, settings)
         training = build_windows(ticker, start, as_of, spec, settings)
         run_id = start_tracking_run(training, config, ingested, settings, parent_run_id)
