@@ -41,14 +41,10 @@ def stages_of(ticker: str) -> Iterator[None]:
         _ticker.reset(token)
 
 
-def _run_name(stage_name: str) -> Callable[[], str]:
+def run_name(stage_name: str) -> str:
     """`stage-TICKER` inside `stages_of(TICKER)`, else the stage's name."""
-
-    def run_name() -> str:
-        ticker = _ticker.get()
-        return f"{stage_name}-{ticker}" if ticker else stage_name
-
-    return run_name
+    ticker = _ticker.get()
+    return f"{stage_name}-{ticker}" if ticker else stage_name
 
 
 def failed_stage(error: BaseException) -> str | None:
@@ -96,7 +92,8 @@ def stage(
             retries=retries,
             retry_delay_seconds=exponential_backoff(backoff_factor=backoff_seconds),
             retry_condition_fn=retry_condition,
-            task_run_name=_run_name(function.__name__),
+            # a partial of a module function: pickled by reference to Dask workers
+            task_run_name=functools.partial(run_name, function.__name__),
             cache_policy=cache_policy,
             cache_expiration=cache_expiration,
             persist_result=cache_policy is not NO_CACHE,

@@ -366,9 +366,9 @@ def test_a_rerun_after_a_training_failure_reuses_ingest_and_windows(settings, mo
             )
             return {run.name: run.state.name for run in runs}
 
-    states = {
-        name.removesuffix("-IBM"): state for name, state in asyncio.run(task_states()).items()
-    }
+    names = asyncio.run(task_states())
+    assert {"forecast-IBM", "ingest_prices-IBM", "end_tracking_run-IBM"} <= set(names)
+    states = {name.removesuffix("-IBM"): state for name, state in names.items()}
     assert states["ingest_prices"] == "Cached" and states["build_windows"] == "Cached"
     assert states["train_model"] == "Completed"
     assert len(Store(settings.home).read_manifest("IBM")) == 1  # fetched once
