@@ -49,8 +49,10 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
 
 
 @pytest.mark.usefixtures("prefect_api")
-def test_run_exits_non_zero_when_a_ticker_fails(settings, capsys):
-    code = main(["run", "--source", "sample", "--tickers", "ZZZZ", "--epochs", "1"])
+def test_run_exits_non_zero_when_a_ticker_fails(settings, capsys, tmp_path):
+    universe = tmp_path / "watchlist.txt"
+    universe.write_text("# delisted\nZZZZ\n")
+    code = main(["run", "--source", "sample", "--universe", str(universe), "--epochs", "1"])
     output = capsys.readouterr().out
     assert code == 1
     assert (
@@ -59,11 +61,65 @@ def test_run_exits_non_zero_when_a_ticker_fails(settings, capsys):
     )
 
 
-def test_usage_errors_exit_2(settings, capsys):
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["run", "--as-of", "2013-13-01"], "not a date (YYYY-MM-DD): '2013-13-01'"),
+        (["run", "--universe", "missing.txt"], "universe missing.txt: cannot read it"),
+        (["run", "--task-runner", "spark"], "invalid choice: 'spark'"),
+    ],
+)
+def test_usage_errors_exit_2(settings, capsys, arguments, message):
     with pytest.raises(SystemExit) as exit_info:
-        main(["run", "--as-of", "2013-13-01"])
+        main(arguments)
     assert exit_info.value.code == 2
-    assert "not a date (YYYY-MM-DD): '2013-13-01'" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+
+
+def test_bad_universe_lines_and_settings_exit_2_before_any_run(
+    settings, capsys, tmp_path, monkeypatch
+):
+    universe = tmp_path / "watchlist.txt"
+    universe.write_text("AAPL\nBRK B\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--universe", str(universe)])
+    assert exit_info.value.code == 2
+    assert "watchlist.txt, line 2: not a ticker: 'BRK B'" in capsys.readouterr().err
+    universe.write_text("AAPL\n")
+    with pytest.raises(SystemExit):
+        main(["run", "--tickers", "MSFT", "--universe", str(universe)])
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["run", "--dask-address", "tcp://127.0.0.1:8786"]) == 2
+    assert "--dask-address needs --task-runner dask" in capsys.readouterr().err
+    monkeypatch.setenv("TICKERCAST_YAHOO_REQUESTS_PER_SECOND", "-1")
+    assert main(["status"]) == 2
+    assert "TICKERCAST_YAHOO_REQUESTS_PER_SECOND must be above 0" in capsys.readouterr().err
+
+
+def test_progress_bars_follow_each_tickers_stage_runs():
+    import logging
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from cli.main import StageProgress
+
+    def record(task_run_name: str, message: str) -> logging.LogRecord:
+        entry = logging.LogRecord("prefect.task_runs", logging.INFO, "", 0, message, (), None)
+        entry.task_run_name = task_run_name
+        return entry
+
+    with Progress(console=Console(file=open("/dev/null", "w"))) as progress:  # noqa: SIM115
+        bars = StageProgress(progress, ["AAPL", "BRK-B"])
+        bars.emit(record("ingest_prices-AAPL", "Finished in state Completed()"))
+        bars.emit(record("build_windows-AAPL", "Finished in state Cached(type=COMPLETED)"))
+        bars.emit(record("start_tracking_run-AAPL", "Finished in state Completed()"))
+        bars.emit(record("ingest_prices-BRK-B", "Finished in state Completed()"))
+        bars.emit(record("train_model-BRK-B", "Finished in state Failed('boom')"))
+        tasks = {task.id: task for task in progress.tasks}
+        aapl, brk = tasks[bars.bars["AAPL"]], tasks[bars.bars["BRK-B"]]
+    assert (aapl.completed, aapl.description) == (2, "AAPL     build_windows done")
+    assert brk.completed == 1 and "failed in train_model" in brk.description
 
 
 def test_forecast_reports_what_is_missing(settings, capsys):
