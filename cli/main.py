@@ -50,10 +50,12 @@ def _universe(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def _add_tickers(parser: argparse.ArgumentParser, default: list[str] | None, help: str) -> None:
+def _add_tickers(
+    parser: argparse.ArgumentParser, default: list[str] | None, tickers_help: str
+) -> None:
     """`--tickers A,B` or `--universe FILE`, both giving `arguments.tickers`."""
     choice = parser.add_mutually_exclusive_group()
-    choice.add_argument("--tickers", type=_tickers, default=default, help=help)
+    choice.add_argument("--tickers", type=_tickers, default=default, help=tickers_help)
     choice.add_argument(
         "--universe",
         dest="tickers",
