@@ -20,6 +20,9 @@ Figures per configuration:
 - peak RSS, sampled every 0.1 s with psutil: one-off, of the whole process tree (the
   CLI, the temporary Prefect server, Dask's scheduler and workers); standing, of the
   CLI's tree plus the Dask workers (not the shared Prefect server);
+- phases: the flow's time before its first ticker's task run started and after the
+  last one ended (for Dask: cluster start, worker imports, closing the workers), and
+  the first ticker's duration on each worker slot against the later ones;
 - per-ticker overhead: each `forecast-<ticker>` task run's duration minus the time
   in fit and predict (MLflow's `train_seconds` and `evaluate_seconds`: every
   candidate's fit, calibration and holdout predictions), averaged over tickers;
@@ -92,8 +95,11 @@ def peak_rss(process: subprocess.Popen, also: list[int], peak: list[int]) -> Non
         time.sleep(0.1)
 
 
-def prefect_durations(database: Path, flow_run_id: str) -> tuple[float, dict[str, float]]:
-    """The flow run's duration and each of its forecast-<ticker> task runs', in seconds."""
+def prefect_durations(database: Path, flow_run_id: str, slots: int) -> dict:
+    """From Prefect's database: the flow run's duration; each of its forecast-<ticker>
+    task runs' durations; the time before the first of them started and after the last
+    ended; and the mean duration of the first task in each of `slots` slots (one per
+    worker) against the later ones, in seconds."""
     with sqlite3.connect(database) as db:
         (flow,) = db.execute(
             "select start_time, end_time from flow_run where id = ?", (flow_run_id,)
@@ -107,7 +113,20 @@ def prefect_durations(database: Path, flow_run_id: str) -> tuple[float, dict[str
     def seconds(start: str, end: str) -> float:
         return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
-    return seconds(*flow), {name.removeprefix("forecast-"): seconds(s, e) for name, s, e in tasks}
+    tasks.sort(key=lambda task: task[1])
+    durations = [seconds(start, end) for _, start, end in tasks]
+    first, later = durations[:slots], durations[slots:]
+    return {
+        "flow": seconds(*flow),
+        "per_ticker": {
+            name.removeprefix("forecast-"): d
+            for (name, _, _), d in zip(tasks, durations, strict=True)
+        },
+        "before_first_ticker": seconds(flow[0], tasks[0][1]),
+        "after_last_ticker": seconds(max(end for _, _, end in tasks), flow[1]),
+        "first_ticker_per_slot": sum(first) / len(first),
+        "later_tickers": sum(later) / len(later) if later else None,
+    }
 
 
 class Setup:
@@ -148,7 +167,9 @@ def run(
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{printed}")
     flow_run_id = re.search(r"\(flow run ([0-9a-f-]{36})\)", printed).group(1)
-    flow, per_ticker = prefect_durations(setup.database or prefect_home / "prefect.db", flow_run_id)
+    database = setup.database or prefect_home / "prefect.db"
+    phases = prefect_durations(database, flow_run_id, slots=2 if engine == "dask" else 1)
+    flow, per_ticker = phases["flow"], phases["per_ticker"]
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("tickercast").experiment_id])
     model = {
@@ -163,6 +184,10 @@ def run(
         "tickers": len(tickers),
         "wall_seconds": wall,
         "flow_seconds": flow,
+        "before_first_ticker_seconds": phases["before_first_ticker"],
+        "after_last_ticker_seconds": phases["after_last_ticker"],
+        "first_ticker_per_slot_seconds": phases["first_ticker_per_slot"],
+        "later_tickers_seconds": phases["later_tickers"],
         "peak_rss_mib": peak[0] / 2**20,
         "fit_predict_seconds": sum(model.values()),
         "per_ticker_task_seconds": sum(per_ticker.values()) / len(tickers),
@@ -210,7 +235,15 @@ def measure(setup: Setup, counts: list[int], series, scratch: Path, epochs: int)
                 f"peak RSS {figures['peak_rss_mib']:6.0f} MiB, "
                 f"fit+predict {figures['fit_predict_seconds']:6.1f} s, "
                 f"overhead/ticker {figures['per_ticker_overhead_seconds']:4.2f} s in the task, "
-                f"{figures['flow_overhead_per_ticker_seconds']:4.2f} s in the flow",
+                f"{figures['flow_overhead_per_ticker_seconds']:4.2f} s in the flow; "
+                f"{figures['before_first_ticker_seconds']:4.1f} s before the first ticker, "
+                f"{figures['after_last_ticker_seconds']:4.1f} s after the last; "
+                f"first ticker per slot {figures['first_ticker_per_slot_seconds']:4.1f} s"
+                + (
+                    f", later {figures['later_tickers_seconds']:4.1f} s"
+                    if figures["later_tickers_seconds"]
+                    else ""
+                ),
                 flush=True,
             )
     return results
