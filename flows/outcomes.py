@@ -23,6 +23,8 @@ class TickerOutcome:
 
 def ticker_outcome(ticker: str, state: State) -> TickerOutcome:
     """The outcome of the task or subflow run that handled `ticker`."""
+    if not state.is_final():  # e.g. its Dask worker died mid-run: the state stayed Running
+        return TickerOutcome(ticker, error=f"ended {state.name}: its worker stopped first")
     result = state.result(raise_on_failure=False)
     if state.is_completed():
         return TickerOutcome(ticker, result=result)
