@@ -36,10 +36,12 @@ def ingest_cache_key(context: TaskRunContext, parameters: dict) -> str:
 
 
 def yahoo_rate_limit(settings: Settings) -> Callable[[], None]:
-    """Blocks until the Prefect global rate limit lets one more request go to Yahoo.
+    """A function that blocks until the Prefect global rate limit lets one more request
+    go to Yahoo.
 
     The limit is created, or updated to `settings.yahoo_requests_per_second`, on the
-    Prefect server, so that every process and Dask worker reporting to it shares it.
+    Prefect server first, so that every process and Dask worker reporting to it shares
+    it and a changed setting takes effect.
     """
     rate = settings.yahoo_requests_per_second
     with get_client(sync_client=True) as client, suppress(ObjectAlreadyExists):
