@@ -161,7 +161,7 @@ class StageProgress(logging.Handler):
         }
 
     def emit(self, record: logging.LogRecord) -> None:
-        # Stage runs are named `stage-TICKER` (tasks.retries); stage names have no dash.
+        # Stage runs are named `stage-TICKER` (tickercast.tasks.retries); stage names have no dash.
         stage, _, ticker = (getattr(record, "task_run_name", None) or "").partition("-")
         bar = self.bars.get(ticker)
         if bar is None:
@@ -177,8 +177,8 @@ class StageProgress(logging.Handler):
 
 def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from tickercast.flows.daily_forecast import daily_forecast
 
-    from flows.daily_forecast import daily_forecast
     from tickercast.tracking import redacted
 
     if arguments.dask_address and arguments.task_runner != "dask":
@@ -252,7 +252,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
-    from flows.ingest import ingest
+    from tickercast.flows.ingest import ingest
 
     state = ingest(
         tickers=arguments.tickers, source=arguments.source, as_of=arguments.as_of, return_state=True
@@ -281,7 +281,8 @@ def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
-    from flows.backtest import backtest
+    from tickercast.flows.backtest import backtest
+
     from tickercast.backtest import REPORT_METRICS
 
     state = backtest(
@@ -381,7 +382,8 @@ def _status(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _backfill(arguments: argparse.Namespace, settings: Settings) -> int:
-    from flows.daily_forecast import daily_forecast
+    from tickercast.flows.daily_forecast import daily_forecast
+
     from tickercast.calendar import sessions_between
 
     tickers = [normalize_ticker(t) for t in arguments.tickers]

@@ -4,10 +4,10 @@ from datetime import date
 
 from prefect import flow
 from prefect.states import State
+from tickercast.flows.outcomes import TickerOutcome, checked_tickers, final_state, ticker_outcome
+from tickercast.tasks.backtest import backtest_ticker, write_backtest_report
+from tickercast.tasks.ingest import ingest_prices
 
-from flows.outcomes import TickerOutcome, checked_tickers, final_state, ticker_outcome
-from tasks.backtest import backtest_ticker, write_backtest_report
-from tasks.ingest import ingest_prices
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings
 from tickercast.windows import WindowSpec

@@ -7,9 +7,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 from prefect.transactions import CommitMode, transaction
-
-from flows import engines
-from flows.outcomes import (
+from tickercast.flows import engines
+from tickercast.flows.outcomes import (
     TickerOutcome,
     checked_tickers,
     final_state,
@@ -17,19 +16,20 @@ from flows.outcomes import (
     summary_row,
     ticker_outcome,
 )
-from tasks.evaluate import evaluate_model
-from tasks.ingest import ingest_prices
-from tasks.publish import publish_forecast, publish_run_summary
-from tasks.retries import stages_of
-from tasks.tracking import (
+from tickercast.tasks.evaluate import evaluate_model
+from tickercast.tasks.ingest import ingest_prices
+from tickercast.tasks.publish import publish_forecast, publish_run_summary
+from tickercast.tasks.retries import stages_of
+from tickercast.tasks.tracking import (
     end_parent_run,
     end_tracking_run,
     load_champion,
     start_parent_run,
     start_tracking_run,
 )
-from tasks.train import train_model
-from tasks.windows import build_windows
+from tickercast.tasks.train import train_model
+from tickercast.tasks.windows import build_windows
+
 from tickercast.forecast import Published
 from tickercast.model import ModelConfig, limit_threads
 from tickercast.settings import Settings

@@ -4,9 +4,9 @@ from datetime import date
 
 from prefect import flow
 from prefect.states import State
+from tickercast.flows.outcomes import TickerOutcome, checked_tickers, final_state, ticker_outcome
+from tickercast.tasks.ingest import ingest_prices
 
-from flows.outcomes import TickerOutcome, checked_tickers, final_state, ticker_outcome
-from tasks.ingest import ingest_prices
 from tickercast.settings import Settings
 
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefect.states import Failed, State
+from tickercast.tasks.retries import failed_stage
 
-from tasks.retries import failed_stage
 from tickercast.errors import InputError
 from tickercast.tickers import normalize_ticker
 

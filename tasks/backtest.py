@@ -5,8 +5,8 @@ from pathlib import Path
 
 from prefect import get_run_logger
 from prefect.runtime import flow_run
+from tickercast.tasks.retries import stage
 
-from tasks.retries import stage
 from tickercast import plots
 from tickercast.backtest import MODELS, Backtest, run_backtest
 from tickercast.model import ModelConfig

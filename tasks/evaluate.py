@@ -3,8 +3,8 @@
 import time
 
 from prefect import get_run_logger
+from tickercast.tasks.retries import stage
 
-from tasks.retries import stage
 from tickercast import plots
 from tickercast.fitting import Fitted, usable_champion
 from tickercast.gate import Evaluation, evaluate_candidates

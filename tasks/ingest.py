@@ -10,8 +10,8 @@ from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 from prefect.concurrency.sync import rate_limit
 from prefect.context import TaskRunContext
 from prefect.exceptions import ObjectAlreadyExists
+from tickercast.tasks.retries import retry_if_source_unavailable, stage
 
-from tasks.retries import retry_if_source_unavailable, stage
 from tickercast import ingest
 from tickercast.calendar import last_closed_session
 from tickercast.quality import report_markdown

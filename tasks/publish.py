@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
+from tickercast.tasks.retries import stage
 
-from tasks.retries import stage
 from tickercast.fitting import Fitted, recalibrated
 from tickercast.forecast import (
     Published,

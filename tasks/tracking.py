@@ -4,8 +4,8 @@ from datetime import date
 from pathlib import Path
 
 from prefect.runtime import flow_run
+from tickercast.tasks.retries import stage
 
-from tasks.retries import stage
 from tickercast.forecast import run_summary_markdown
 from tickercast.ingest import IngestResult
 from tickercast.model import ModelConfig

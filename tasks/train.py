@@ -3,8 +3,8 @@
 import time
 
 from prefect import get_run_logger
+from tickercast.tasks.retries import stage
 
-from tasks.retries import stage
 from tickercast.fitting import Fitted, fit_candidates, warm_start_from
 from tickercast.model import ModelConfig
 from tickercast.settings import Settings

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from prefect import get_run_logger
 from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
+from tickercast.tasks.retries import stage
 
-from tasks.retries import stage
 from tickercast import windows
 from tickercast.settings import Settings
 from tickercast.storage import Store

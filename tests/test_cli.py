@@ -4,8 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from cli.main import main
+from tickercast.cli.main import main
 
 
 @pytest.mark.usefixtures("prefect_api")
@@ -101,8 +100,7 @@ def test_progress_bars_follow_each_tickers_stage_runs():
 
     from rich.console import Console
     from rich.progress import Progress
-
-    from cli.main import StageProgress
+    from tickercast.cli.main import StageProgress
 
     def record(task_run_name: str, message: str) -> logging.LogRecord:
         entry = logging.LogRecord("prefect.task_runs", logging.INFO, "", 0, message, (), None)

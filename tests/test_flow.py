@@ -11,10 +11,10 @@ import pytest
 import yfinance
 from curl_cffi.requests.exceptions import Timeout
 from prefect.artifacts import Artifact
+from tickercast.flows.daily_forecast import daily_forecast
+from tickercast.tasks.ingest import YAHOO_RATE_LIMIT, ingest_prices
 from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
-from flows.daily_forecast import daily_forecast
-from tasks.ingest import YAHOO_RATE_LIMIT, ingest_prices
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
 from tickercast.settings import Settings
 from tickercast.storage import FORECAST_SCHEMA, Store
@@ -317,7 +317,7 @@ def test_the_dirty_yahoo_file_is_reported_and_training_runs_on_the_cleaned_serie
 
 
 def test_the_ingest_flow_validates_and_records_without_training(settings, shared_data):
-    from flows.ingest import ingest
+    from tickercast.flows.ingest import ingest
 
     state = ingest(
         tickers=["AAPL", "MSFT", "../x"], source=str(shared_data / "yahoo"), return_state=True

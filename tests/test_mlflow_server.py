@@ -12,8 +12,8 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from tickercast.flows.daily_forecast import daily_forecast
 
-from flows.daily_forecast import daily_forecast
 from tests.servers import BIN, free_port, mlflow_server, running, wait_for
 from tickercast.storage import Store
 

@@ -1,8 +1,8 @@
 """The flows' error policy: one outcome per ticker, a final state naming the failed."""
 
 from prefect.states import Completed, Failed, Running
+from tickercast.flows.outcomes import TickerOutcome, final_state, ticker_outcome
 
-from flows.outcomes import TickerOutcome, final_state, ticker_outcome
 from tickercast.errors import NoPricesError
 
 

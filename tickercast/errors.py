@@ -1,7 +1,7 @@
 """Errors the pipeline raises on bad input.
 
 `InputError` marks problems with the data or the request itself: retrying cannot fix
-them, so the Prefect tasks never retry on them (see `tasks.retry_unless_input_error`).
+them, so the Prefect tasks never retry on them (see `tickercast.tasks.retries`).
 """
 
 
