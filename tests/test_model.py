@@ -1,11 +1,14 @@
+import gc
 import subprocess
 import sys
+import weakref
 from datetime import date
 
 import keras
 import numpy as np
 import pytest
 
+from tickercast import model
 from tickercast.model import ModelConfig, build_network, predict_scaled, train_network
 from tickercast.windows import Preprocessor, WindowSpec, select_history, split_origins
 
@@ -75,6 +78,24 @@ def test_a_warm_start_begins_from_the_given_weights(data):
         predict_scaled(base.network, validation[0]),
         rtol=1e-6,
     )
+
+
+def test_predictions_equal_keras_predict_and_trace_once_per_network(data):
+    fit, validation = data
+    network = train_network(fit, validation, ModelConfig(epochs=1, units=8)).network
+    windows = validation[0]
+    for count in (len(windows), 40, 1, 40):  # calibration, holdout, latest: shapes vary
+        np.testing.assert_array_equal(
+            predict_scaled(network, windows[:count]),
+            network.predict(windows[:count], batch_size=1024, verbose=0),
+        )
+    # one graph for every batch size: no retracing, so no TensorFlow warning about it
+    assert model._FORWARD[network].experimental_get_tracing_count() == 1
+    # the cache holds no network alive
+    released = weakref.ref(network)
+    del network
+    gc.collect()
+    assert released() is None
 
 
 def test_thread_limits_apply_before_tensorflow_runs_and_then_hold():

@@ -1,6 +1,8 @@
 """The forecasting network: the tutorial's stacked LSTM, its config, and its training."""
 
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import keras
@@ -155,6 +157,31 @@ def train_network(
     )
 
 
+# Each network's forward pass, traced on first use (see `_forward`).
+_FORWARD: weakref.WeakKeyDictionary[keras.Model, Callable[[np.ndarray], tf.Tensor]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _forward(network: keras.Model) -> Callable[[np.ndarray], tf.Tensor]:
+    """The network in inference mode as one `tf.function` for any number of windows.
+
+    Traced once per network: `network.predict` traces again for each new batch shape
+    (TensorFlow warns of the retracing) and builds a `tf.data` pipeline for every call.
+    """
+    forward = _FORWARD.get(network)
+    if forward is None:
+        model = weakref.ref(network)  # the cache must not keep its key alive
+        spec = tf.TensorSpec((None, *network.input_shape[1:]), network.inputs[0].dtype)
+
+        @tf.function(input_signature=[spec])
+        def forward(inputs: tf.Tensor) -> tf.Tensor:
+            return model()(inputs, training=False)
+
+        _FORWARD[network] = forward
+    return forward
+
+
 def predict_scaled(network: keras.Model, inputs: np.ndarray) -> np.ndarray:
     """(n, window, F) scaled windows -> (n, H) scaled outputs."""
-    return network.predict(inputs, batch_size=1024, verbose=0)
+    return _forward(network)(inputs).numpy()
