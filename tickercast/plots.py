@@ -1,14 +1,19 @@
 """Figures for reviewers: forecasts with their intervals, coverage, residuals, ratios."""
 
-import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from tickercast.evaluate import Scored
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+# Figures are built as `Figure` objects, not through pyplot: no backend to choose, no
+# global figure registry, nothing to close. `figure.savefig` renders them (Agg for PNG).
 
-from tickercast.evaluate import Scored  # noqa: E402
+
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    """A new figure of `width` x `height` inches and its single axis."""
+    figure = Figure(figsize=(width, height))
+    return figure, figure.subplots()
 
 
 def forecast_bands(title: str, sessions: np.ndarray, scored: Scored, horizon: int = 1) -> Figure:
@@ -21,11 +26,11 @@ def forecast_bands(title: str, sessions: np.ndarray, scored: Scored, horizon: in
         horizon: which horizon to draw, h.
 
     Returns:
-        The figure (the caller saves and closes it).
+        The figure (the caller saves it).
     """
     h = horizon - 1
     current = scored.current
-    figure, axis = plt.subplots(figsize=(11, 5))
+    figure, axis = _figure(11, 5)
     for level, alpha in ((0.95, 0.15), (0.8, 0.3)):
         lower, upper = scored.bounds[level]
         axis.fill_between(
@@ -62,7 +67,7 @@ def forecast_bands(title: str, sessions: np.ndarray, scored: Scored, horizon: in
 
 def coverage_by_horizon(title: str, scored: Scored) -> Figure:
     """Empirical coverage of the 80 % and 95 % intervals per horizon, with the nominal."""
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axis = _figure(7, 4)
     horizons = np.arange(1, len(scored.metrics) + 1)
     for offset, level in ((-0.15, 80), (0.15, 95)):
         axis.bar(
@@ -84,7 +89,7 @@ def coverage_by_horizon(title: str, scored: Scored) -> Figure:
 def residual_histogram(title: str, scored: Scored, horizon: int = 1) -> Figure:
     """Distribution of log(actual / forecast) at one horizon."""
     h = horizon - 1
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axis = _figure(7, 4)
     axis.hist(scored.actual[:, h] - scored.forecast[:, h], bins=40, color="tab:blue", alpha=0.8)
     axis.axvline(0, color="black", linewidth=0.8)
     axis.set_xlabel(f"log(actual / forecast), h={horizon}")
@@ -96,7 +101,7 @@ def residual_histogram(title: str, scored: Scored, horizon: int = 1) -> Figure:
 
 def ratio_bars(title: str, ratios: dict[str, list[float]], labels: list[str]) -> Figure:
     """RMSE ratio against naive per group (horizon or fold) for each model; 1 is naive."""
-    figure, axis = plt.subplots(figsize=(9, 4))
+    figure, axis = _figure(9, 4)
     width = 0.8 / len(ratios)
     positions = np.arange(len(labels))
     for index, (name, values) in enumerate(ratios.items()):
@@ -119,9 +124,9 @@ def training_curves(ticker: str, history: dict[str, list[float]], best_epoch: in
         best_epoch: 1-based epoch whose weights were kept.
 
     Returns:
-        The figure (the caller saves and closes it).
+        The figure (the caller saves it).
     """
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axis = _figure(7, 4)
     epochs = np.arange(1, len(history["loss"]) + 1)
     axis.plot(epochs, history["loss"], marker="o", label="train loss")
     axis.plot(epochs, history["val_loss"], marker="o", label="validation loss")
