@@ -7,47 +7,38 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 from prefect.transactions import CommitMode, transaction
+
 from tickercast.flows import engines
 from tickercast.flows.outcomes import (
     TickerOutcome,
-    checked_tickers,
+    checked_request,
     final_state,
+    flow_run_title,
     log_failures,
     summary_row,
     ticker_outcome,
 )
+from tickercast.forecast import Published
+from tickercast.model import limit_threads
+from tickercast.request import DEFAULTS, RunRequest
+from tickercast.settings import Settings
 from tickercast.tasks.evaluate import evaluate_model
 from tickercast.tasks.ingest import ingest_prices
-from tickercast.tasks.publish import publish_forecast, publish_run_summary
+from tickercast.tasks.parent_run import end_parent_run, publish_run_summary, start_parent_run
+from tickercast.tasks.publish import publish_forecast
 from tickercast.tasks.retries import stages_of
-from tickercast.tasks.tracking import (
-    end_parent_run,
-    end_tracking_run,
-    load_champion,
-    start_parent_run,
-    start_tracking_run,
-)
+from tickercast.tasks.tracking import end_tracking_run, load_champion, start_tracking_run
 from tickercast.tasks.train import train_model
 from tickercast.tasks.windows import build_windows
 
-from tickercast.forecast import Published
-from tickercast.model import ModelConfig, limit_threads
-from tickercast.settings import Settings
-from tickercast.tickers import read_universe
-from tickercast.windows import WindowSpec
+# The stages a ticker goes through, in order (the CLI's progress bars count them).
+STAGES = (ingest_prices, build_windows, train_model, evaluate_model, publish_forecast)
 
 
 # Not cached and not retried itself: its stages are.
 @task(name="forecast_ticker", task_run_name="forecast-{ticker}", cache_policy=NO_CACHE)
 def forecast_ticker(
-    ticker: str,
-    source: str,
-    as_of: date | None,
-    start: date | None,
-    spec: WindowSpec,
-    config: ModelConfig,
-    parent_run_id: str | None,
-    settings: Settings,
+    ticker: str, request: RunRequest, parent_run_id: str | None, settings: Settings
 ) -> Published:
     """Ingest, window, train, evaluate and publish one ticker."""
     if threads := engines.worker_threads():
@@ -55,12 +46,12 @@ def forecast_ticker(
     # Each stage's cached result is kept as soon as the stage ends, so that a rerun after
     # a failure resumes (nested task runs otherwise commit only if this one succeeds).
     with stages_of(ticker), transaction(commit_mode=CommitMode.EAGER):
-        ingested = ingest_prices(ticker, source, as_of, settings)
-        training = build_windows(ticker, start, as_of, spec, settings)
-        run_id = start_tracking_run(training, config, ingested, settings, parent_run_id)
+        ingested = ingest_prices(ticker, request.source, request.as_of, settings)
+        training = build_windows(ticker, request.start, request.as_of, request.spec, settings)
+        run_id = start_tracking_run(training, request.config, ingested, settings, parent_run_id)
         try:
             champion = load_champion(ticker, settings)
-            fitted = train_model(training, config, champion, run_id, settings)
+            fitted = train_model(training, request.config, champion, run_id, settings)
             evaluation = evaluate_model(training, fitted, champion, run_id, settings)
             published = publish_forecast(training, fitted, evaluation, champion, run_id, settings)
         except BaseException:
@@ -71,31 +62,29 @@ def forecast_ticker(
     return published
 
 
-@flow(name="daily-forecast")
+@flow(name="daily-forecast", flow_run_name=flow_run_title)
 def daily_forecast(
-    tickers: list[str] = ["AAPL"],  # noqa: B006 - Prefect shows the default in the UI
-    universe: str | None = None,
-    source: str = "yfinance",
-    as_of: date | None = None,
-    start: date | None = None,
-    epochs: int = 10,
-    window: int = 60,
-    horizons: int = 5,
-    target: str = "returns",
-    task_runner: str = "serial",
-    dask_address: str | None = None,
-    dask_workers: int | None = None,
+    tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
+    universe: str | None = DEFAULTS.universe,
+    source: str = DEFAULTS.source,
+    as_of: date | None = DEFAULTS.as_of,
+    start: date | None = DEFAULTS.start,
+    epochs: int = DEFAULTS.epochs,
+    window: int = DEFAULTS.window,
+    horizons: int = DEFAULTS.horizons,
+    target: str = DEFAULTS.target,
+    task_runner: str = DEFAULTS.task_runner,
+    dask_address: str | None = DEFAULTS.dask_address,
+    dask_workers: int | None = DEFAULTS.dask_workers,
 ) -> list[TickerOutcome] | State:
     """Forecast each ticker's next closes: ingest, windows, train, evaluate, publish."""
+    request, outcomes = checked_request(locals())
     settings = Settings.from_env()
-    spec = WindowSpec(window=window, horizons=horizons, target=target)
-    config = ModelConfig(epochs=epochs)
-    valid, outcomes = checked_tickers(read_universe(universe) if universe else tickers)
-    parent = start_parent_run(valid, as_of, settings)
-    shared = {"source": source, "as_of": as_of, "start": start, "spec": spec}
-    shared |= {"config": config, "parent_run_id": parent, "settings": settings}
+    tickers = list(request.tickers)
+    parent = start_parent_run(tickers, request.as_of, settings)
+    shared = {"request": request, "parent_run_id": parent, "settings": settings}
     with engines.task_runner(task_runner, dask_address, dask_workers) as runner:
-        futures = {t: runner.submit(forecast_ticker, {"ticker": t, **shared}) for t in valid}
+        futures = {t: runner.submit(forecast_ticker, {"ticker": t, **shared}) for t in tickers}
         for future in futures.values():
             future.wait()
         outcomes += [ticker_outcome(t, future.state) for t, future in futures.items()]

@@ -4,8 +4,7 @@ a Dask cluster (a local one, or an existing scheduler) through prefect-dask."""
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from tickercast.errors import InputError
-
-ENGINES = ("serial", "dask")
+from tickercast.request import ENGINES
 
 
 def task_runner(

@@ -1,27 +1,35 @@
-"""Ingest and validation only: refresh the stored prices, e.g. for a data backfill."""
+"""Ingest and validation only: refresh the stored prices, e.g. for new tickers."""
 
 from datetime import date
 
 from prefect import flow
 from prefect.states import State
-from tickercast.flows.outcomes import TickerOutcome, checked_tickers, final_state, ticker_outcome
+
+from tickercast.flows.outcomes import (
+    TickerOutcome,
+    checked_request,
+    final_state,
+    flow_run_title,
+    ticker_outcome,
+)
+from tickercast.request import DEFAULTS
+from tickercast.settings import Settings
 from tickercast.tasks.ingest import ingest_prices
 
-from tickercast.settings import Settings
 
-
-@flow(name="ingest")
+@flow(name="ingest", flow_run_name=flow_run_title)
 def ingest(
-    tickers: list[str] = ["AAPL"],  # noqa: B006 - Prefect shows the default in the UI
-    source: str = "yfinance",
-    as_of: date | None = None,
+    tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
+    universe: str | None = DEFAULTS.universe,
+    source: str = DEFAULTS.source,
+    as_of: date | None = DEFAULTS.as_of,
 ) -> list[TickerOutcome] | State:
     """Fetch, validate and store each ticker's new prices, with a quality report."""
+    request, outcomes = checked_request(locals())
     settings = Settings.from_env()
-    valid, outcomes = checked_tickers(tickers)
     # an explicit ingest always fetches: the cache is for resuming a failed daily run
     fetch = ingest_prices.with_options(refresh_cache=True)
-    for ticker in valid:
-        state = fetch(ticker, source, as_of, settings, return_state=True)
+    for ticker in request.tickers:
+        state = fetch(ticker, request.source, request.as_of, settings, return_state=True)
         outcomes.append(ticker_outcome(ticker, state))
     return final_state(outcomes)

@@ -1,14 +1,17 @@
 """Error policy shared by the flows: one outcome per ticker, and a final state that
 fails, naming every failed ticker, when any did."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
+from prefect.runtime import flow_run
 from prefect.states import Failed, State
-from tickercast.tasks.retries import failed_stage
 
 from tickercast.errors import InputError
-from tickercast.tickers import normalize_ticker
+from tickercast.request import RunRequest, run_title
+from tickercast.tasks.retries import failed_stage
+from tickercast.tickers import normalize_ticker, read_universe
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,8 @@ class TickerOutcome:
     result: Any = None
     error: str | None = None
     stage: str | None = None
+    # the session a backfill replayed it as of (None: the run's own as_of)
+    as_of: date | None = None
 
 
 def ticker_outcome(ticker: str, state: State) -> TickerOutcome:
@@ -35,6 +40,15 @@ def ticker_outcome(ticker: str, state: State) -> TickerOutcome:
     return TickerOutcome(ticker, error=state.message or state.name)
 
 
+def session_outcomes(session: date, tickers: list[str], state: State) -> list[TickerOutcome]:
+    """Each ticker's outcome in a backfill's daily run as of `session`."""
+    outcomes = state.result(raise_on_failure=False)
+    if not isinstance(outcomes, list):  # the run itself crashed: every ticker failed
+        failed = ticker_outcome(tickers[0], state)
+        return [replace(failed, ticker=t, as_of=session) for t in tickers]
+    return [replace(outcome, as_of=session) for outcome in outcomes]
+
+
 def final_state(outcomes: list[TickerOutcome]) -> list[TickerOutcome] | State:
     """The outcomes when every ticker succeeded, else a Failed state that carries them."""
     failed = [outcome for outcome in outcomes if outcome.error is not None]
@@ -43,7 +57,8 @@ def final_state(outcomes: list[TickerOutcome]) -> list[TickerOutcome] | State:
     return Failed(
         message=f"{len(failed)} of {len(outcomes)} tickers failed: "
         + "; ".join(
-            f"{outcome.ticker} ({f'in {outcome.stage}: ' if outcome.stage else ''}{outcome.error})"
+            f"{outcome.ticker}{f' as of {outcome.as_of}' if outcome.as_of else ''} "
+            f"({f'in {outcome.stage}: ' if outcome.stage else ''}{outcome.error})"
             for outcome in failed
         ),
         data=outcomes,
@@ -62,6 +77,26 @@ def summary_row(outcome: TickerOutcome) -> tuple[str, str, str]:
         f"{published.model}{version}: {published.forecast:.2f} for {published.target_date} "
         f"({published.reason})",
     )
+
+
+def flow_run_title() -> str:
+    """The running flow run's name: what it does, from its parameters (`run_title`)."""
+    return run_title(flow_run.get_flow_name(), flow_run.get_parameters())
+
+
+def checked_request(parameters: dict[str, Any]) -> tuple[RunRequest, list[TickerOutcome]]:
+    """A flow's parameters as a request of its valid tickers (the universe's, when one
+    is given), and a failed outcome for each string that is not a ticker: one bad
+    symbol never stops the others.
+
+    Raises:
+        InputError: any other bad parameter, named (the run fails before it starts).
+    """
+    universe = parameters.get("universe")
+    raw = read_universe(universe) if universe else parameters["tickers"]
+    valid, rejected = checked_tickers(raw)
+    request = RunRequest.from_parameters({**parameters, "tickers": valid, "universe": None})
+    return request, rejected
 
 
 def checked_tickers(raw_tickers: list[str]) -> tuple[list[str], list[TickerOutcome]]:

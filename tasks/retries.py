@@ -18,6 +18,9 @@ STAGE_NOTE = "stage: "
 # The ticker whose stages run in this context. Not a Prefect tag: a tagged task run
 # checks tag concurrency limits on the server first, which cost ~0.4 s a run here.
 _ticker: ContextVar[str | None] = ContextVar("ticker", default=None)
+# Told `(stage, ticker, state)` when a stage run of this process ends (`stage_progress`).
+StageListener = Callable[[str, str | None, State], None]
+_listeners: list[StageListener] = []
 
 
 def retry_unless_input_error(task: Task, task_run: TaskRun, state: State) -> bool:
@@ -39,6 +42,23 @@ def stages_of(ticker: str) -> Iterator[None]:
         yield
     finally:
         _ticker.reset(token)
+
+
+@contextmanager
+def stage_progress(listener: StageListener) -> Iterator[None]:
+    """Tell `listener` of every stage run that ends in this process while inside:
+    completed (cached included) or failed for good. Task state hooks call it, so a
+    progress display never reads Prefect's log wording."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
+def _stage_ended(task: Task, task_run: TaskRun, state: State) -> None:
+    for listener in list(_listeners):
+        listener(task.name, _ticker.get(), state)
 
 
 def run_name(stage_name: str) -> str:
@@ -97,6 +117,8 @@ def stage(
             cache_policy=cache_policy,
             cache_expiration=cache_expiration,
             persist_result=cache_policy is not NO_CACHE,
+            on_completion=[_stage_ended],
+            on_failure=[_stage_ended],
         )(noted)
 
     return decorate

@@ -11,13 +11,14 @@ import pytest
 import yfinance
 from curl_cffi.requests.exceptions import Timeout
 from prefect.artifacts import Artifact
-from tickercast.flows.daily_forecast import daily_forecast
-from tickercast.tasks.ingest import YAHOO_RATE_LIMIT, ingest_prices
 from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
+from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.settings import Settings
 from tickercast.storage import FORECAST_SCHEMA, Store
+from tickercast.tasks.ingest import ingest_prices
+from tickercast.tasks.yahoo import YAHOO_RATE_LIMIT
 from tickercast.windows import WindowSpec
 
 pytestmark = pytest.mark.usefixtures("prefect_api")

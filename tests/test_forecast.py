@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
-from tickercast.gate import evaluate_candidates
+from tickercast.champion import evaluate_candidates
 from tickercast.storage import FORECAST_SCHEMA
 
 

@@ -16,10 +16,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from tickercast.champion import GateDecision, decide
 from tickercast.evaluate import Scored, mase_scales, pooled, score
 from tickercast.fitting import fit_candidates, recalibrated
 from tickercast.forecasters import LSTMForecaster
-from tickercast.gate import GateDecision, decide
 from tickercast.model import ModelConfig
 from tickercast.windows import WindowSpec
 
@@ -62,6 +62,19 @@ class Backtest:
     def pooled(self) -> dict[str, Scored]:
         """Every model's scores over all folds together."""
         return {name: pooled(name, [fold.scored[name] for fold in self.folds]) for name in MODELS}
+
+    def summary(self) -> str:
+        """One line for the run's log: pooled h=1 RMSE ratios and the published coverage."""
+        pooled = {name: scored.metrics[0] for name, scored in self.pooled().items()}
+        ratios = ", ".join(
+            f"{name} {pooled[name]['rmse_ratio']:.3f}"
+            for name in ("lstm", "ar", "drift", "published")
+        )
+        return (
+            f"{self.ticker}: {len(self.folds)} folds; pooled h=1 RMSE ratio {ratios}; "
+            f"coverage 80/95 of published {pooled['published']['coverage_80']:.2f}/"
+            f"{pooled['published']['coverage_95']:.2f}"
+        )
 
     def rows(self) -> list[dict]:
         """Report rows: per model and horizon, pooled (`fold` "all") and per fold."""

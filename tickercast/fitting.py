@@ -10,7 +10,6 @@ then published is recalibrated on the calibration and holdout origins together
 """
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -72,6 +71,16 @@ class Fitted:
     candidates: dict[str, Candidate]
     warm_started: bool
 
+    def summary(self, ticker: str, warm_from_version: str | None) -> str:
+        """One line for the run's log: how the LSTM was trained and which epoch was kept."""
+        trained = self.trained
+        how = f"fine-tuned champion v{warm_from_version}" if warm_from_version else "trained"
+        return (
+            f"{ticker}: {how} {len(trained.history['loss'])} epochs in "
+            f"{trained.fit_seconds:.1f} s, kept epoch {trained.best_epoch} "
+            f"(val_loss {min(trained.history['val_loss']):.3g})"
+        )
+
 
 def fit_candidates(
     prices: pd.DataFrame,
@@ -123,34 +132,6 @@ def fit_candidates(
     return Fitted(spec, split, trained, candidates, warm_started=warm_start is not None)
 
 
-def warm_start_from(
-    champion: LSTMForecaster | None,
-    champion_as_of: date | None,
-    as_of: date,
-    spec: WindowSpec,
-    enabled: bool,
-) -> LSTMForecaster | None:
-    """The network to fine-tune today, or None for a full retrain.
-
-    Warm starts fine-tune the champion within a week; the first run of each ISO week
-    (and any run whose windows differ from the champion's) retrains from scratch.
-
-    Args:
-        champion: the champion's LSTM, if any.
-        champion_as_of: the session it was trained as of.
-        as_of: today's session.
-        spec: today's windows.
-        enabled: whether warm starts are configured at all.
-
-    Returns:
-        The champion's LSTM to fine-tune, or None.
-    """
-    if not enabled or not usable_champion(champion, champion_as_of, as_of, spec):
-        return None
-    same_week = champion_as_of.isocalendar()[:2] == as_of.isocalendar()[:2]
-    return champion if same_week else None
-
-
 def recalibrated(
     candidate: Candidate, prices: pd.DataFrame, split: Split, spec: WindowSpec
 ) -> Candidate:
@@ -158,19 +139,3 @@ def recalibrated(
     every origin no model was fitted on, the most recent included (used to publish)."""
     held_out = np.concatenate([split.calibration, split.holdout])
     return Candidate.calibrate(candidate.forecaster, prices, held_out, spec)
-
-
-def usable_champion(
-    champion: LSTMForecaster | None, champion_as_of: date | None, as_of: date, spec: WindowSpec
-) -> bool:
-    """Whether a champion can be compared with today's models.
-
-    Not when it was trained as of today or later (a replay of an earlier day would
-    score it on its own training data), and not when its windows differ from today's.
-    """
-    return (
-        champion is not None
-        and champion_as_of is not None
-        and champion_as_of < as_of
-        and champion.preprocessor.spec == spec
-    )

@@ -53,6 +53,19 @@ class IngestResult:
     def as_record(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> str:
+        """One line for the run's log: what was fetched, what changed, what is stored."""
+        fetched = (
+            f"fetched {self.rows_fetched} sessions ({self.fetched_start} to {self.fetched_end})"
+            if self.rows_fetched
+            else "fetched nothing"
+        )
+        return (
+            f"{self.ticker}: {fetched}, {self.rows_added} added, {self.rows_changed} changed, "
+            f"revision: {self.revision_reason or 'no'}; {self.sessions_stored} sessions stored "
+            f"to {self.last_session}; findings {self.findings or 'none'}"
+        )
+
 
 def _differing(stored: pd.DataFrame, fetched: pd.DataFrame, columns: list[str]) -> pd.Index:
     """Sessions present in both whose `columns` differ beyond rounding."""

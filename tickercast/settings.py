@@ -1,5 +1,6 @@
 """One typed settings object, read from the environment once and passed down."""
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,10 +81,10 @@ class Settings:
             experiment=env.get("TICKERCAST_EXPERIMENT") or "tickercast",
             calendar=(env.get("TICKERCAST_CALENDAR") or "XNYS").upper(),
             calendars=_pairs(env.get("TICKERCAST_CALENDARS") or ""),
-            gate_margin=float(env.get("TICKERCAST_GATE_MARGIN") or 0.01),
-            gate_significance=float(env.get("TICKERCAST_GATE_SIGNIFICANCE") or 0.1),
-            tracking_timeout=float(env.get("MLFLOW_HTTP_REQUEST_TIMEOUT") or 10),
-            tracking_retries=int(env.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") or 2),
+            gate_margin=_number(env, "TICKERCAST_GATE_MARGIN", 0.01),
+            gate_significance=_number(env, "TICKERCAST_GATE_SIGNIFICANCE", 0.1),
+            tracking_timeout=_number(env, "MLFLOW_HTTP_REQUEST_TIMEOUT", 10.0),
+            tracking_retries=int(_number(env, "MLFLOW_HTTP_REQUEST_MAX_RETRIES", 2)),
             warm_start=(env.get("TICKERCAST_WARM_START") or "1").lower()
             not in ("0", "false", "no"),
             yahoo_requests_per_second=_number(env, "TICKERCAST_YAHOO_REQUESTS_PER_SECOND", 1.0),
@@ -91,12 +92,15 @@ class Settings:
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    """A numeric variable, or an error that names it."""
-    text = env.get(name) or ""
+    """A numeric variable, or an error that names it and its value."""
+    text = (env.get(name) or "").strip()
     try:
-        return float(text) if text else default
+        value = float(text) if text else default
     except ValueError:
         raise InputError(f"{name} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number, got {text!r}")
+    return value
 
 
 def _pairs(text: str) -> dict[str, str]:

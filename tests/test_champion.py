@@ -1,7 +1,17 @@
+from datetime import date
+
 import numpy as np
 
+from tickercast.champion import (
+    Champion,
+    alias_moves,
+    comparable,
+    decide,
+    evaluate_candidates,
+    warm_start_network,
+)
 from tickercast.evaluate import Scored
-from tickercast.gate import decide, evaluate_candidates
+from tickercast.windows import WindowSpec
 
 
 def _scored(name: str, ratio: float, p_value: float = 0.01) -> Scored:
@@ -58,10 +68,51 @@ def test_a_lucky_edge_is_not_a_win():
 
 def test_evaluate_candidates_scores_everyone_on_the_holdout(fitted_aapl):
     history, fitted = fitted_aapl
-    champion = fitted.candidates["ar"]  # stands in for a registered model
+    champion = _champion(fitted, date(2013, 2, 28))  # the same network, registered earlier
     evaluation = evaluate_candidates(history, fitted, champion, margin=0.01)
     assert set(evaluation.scored) == {"lstm", "naive", "drift", "ar", "champion"}
+    assert evaluation.scored["champion"].metrics == evaluation.scored["lstm"].metrics
+    replayed = evaluate_candidates(history, fitted, _champion(fitted, date(2013, 3, 1)), 0.01)
+    assert "champion" not in replayed.scored  # trained as of today: not compared
     assert evaluation.scored["naive"].mean_rmse_ratio == 1.0
     table = evaluation.metrics_table()
     assert len(table) == 5 * 3 and {"rmse_ratio", "mase", "coverage_80", "dm_pvalue"} <= set(table)
     assert evaluation.decision.published in {"lstm", "champion", "naive"}
+
+
+def _champion(fitted, as_of: date | None) -> Champion:
+    return Champion(fitted.candidates["lstm"], "3", as_of)
+
+
+def test_warm_starts_happen_within_a_week_with_the_same_windows(fitted_aapl, small_spec):
+    _, fitted = fitted_aapl
+    lstm = fitted.candidates["lstm"].forecaster
+    monday, wednesday, next_monday = date(2013, 2, 25), date(2013, 2, 27), date(2013, 3, 4)
+    champion = _champion(fitted, monday)
+    assert warm_start_network(champion, wednesday, small_spec, True) is lstm
+    assert warm_start_network(champion, next_monday, small_spec, True) is None  # weekly retrain
+    assert warm_start_network(champion, wednesday, small_spec, False) is None
+    assert warm_start_network(champion, wednesday, WindowSpec(window=30), True) is None
+    assert warm_start_network(None, wednesday, small_spec, True) is None
+
+
+def test_a_champion_is_compared_only_when_older_and_alike(fitted_aapl, small_spec):
+    _, fitted = fitted_aapl
+    as_of = date(2013, 3, 1)
+    assert comparable(_champion(fitted, date(2013, 2, 28)), as_of, small_spec)
+    assert not comparable(_champion(fitted, as_of), as_of, small_spec)  # trained on today's data
+    assert not comparable(_champion(fitted, date(2014, 1, 2)), as_of, small_spec)  # a replay
+    assert not comparable(_champion(fitted, None), as_of, small_spec)
+    assert not comparable(_champion(fitted, date(2013, 2, 28)), as_of, WindowSpec(horizons=5))
+    assert not comparable(None, as_of, small_spec)
+
+
+def test_the_alias_moves_only_to_a_winner_and_never_back_in_time(fitted_aapl):
+    _, fitted = fitted_aapl
+    won = decide(_scored("lstm", 0.9), _scored("naive", 1.0), None, 0.01)
+    lost = decide(_scored("lstm", 1.1), _scored("naive", 1.0), None, 0.01)
+    as_of = date(2013, 3, 1)
+    assert alias_moves(won, None, as_of)
+    assert alias_moves(won, _champion(fitted, date(2013, 2, 28)), as_of)
+    assert not alias_moves(won, _champion(fitted, date(2013, 3, 4)), as_of)  # a replay
+    assert not alias_moves(lost, None, as_of)

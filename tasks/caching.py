@@ -1,0 +1,36 @@
+"""What makes two runs of a cached stage the same: the keys of ingest and windows."""
+
+from datetime import UTC, datetime
+
+from prefect.context import TaskRunContext
+
+from tickercast.calendar import last_closed_session
+from tickercast.sources import source_version
+from tickercast.storage import Store
+
+
+def ingest_cache_key(context: TaskRunContext, parameters: dict) -> str:
+    """Same ticker, source data, home and session to fetch up to: the same ingest. With no
+    as_of, the session is the latest one closed now, so the next close makes a new key."""
+    ticker, source, as_of, settings = (
+        parameters[name] for name in ("ticker", "source", "as_of", "settings")
+    )
+    session = as_of or last_closed_session(datetime.now(UTC), settings.calendar_for(ticker))
+    return "|".join(
+        [ticker, source, source_version(source, ticker), str(session), str(settings.home)]
+    )
+
+
+def windows_cache_key(context: TaskRunContext, parameters: dict) -> str:
+    """The same request on the same stored prices: the partition file's size and time
+    change with every write, whoever wrote it."""
+    ticker, settings = parameters["ticker"], parameters["settings"]
+    path = Store(settings.home).prices_file(ticker)
+    stored = f"{path.stat().st_size}:{path.stat().st_mtime_ns}" if path.is_file() else "none"
+    request = (
+        parameters["start"],
+        parameters["as_of"],
+        parameters["spec"],
+        settings.calendar_for(ticker),
+    )
+    return "|".join([ticker, str(path), stored, repr(request)])

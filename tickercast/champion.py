@@ -1,0 +1,232 @@
+"""The champion policy, in one place: when the registered champion is compared with
+today's models, what the gate publishes, when the `champion` alias may move, and
+which network a warm start fine-tunes.
+
+The champion is the registered LSTM that last beat naive (and its predecessor) on a
+holdout. Each run scores the new LSTM, the baselines and the champion on the same
+holdout origins; the gate then publishes the new model, the champion or naive.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import pandas as pd
+
+from tickercast.evaluate import Scored, mase_scales, score
+from tickercast.fitting import Candidate, Fitted
+from tickercast.forecasters import LSTMForecaster
+from tickercast.windows import WindowSpec
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The registered model that the `champion` alias points at.
+
+    Attributes:
+        candidate: its LSTM with the intervals it was registered with.
+        version: its registered model version.
+        as_of: the session it was trained as of (None if the run did not say).
+    """
+
+    candidate: Candidate
+    version: str
+    as_of: date | None
+
+
+class Choice(StrEnum):
+    """What the gate publishes: the new LSTM, the registered champion, or naive."""
+
+    LSTM = "lstm"
+    CHAMPION = "champion"
+    NAIVE = "naive"
+
+
+def comparable(champion: Champion | None, as_of: date, spec: WindowSpec) -> bool:
+    """Whether a champion can be compared with today's models.
+
+    Not when it was trained as of today or later (a replay of an earlier day would
+    score it on its own training data), and not when its windows differ from today's.
+
+    Args:
+        champion: the registered champion, if any.
+        as_of: today's session.
+        spec: today's windows.
+
+    Returns:
+        True when the champion may be scored on today's holdout.
+    """
+    return (
+        champion is not None
+        and champion.as_of is not None
+        and champion.as_of < as_of
+        and isinstance(champion.candidate.forecaster, LSTMForecaster)
+        and champion.candidate.forecaster.preprocessor.spec == spec
+    )
+
+
+def warm_start_network(
+    champion: Champion | None, as_of: date, spec: WindowSpec, enabled: bool
+) -> LSTMForecaster | None:
+    """The network to fine-tune today, or None for a full retrain.
+
+    Warm starts fine-tune the champion within a week; the first run of each ISO week
+    (and any run whose windows differ from the champion's) retrains from scratch.
+
+    Args:
+        champion: the registered champion, if any.
+        as_of: today's session.
+        spec: today's windows.
+        enabled: whether warm starts are configured at all.
+
+    Returns:
+        The champion's LSTM to fine-tune, or None.
+    """
+    if not enabled or not comparable(champion, as_of, spec):
+        return None
+    same_week = champion.as_of.isocalendar()[:2] == as_of.isocalendar()[:2]
+    return champion.candidate.forecaster if same_week else None
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """What to publish, and why.
+
+    Attributes:
+        published: the new LSTM, the champion or naive.
+        promote: whether the new model becomes the champion.
+        reason: one sentence for the forecast artifact and the run report.
+        scores: mean RMSE ratio over horizons of each candidate on the holdout.
+    """
+
+    published: Choice
+    promote: bool
+    reason: str
+    scores: dict[str, float]
+
+
+def _beats_naive(scored: Scored, margin: float, significance: float) -> bool:
+    """Better than naive by the margin on average, and significantly so one session ahead."""
+    p_value = scored.metrics[0]["dm_pvalue"]
+    return scored.mean_rmse_ratio < 1 - margin and bool(p_value < significance)
+
+
+def decide(
+    new: Scored,
+    naive: Scored,
+    champion: Scored | None,
+    margin: float,
+    significance: float = 0.1,
+) -> GateDecision:
+    """Compare the new model with naive and the champion on the same holdout origins.
+
+    A model *beats naive* when its RMSE ratio averaged over horizons is below
+    1 - margin and the one-sided Diebold-Mariano test against naive, one session
+    ahead, gives a p-value below `significance` (a small edge on a few months of
+    sessions is usually luck). The new model is promoted when it beats naive and,
+    if the champion beats naive too, beats the champion's ratio by the margin.
+    Otherwise the champion is published if it beats naive, else naive.
+
+    Args:
+        new: the freshly trained model, scored on the holdout.
+        naive: the naive forecast on the same origins.
+        champion: the current champion on the same origins, if there is one.
+        margin: required improvement, as a fraction of the naive RMSE.
+        significance: the Diebold-Mariano p-value a win must stay under.
+
+    Returns:
+        The decision.
+    """
+    scores = {"lstm": new.mean_rmse_ratio, "naive": naive.mean_rmse_ratio}
+    if champion is not None:
+        scores["champion"] = champion.mean_rmse_ratio
+    champion_wins = champion is not None and _beats_naive(champion, margin, significance)
+    beats_champion = not champion_wins or scores["lstm"] < scores["champion"] - margin
+    summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
+    if _beats_naive(new, margin, significance) and beats_champion:
+        reason = f"the new model beats naive and the champion ({summary})"
+        return GateDecision(Choice.LSTM, True, reason, scores)
+    if champion_wins:
+        reason = f"the champion still beats naive and the new model ({summary})"
+        return GateDecision(Choice.CHAMPION, False, reason, scores)
+    reason = (
+        f"no model beats naive by {margin:.0%} of its RMSE with a Diebold-Mariano "
+        f"p-value under {significance:g} ({summary})"
+    )
+    return GateDecision(Choice.NAIVE, False, reason, scores)
+
+
+def alias_moves(decision: GateDecision, champion: Champion | None, as_of: date) -> bool:
+    """Whether today's model takes the `champion` alias: it won, and the alias is not
+    held by a champion trained as of today or later (a replay never takes it)."""
+    return decision.promote and (
+        champion is None or champion.as_of is None or champion.as_of < as_of
+    )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every candidate's holdout scores and the gate's decision."""
+
+    scored: dict[str, Scored]
+    decision: GateDecision
+
+    @property
+    def published(self) -> Scored:
+        """The published candidate's holdout scores."""
+        return self.scored[self.decision.published]
+
+    def metrics_table(self) -> pd.DataFrame:
+        """One row per candidate and horizon: `model`, `horizon` and the metrics."""
+        return pd.DataFrame(
+            [
+                {"model": name, "horizon": h + 1, **metrics}
+                for name, scored in self.scored.items()
+                for h, metrics in enumerate(scored.metrics)
+            ]
+        )
+
+    def summary(self, ticker: str) -> str:
+        """One line for the run's log: the h=1 ratios and what is published, why."""
+        ratios = ", ".join(
+            f"{name} {self.scored[name].metrics[0]['rmse_ratio']:.3f}"
+            for name in ("lstm", "ar", "drift")
+        )
+        return (
+            f"{ticker}: holdout h=1 RMSE ratio {ratios}; publishing "
+            f"{self.decision.published}: {self.decision.reason}"
+        )
+
+
+def evaluate_candidates(
+    prices: pd.DataFrame,
+    fitted: Fitted,
+    champion: Champion | None,
+    margin: float,
+    significance: float = 0.1,
+) -> Evaluation:
+    """Score the fitted candidates, and the champion when it is comparable, on the
+    holdout, and decide what to publish.
+
+    Args:
+        prices: the history the candidates were fitted on (up to as_of).
+        fitted: the candidates.
+        champion: the registered champion, if any.
+        margin: the gate's required improvement, as a fraction of the naive RMSE.
+        significance: the Diebold-Mariano p-value a win must stay under.
+
+    Returns:
+        The scores and the decision.
+    """
+    spec, holdout = fitted.spec, fitted.split.holdout
+    as_of = prices["session"].iloc[-1].date()
+    scales = mase_scales(prices, fitted.split.fit, spec.horizons)
+    candidates = dict(fitted.candidates)
+    if comparable(champion, as_of, spec):
+        candidates["champion"] = champion.candidate
+    scored = {
+        name: score(name, candidate, prices, holdout, spec, scales)
+        for name, candidate in candidates.items()
+    }
+    decision = decide(scored["lstm"], scored["naive"], scored.get("champion"), margin, significance)
+    return Evaluation(scored, decision)

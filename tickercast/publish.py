@@ -1,0 +1,115 @@
+"""What a run publishes: the gate's choice, its intervals recalibrated on the newest
+residuals, as forecast rows in the as_of session's units, with the report a
+reviewer reads."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tickercast.champion import Champion, Choice, Evaluation
+from tickercast.fitting import Candidate, Fitted, recalibrated
+from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
+from tickercast.windows import TrainingSet
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A forecast ready to be written.
+
+    Attributes:
+        published: its headline (horizon 1), where it is and how it was chosen.
+        frame: one row per horizon, `FORECAST_SCHEMA`'s columns.
+        report: markdown for the run's description and the Prefect artifact.
+    """
+
+    published: Published
+    frame: pd.DataFrame
+    report: str
+
+    def summary(self) -> str:
+        """One line for the run's log."""
+        p = self.published
+        version = f" v{p.model_version}" if p.model_version else ""
+        return (
+            f"{p.ticker}: published {p.model}{version} forecast {p.forecast:.2f} "
+            f"[{p.lower_80:.2f}, {p.upper_80:.2f}] for {p.target_date} "
+            f"(close {p.last_close:.2f} on {p.as_of})"
+        )
+
+
+def registered_lstm(training: TrainingSet, fitted: Fitted) -> Candidate:
+    """Today's LSTM as it is registered (and published, if chosen): its intervals
+    recalibrated on every origin no model was fitted on, the most recent included."""
+    return recalibrated(fitted.candidates["lstm"], training.prices, fitted.split, training.spec)
+
+
+def publication(
+    training: TrainingSet,
+    fitted: Fitted,
+    evaluation: Evaluation,
+    champion: Champion | None,
+    lstm: Candidate,
+    lstm_version: str,
+    run_id: str,
+    run_url: str,
+    path: Path,
+    calendar: str,
+) -> Publication:
+    """The forecast of the candidate the gate chose, made from the latest session.
+
+    Args:
+        training: the history and split the run used.
+        fitted: today's candidates.
+        evaluation: the holdout scores and the gate's decision.
+        champion: the registered champion, when one was compared.
+        lstm: `registered_lstm(training, fitted)`.
+        lstm_version: its registered model version.
+        run_id: the ticker's MLflow run.
+        run_url: where a reviewer opens that run.
+        path: where the forecast file is written.
+        calendar: the ticker's exchange calendar, for the target sessions.
+
+    Returns:
+        The publication.
+    """
+    decision = evaluation.decision
+    if decision.published == Choice.LSTM:
+        candidate, model, version = lstm, "lstm", lstm_version
+    elif decision.published == Choice.CHAMPION:
+        candidate, model, version = champion.candidate, "lstm", champion.version
+    else:
+        candidate, model, version = fitted.candidates["naive"], "naive", None
+    if candidate is not lstm:  # published intervals use the latest residuals too
+        candidate = recalibrated(candidate, training.prices, fitted.split, training.spec)
+    latest = forecast_latest(candidate, training.prices, training.spec)
+    frame = forecast_frame(
+        training.ticker,
+        training.prices,
+        latest,
+        calendar,
+        model,
+        version,
+        decision.reason,
+        run_id,
+        training.data_sha256,
+    )
+    first = frame.iloc[0]
+    published = Published(
+        ticker=training.ticker,
+        as_of=first["as_of"],
+        target_date=first["target_date"],
+        last_close=float(first["last_close"]),
+        forecast=float(first["forecast"]),
+        lower_80=float(first["lower_80"]),
+        upper_80=float(first["upper_80"]),
+        model=model,
+        model_version=version,
+        reason=decision.reason,
+        rmse_ratio=evaluation.published.metrics[0]["rmse_ratio"],
+        mlflow_run_id=run_id,
+        mlflow_run_url=run_url,
+        path=str(path),
+    )
+    report = forecast_markdown(published, frame, evaluation.metrics_table())
+    return Publication(published, frame, report)

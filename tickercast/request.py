@@ -1,0 +1,240 @@
+"""A run's parameters, defined once: their defaults, their meaning and their validation.
+
+The CLI's options, the flows' signatures and the deployments' parameters are derived
+from `RunRequest` and checked against it by the tests, so that a default changed
+here changes everywhere, and a bad value is refused here, in one line that names
+it, before any server starts.
+"""
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tickercast.errors import InputError
+from tickercast.model import ModelConfig
+from tickercast.tickers import normalize_ticker, read_universe
+from tickercast.windows import TARGETS, WindowSpec
+
+ENGINES = ("serial", "dask")
+SOURCES = ("yfinance", "sample")
+
+
+def _parameter(default: Any, help: str, **options: Any) -> Any:
+    """A field with the help text its CLI option shows (`options`: argparse extras)."""
+    return field(default=default, metadata={"help": help, **options})
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything a user may ask of a run: which tickers, which data, which model.
+
+    Each command and flow takes the subset of these that applies to it
+    (`COMMAND_PARAMETERS`); a field means the same thing wherever it appears.
+    """
+
+    # Yahoo symbols; validated before any of them becomes a path or a key.
+    tickers: tuple[str, ...] = _parameter(("AAPL",), "comma-separated Yahoo symbols")
+    # A watch-list file that replaces `tickers`; read when the run starts, so a
+    # scheduled deployment picks up edits without being redeployed.
+    universe: str | None = _parameter(
+        None,
+        "a file of tickers: one per line (# comments), or a CSV with a ticker column",
+        metavar="FILE",
+    )
+    # Where prices come from: live Yahoo, the offline sample, or a folder of files.
+    source: str = _parameter("yfinance", "yfinance, sample, or a folder of <TICKER>.csv files")
+    # The last session a run may see: replays and backfills; None is the latest stored.
+    as_of: date | None = _parameter(None, "last session to use (replays); default: the latest")
+    # The first session of the history models train on; None is all of it.
+    start: date | None = _parameter(None, "first session of the history to train on")
+    # The last session of a backtested history; None is the latest stored.
+    end: date | None = _parameter(None, "last session of the backtested history")
+    # A backfill replays as_of over every session from `first_as_of` to `last_as_of`.
+    first_as_of: date | None = _parameter(None, "first as_of to replay", flag="--from")
+    last_as_of: date | None = _parameter(None, "last as_of to replay", flag="--to")
+    # The most training epochs (early stopping usually ends sooner).
+    epochs: int = _parameter(ModelConfig.epochs, "most training epochs")
+    # Sessions per input window: the tutorial's 60.
+    window: int = _parameter(WindowSpec.window, "sessions per input window")
+    # Sessions ahead, each forecast directly.
+    horizons: int = _parameter(WindowSpec.horizons, "sessions ahead to forecast")
+    # `returns` forecasts log returns; `price`, the tutorial's price levels, for comparison.
+    target: str = _parameter(WindowSpec.target, "what the network forecasts", choices=TARGETS)
+    # Walk-forward folds of `WindowSpec.holdout` sessions each.
+    folds: int = _parameter(5, "walk-forward folds")
+    # In a backtest, fine-tune the previous fold's network instead of retraining.
+    warm_start: bool = _parameter(False, "fine-tune the previous fold's network")
+    # Where tickers run: one after another here, or in parallel on Dask.
+    task_runner: str = _parameter(
+        "serial",
+        "serial: one ticker after another here; dask: tickers in parallel on Dask",
+        choices=ENGINES,
+    )
+    # An existing Dask scheduler; without it `dask` starts a local cluster.
+    dask_address: str | None = _parameter(
+        None, "an existing Dask scheduler", metavar="tcp://HOST:PORT"
+    )
+    # Worker processes of that local cluster (2 when None).
+    dask_workers: int | None = _parameter(None, "worker processes of the local Dask cluster (2)")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tickers", tuple(normalize_ticker(t) for t in self.tickers))
+        if self.universe is not None:
+            read_universe(self.universe)  # a bad file or line is refused now, named
+        if self.source not in SOURCES and not _is_folder(self.source):
+            raise InputError(
+                f"unknown source {self.source!r}: use yfinance, sample, or an existing folder"
+            )
+        for name in ("epochs", "window", "horizons", "folds", "dask_workers"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise InputError(f"{name} must be a positive whole number, got {value!r}")
+        if self.target not in TARGETS:
+            raise InputError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
+        if self.task_runner not in ENGINES:
+            raise InputError(
+                f"unknown task runner {self.task_runner!r}: use {' or '.join(ENGINES)}"
+            )
+        if self.dask_address and self.task_runner != "dask":
+            raise InputError("dask_address needs task_runner dask")
+        if self.dask_address and self.dask_workers:
+            raise InputError(
+                "dask_workers sizes a local cluster; the one at dask_address has its own"
+            )
+        self._check_dates()
+
+    def _check_dates(self) -> None:
+        today = date.today()
+        for name in ("as_of", "end", "first_as_of", "last_as_of"):
+            value = getattr(self, name)
+            if value is not None and value > today:
+                raise InputError(
+                    f"{name} {value} is after today ({today}): no session after today has closed"
+                )
+        for first, last in (
+            ("start", "as_of"),
+            ("start", "end"),
+            ("start", "first_as_of"),
+            ("first_as_of", "last_as_of"),
+        ):
+            early, late = getattr(self, first), getattr(self, last)
+            if early is not None and late is not None and early > late:
+                raise InputError(f"{first} {early} is after {last} {late}")
+
+    @classmethod
+    def from_parameters(cls, parameters: dict[str, Any]) -> "RunRequest":
+        """A request from flow or deployment parameters (lists for tickers, dates as text).
+
+        Raises:
+            InputError: an unknown parameter or a bad value, named.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(parameters) - known)
+        if unknown:
+            raise InputError(f"unknown parameters {unknown}: use some of {sorted(known)}")
+        values = dict(parameters)
+        if "tickers" in values:
+            values["tickers"] = tuple(values["tickers"])
+        for name in ("as_of", "start", "end", "first_as_of", "last_as_of"):
+            if isinstance(values.get(name), str):
+                values[name] = parse_date(values[name], name)
+        return cls(**values)
+
+    @property
+    def ticker_list(self) -> list[str]:
+        """The tickers to run: the universe file's, or `tickers`."""
+        return read_universe(self.universe) if self.universe else list(self.tickers)
+
+    @property
+    def spec(self) -> WindowSpec:
+        return WindowSpec(window=self.window, horizons=self.horizons, target=self.target)
+
+    @property
+    def config(self) -> ModelConfig:
+        return ModelConfig(epochs=self.epochs)
+
+
+def _is_folder(source: str) -> bool:
+    return Path(source).expanduser().is_dir()
+
+
+def parse_date(text: str, name: str) -> date:
+    """`YYYY-MM-DD`, or an error naming the parameter and the text."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{name}: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+DEFAULTS = RunRequest()
+
+# The parameters of each command, in the order the CLI lists them; a flow of the
+# same purpose takes exactly these (a test checks the signatures and prefect.yaml).
+COMMAND_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "run": (
+        "tickers",
+        "universe",
+        "source",
+        "as_of",
+        "start",
+        "epochs",
+        "window",
+        "horizons",
+        "target",
+        "task_runner",
+        "dask_address",
+        "dask_workers",
+    ),
+    "ingest": ("tickers", "universe", "source", "as_of"),
+    "backtest": (
+        "tickers",
+        "universe",
+        "source",
+        "start",
+        "end",
+        "folds",
+        "epochs",
+        "window",
+        "horizons",
+        "target",
+        "warm_start",
+    ),
+    "backfill": (
+        "tickers",
+        "universe",
+        "source",
+        "first_as_of",
+        "last_as_of",
+        "start",
+        "epochs",
+        "window",
+        "horizons",
+        "target",
+        "task_runner",
+        "dask_address",
+        "dask_workers",
+    ),
+    "status": ("tickers", "universe"),
+}
+# Parameters a command cannot run without (the others have defaults).
+REQUIRED: dict[str, tuple[str, ...]] = {"backfill": ("first_as_of", "last_as_of")}
+
+
+def run_title(flow_name: str, parameters: dict[str, Any]) -> str:
+    """A flow run's name that says what it did, e.g. `daily-forecast 2013-02-28: AAPL,
+    MSFT` or `backfill 2013-02-01 to 2013-02-28: AAPL`, so that the runs list reads as
+    a diary. Made from the raw parameters: a bad value fails the run, not its name."""
+    if parameters.get("universe"):
+        who = f"universe {Path(str(parameters['universe'])).name}"
+    else:
+        tickers = [str(t) for t in parameters.get("tickers") or DEFAULTS.tickers]
+        more = f", … (+{len(tickers) - 4})" if len(tickers) > 4 else ""
+        who = ", ".join(tickers[:4]) + more
+    if parameters.get("first_as_of") or parameters.get("last_as_of"):
+        when = f"{parameters.get('first_as_of')} to {parameters.get('last_as_of')}"
+    elif parameters.get("end"):
+        when = f"to {parameters['end']}"
+    else:
+        when = str(parameters.get("as_of") or "latest")
+    return f"{flow_name} {when}: {who}"

@@ -1,0 +1,233 @@
+"""What a run records in MLflow, named in one place for the daily run and the backtest:
+parameters, tags, metrics (`<model>_<metric>_h<h>` and the headlines), plots, the
+training data's lineage, and the per-epoch history.
+
+Each function turns one stage's typed result into a `Record`; `Tracker.record` writes
+any record to any run. A reviewer's dashboards and the tests read these names.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from tickercast import plots
+from tickercast.backtest import MODELS, Backtest
+from tickercast.champion import Champion, Evaluation
+from tickercast.evaluate import Scored
+from tickercast.fitting import Fitted
+from tickercast.ingest import IngestResult
+from tickercast.model import ModelConfig
+from tickercast.publish import Publication
+from tickercast.settings import Settings
+from tickercast.windows import TrainingSet
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The stored prices a run trained on, as MLflow shows a run's dataset.
+
+    Attributes:
+        name: `<TICKER> prices`.
+        path: the ticker's Parquet partition.
+        data_sha256: hash of the sessions and closes used.
+        sessions: how many sessions, from `first_session` to `last_session`.
+    """
+
+    name: str
+    path: Path
+    data_sha256: str
+    sessions: int
+    first_session: str
+    last_session: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """What one stage logs to a run; empty parts are skipped."""
+
+    params: dict[str, object] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    # artifact path (under the run) -> figure
+    figures: dict[str, Figure] = field(default_factory=dict)
+    # per-epoch series (`loss`, `val_loss`), logged with the epoch as the step
+    history: dict[str, list[float]] = field(default_factory=dict)
+    training_data: TrainingData | None = None
+
+
+def model_metrics(scored: dict[str, Scored]) -> dict[str, float]:
+    """Every model's metrics per horizon, as `<model>_<metric>_h<h>`."""
+    return {
+        f"{name}_{metric}_h{h + 1}": value
+        for name, entry in scored.items()
+        for h, row in enumerate(entry.metrics)
+        for metric, value in row.items()
+    }
+
+
+def ticker_run(
+    training: TrainingSet,
+    config: ModelConfig,
+    ingested: IngestResult,
+    settings: Settings,
+    prices_file: Path,
+    flow_run_id: str,
+) -> Record:
+    """A ticker's daily run as it opens: parameters, data hashes, ingest and lineage."""
+    spec, prices = training.spec, training.prices
+    sessions = prices["session"].dt.date
+    return Record(
+        params={
+            "source": ingested.source,
+            "window": spec.window,
+            "horizons": spec.horizons,
+            "target": spec.target,
+            "features": ",".join(spec.feature_names),
+            "holdout": spec.holdout,
+            "calibration_fraction": spec.calibration_fraction,
+            "sessions": len(prices),
+            "gate_margin": settings.gate_margin,
+            **training.split.sessions(sessions.to_numpy()),
+            **config.as_params(),
+        },
+        tags={
+            "data_sha256": training.data_sha256,
+            "prefect_flow_run_id": flow_run_id,
+            "source": ingested.source,
+            # The manifest record of the ingest this run trained on.
+            "ingest_id": ingested.ingest_id,
+            "ingest_data_sha256": ingested.data_sha256,
+        },
+        training_data=TrainingData(
+            name=f"{training.ticker} prices",
+            path=prices_file,
+            data_sha256=training.data_sha256,
+            sessions=len(prices),
+            first_session=str(sessions.iloc[0]),
+            last_session=str(sessions.iloc[-1]),
+        ),
+    )
+
+
+def training(fitted: Fitted, warm_from: Champion | None, seconds: float) -> Record:
+    """How the LSTM's training went, and what it was fine-tuned from."""
+    trained = fitted.trained
+    return Record(
+        metrics={
+            "best_epoch": trained.best_epoch,
+            "fit_seconds": trained.fit_seconds,
+            "train_seconds": seconds,
+        },
+        tags={"warm_start": f"champion v{warm_from.version}" if warm_from else "no"},
+        history=trained.history,
+    )
+
+
+def evaluation(
+    training: TrainingSet, fitted: Fitted, evaluation: Evaluation, seconds: float
+) -> Record:
+    """Every candidate's holdout metrics, the headlines, the gate's decision, the plots."""
+    ticker, scored, published = training.ticker, evaluation.scored, evaluation.published
+    holdout_sessions = training.prices["session"].to_numpy()[fitted.split.holdout]
+    horizons = [f"h={h}" for h in range(1, training.spec.horizons + 1)]
+    return Record(
+        metrics={
+            **model_metrics(scored),
+            "rmse_ratio": scored["lstm"].metrics[0]["rmse_ratio"],
+            "published_rmse_ratio": published.metrics[0]["rmse_ratio"],
+            "coverage_80": published.metrics[0]["coverage_80"],
+            "coverage_95": published.metrics[0]["coverage_95"],
+            "evaluate_seconds": seconds,
+        },
+        tags={
+            "published_model": str(evaluation.decision.published),
+            "gate": evaluation.decision.reason,
+        },
+        figures={
+            "plots/holdout_lstm.png": plots.forecast_bands(
+                f"{ticker} holdout", holdout_sessions, scored["lstm"]
+            ),
+            "plots/holdout_published.png": plots.forecast_bands(
+                f"{ticker} holdout, published", holdout_sessions, published
+            ),
+            "plots/coverage_by_horizon.png": plots.coverage_by_horizon(ticker, published),
+            "plots/residuals.png": plots.residual_histogram(ticker, scored["lstm"]),
+            "plots/rmse_ratio_by_horizon.png": plots.ratio_bars(
+                f"{ticker}: holdout RMSE ratio by horizon",
+                {name: [m["rmse_ratio"] for m in entry.metrics] for name, entry in scored.items()},
+                horizons,
+            ),
+            "plots/training_curves.png": plots.training_curves(
+                ticker, fitted.trained.history, fitted.trained.best_epoch
+            ),
+        },
+    )
+
+
+def publication(publication: Publication, registered_version: str) -> Record:
+    """The run's description (the forecast and why) and the version it registered."""
+    return Record(
+        tags={"mlflow.note.content": publication.report, "registered_version": registered_version}
+    )
+
+
+def backtest_run(
+    backtest: Backtest,
+    config: ModelConfig,
+    warm_start: bool,
+    data_sha256: str,
+    flow_run_id: str,
+) -> Record:
+    """A ticker's backtest run as it opens: its parameters and data hash."""
+    spec = backtest.spec
+    return Record(
+        params={
+            "folds": len(backtest.folds),
+            "warm_start": warm_start,
+            "target": spec.target,
+            "horizons": spec.horizons,
+            "window": spec.window,
+            "fold_sessions": spec.holdout,
+            **config.as_params(),
+        },
+        tags={"data_sha256": data_sha256, "prefect_flow_run_id": flow_run_id},
+    )
+
+
+def backtest_results(backtest: Backtest, history: pd.DataFrame) -> Record:
+    """Every model's pooled metrics per horizon, and the backtest's plots.
+
+    Args:
+        backtest: the folds.
+        history: the backtested prices (positions = sessions), to date the folds.
+    """
+    ticker, pooled = backtest.ticker, backtest.pooled()
+    folds = backtest.folds
+    figures = {
+        "plots/rmse_ratio_by_fold.png": plots.ratio_bars(
+            f"{ticker}: h=1 RMSE ratio by fold",
+            {n: [f.scored[n].metrics[0]["rmse_ratio"] for f in folds] for n in MODELS},
+            [f"fold {fold.number}" for fold in folds],
+        ),
+        "plots/coverage_by_horizon.png": plots.coverage_by_horizon(ticker, pooled["published"]),
+        "plots/residuals.png": plots.residual_histogram(ticker, pooled["lstm"]),
+    }
+    sessions = history["session"].to_numpy()
+    for fold in folds:
+        first = int(history.index[history["session"].dt.date == fold.first_origin][0])
+        fold_sessions = sessions[first : first + len(fold.scored["lstm"].current)]
+        figures[f"plots/fold_{fold.number}_lstm.png"] = plots.forecast_bands(
+            f"{ticker} fold {fold.number}", fold_sessions, fold.scored["lstm"]
+        )
+    return Record(metrics=model_metrics(pooled), figures=figures)
+
+
+def flow_run(rows: list[tuple[str, str, str]], summary_markdown: str) -> Record:
+    """A flow run's parent run as it closes: tickers published and failed, the summary."""
+    published = sum(status == "published" for _, status, _ in rows)
+    return Record(
+        metrics={"tickers_published": published, "tickers_failed": len(rows) - published},
+        tags={"mlflow.note.content": summary_markdown},
+    )

@@ -1,0 +1,82 @@
+"""`tickercast status`: per ticker, what is stored, what happened last, what is published.
+
+A query over the home and the MLflow store; the CLI only prints it.
+"""
+
+from dataclasses import dataclass
+
+from tickercast.settings import Settings
+from tickercast.storage import Store
+from tickercast.tracking import ChampionSummary, LatestRun, Tracker
+
+
+@dataclass(frozen=True)
+class TickerStatus:
+    """One ticker's state.
+
+    Attributes:
+        ticker: the symbol.
+        sessions: stored sessions (0: nothing stored), the last one `last_session`.
+        last_ingest: when the manifest last recorded an ingest (ISO time), if ever.
+        outcome: its outcome in the last flow run that included it (`status`, `at`,
+            `detail`), if any.
+        last_run: its most recent MLflow run, if the store was reachable and has one.
+        champion: its registered champion, if any.
+        forecast: the latest published forecast's first row, if any.
+    """
+
+    ticker: str
+    sessions: int
+    last_session: str | None
+    last_ingest: str | None
+    outcome: dict | None
+    last_run: LatestRun | None
+    champion: ChampionSummary | None
+    forecast: dict | None
+
+    @property
+    def failed(self) -> bool:
+        """Whether its last flow run failed it."""
+        return self.outcome is not None and self.outcome["status"] != "published"
+
+
+def known_tickers(store: Store) -> list[str]:
+    """Every ticker with stored prices, a forecast or an outcome, sorted."""
+    return sorted(
+        set(store.stored_tickers()) | set(store.published_tickers()) | set(store.last_outcomes())
+    )
+
+
+def ticker_status(
+    tickers: list[str], settings: Settings, tracker: Tracker | None
+) -> list[TickerStatus]:
+    """Each ticker's state.
+
+    Args:
+        tickers: the symbols (validated).
+        settings: where the home is.
+        tracker: the MLflow store to ask about runs and champions; None to skip them
+            (unreachable, or no local store yet: a query never creates one).
+
+    Returns:
+        One status per ticker, in the given order.
+    """
+    store = Store(settings.home)
+    outcomes, published = store.last_outcomes(), set(store.published_tickers())
+    statuses = []
+    for ticker in tickers:
+        prices = store.read_prices(ticker) if store.has_prices(ticker) else None
+        ingests = store.read_manifest(ticker)
+        statuses.append(
+            TickerStatus(
+                ticker=ticker,
+                sessions=0 if prices is None else len(prices),
+                last_session=None if prices is None else str(prices["session"].iloc[-1].date()),
+                last_ingest=ingests[-1]["at"] if ingests else None,
+                outcome=outcomes.get(ticker),
+                last_run=tracker.latest_run(ticker) if tracker else None,
+                champion=tracker.champion_summary(ticker) if tracker else None,
+                forecast=store.read_latest_forecast(ticker)[0] if ticker in published else None,
+            )
+        )
+    return statuses
