@@ -13,7 +13,7 @@ origins only; no calibration or holdout price shapes them.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 import numpy as np
@@ -27,6 +27,12 @@ from tickercast.prices import clip_sessions, prices_sha256
 
 TARGETS = ("returns", "price")
 FEATURES = ("return", "volume_change", "range")
+# What transform and inverse_transform read, per scaler kind; `n_samples_seen_` is
+# left out: only partial_fit reads it, and a fitted preprocessor is never refitted.
+_SCALER_STATE = {
+    "standard": (StandardScaler, ("mean_", "var_", "scale_")),
+    "minmax": (MinMaxScaler, ("min_", "scale_", "data_min_", "data_max_", "data_range_")),
+}
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,50 @@ class Preprocessor:
             current = prices["adjusted_close"].to_numpy("float64")[origins][:, None]
             return np.log(np.maximum(levels, 1e-12) / current)
         return self.target_scaler.inverse_transform(scaled)
+
+    def as_dict(self) -> dict:
+        """The spec and the scalers' fitted statistics as plain data (JSON-ready)."""
+        return {
+            "spec": asdict(self.spec),
+            "input_scaler": _scaler_as_dict(self.input_scaler),
+            "target_scaler": _scaler_as_dict(self.target_scaler)
+            if self.target_scaler is not None
+            else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Preprocessor":
+        """The preprocessor that `as_dict` described, with fitted scikit-learn scalers."""
+        spec = data["spec"]
+        target = data["target_scaler"]
+        return cls(
+            WindowSpec(**{**spec, "features": tuple(spec["features"])}),
+            _scaler_from_dict(data["input_scaler"]),
+            _scaler_from_dict(target) if target is not None else None,
+        )
+
+
+def _scaler_as_dict(scaler: StandardScaler | MinMaxScaler) -> dict:
+    kind = next(
+        kind for kind, (kind_class, _) in _SCALER_STATE.items() if type(scaler) is kind_class
+    )
+    return {
+        "kind": kind,
+        "params": scaler.get_params(),
+        "n_features_in": int(scaler.n_features_in_),
+        **{name: getattr(scaler, name).tolist() for name in _SCALER_STATE[kind][1]},
+    }
+
+
+def _scaler_from_dict(data: dict) -> StandardScaler | MinMaxScaler:
+    scaler_class, fitted = _SCALER_STATE[data["kind"]]
+    # JSON turned MinMaxScaler's feature_range tuple into a list
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in data["params"].items()}
+    scaler = scaler_class(**params)
+    scaler.n_features_in_ = data["n_features_in"]
+    for name in fitted:
+        setattr(scaler, name, np.asarray(data[name], dtype="float64"))
+    return scaler
 
 
 def select_history(
