@@ -40,6 +40,36 @@ def forecast_latest(candidate: Candidate, prices: pd.DataFrame, spec: WindowSpec
     return pd.DataFrame(rows)
 
 
+def in_as_of_units(latest: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+    """`forecast_latest`'s rows in the as_of session's own price units.
+
+    The models forecast adjusted closes; they are reported in the as_of session's
+    own price units (close / adjusted close of that day), so that they compare with
+    the close a user sees, whatever corporate actions later rescale history. The
+    published forecast and the registered model both answer through this function.
+
+    Args:
+        latest: `forecast_latest`'s rows.
+        prices: the history the forecast was made from (the last row is as_of).
+
+    Returns:
+        One row per horizon: `horizon`, `last_close` (the as_of close), `forecast`,
+        `lower_80`, `upper_80`, `lower_95`, `upper_95`.
+    """
+    last_close = float(prices["close"].iloc[-1])
+    to_raw = last_close / float(prices["adjusted_close"].iloc[-1])
+    return pd.DataFrame(
+        {
+            "horizon": latest["horizon"].to_numpy(),
+            "last_close": last_close,
+            **{
+                column: latest[column].to_numpy() * to_raw
+                for column in ["forecast", *BOUND_COLUMNS]
+            },
+        }
+    )
+
+
 def forecast_frame(
     ticker: str,
     prices: pd.DataFrame,
@@ -51,11 +81,8 @@ def forecast_frame(
     run_id: str,
     data_sha256: str,
 ) -> pd.DataFrame:
-    """The forecast as rows of `FORECAST_SCHEMA`, one per horizon, in the as_of units.
-
-    The models forecast adjusted closes; they are reported in the as_of session's
-    own price units (close / adjusted close of that day), so that they compare with
-    the close a user sees, whatever corporate actions later rescale history.
+    """The forecast as rows of `FORECAST_SCHEMA`, one per horizon, in the as_of units
+    (`in_as_of_units`).
 
     Args:
         ticker: the symbol.
@@ -72,19 +99,12 @@ def forecast_frame(
         A frame whose columns are `FORECAST_SCHEMA.names`.
     """
     as_of = prices["session"].iloc[-1].date()
-    last_close = float(prices["close"].iloc[-1])
-    to_raw = last_close / float(prices["adjusted_close"].iloc[-1])
     frame = pd.DataFrame(
         {
             "ticker": ticker,
             "as_of": as_of,
             "target_date": sessions_after(as_of, len(latest), calendar),
-            "horizon": latest["horizon"].to_numpy(),
-            "last_close": last_close,
-            **{
-                column: latest[column].to_numpy() * to_raw
-                for column in ["forecast", *BOUND_COLUMNS]
-            },
+            **in_as_of_units(latest, prices).to_dict("series"),
             "model": model,
             "model_version": model_version,
             "reason": reason,
