@@ -5,6 +5,7 @@ import mlflow
 import numpy as np
 import pytest
 
+from tickercast.forecast import BOUND_COLUMNS
 from tickercast.tracking import Tracker
 
 
@@ -87,16 +88,22 @@ def test_the_registered_model_takes_recent_prices_and_returns_forecasts(tracker,
     )
     recent["session"] = recent["session"].dt.strftime("%Y-%m-%d")
     recent["volume"] = recent["volume"].astype("float64")
+    columns = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
+    assert [c["name"] for c in info.signature.outputs.to_dict()] == columns
+    assert info.metadata["tickercast_format_version"] == 1
     forecast = model.predict(recent)
+    assert forecast.columns.tolist() == columns
     assert forecast["horizon"].tolist() == [1, 2, 3]
     assert (forecast["lower_95"] < forecast["forecast"]).all() and (
         forecast["forecast"] < forecast["upper_95"]
     ).all()
-    assert (
-        forecast["forecast"]
-        .between(0.5 * recent["adjusted_close"].iloc[-1], 2 * recent["adjusted_close"].iloc[-1])
-        .all()
-    )
+    # the as_of session's units: its close, not the adjusted close (AAPL's sample history
+    # is adjusted for later splits, so the two differ about 7.7 times)
+    last_close = recent["close"].iloc[-1]
+    assert (forecast["as_of"] == "2013-03-01").all() and (
+        forecast["last_close"] == last_close
+    ).all()
+    assert forecast["forecast"].between(0.5 * last_close, 2 * last_close).all()
     with pytest.raises(Exception, match="needs at least 21 recent sessions"):
         model.predict(recent.tail(10))
 

@@ -23,18 +23,18 @@ import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param, RunStatus
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
 from tickercast.errors import TrackingUnavailableError
 from tickercast.fitting import Candidate
-from tickercast.forecast import forecast_latest
-from tickercast.packaged import ForecastModel, save_artifacts
+from tickercast.model_artifact import load_candidate, pyfunc_model
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import registered_model_name
 
-# Pinning the served model's requirements skips MLflow's ~6 s inference of them.
+# Pinning the served model's requirements skips MLflow's ~6 s inference of them. The
+# model also imports this project (model_code.py), which is not on PyPI: it is served
+# with --env-manager local, in this environment (tickercast.serving).
 _MODEL_REQUIREMENTS = [
     f"{name}=={version(name)}"
     for name in ("mlflow", "tensorflow", "keras", "scikit-learn", "pandas", "exchange-calendars")
@@ -187,6 +187,9 @@ class Tracker:
     ) -> str:
         """Log an LSTM candidate as a pyfunc and register it as `tickercast-<ticker>`.
 
+        The pyfunc is `pyfunc_model`'s: code and plain data, nothing of ours pickled;
+        it answers in the as_of session's price units, as the published forecast does.
+
         Args:
             run_id: the ticker's run.
             ticker: the symbol; names the registered model.
@@ -196,12 +199,6 @@ class Tracker:
         Returns:
             The new registered model version, as a string.
         """
-        spec = candidate.forecaster.preprocessor.spec
-        columns = ["session", "adjusted_close", "close", "volume", "high", "low"]
-        example = recent[columns].tail(spec.window + 1).reset_index(drop=True)
-        example["session"] = example["session"].dt.strftime("%Y-%m-%d")
-        example["volume"] = example["volume"].astype("float64")
-        signature = infer_signature(example, forecast_latest(candidate, recent, spec))
         with (
             tempfile.TemporaryDirectory() as folder,
             _fluent_api(self.uri),
@@ -209,11 +206,7 @@ class Tracker:
         ):
             info = mlflow.pyfunc.log_model(
                 name="model",
-                python_model=ForecastModel(),
-                artifacts=save_artifacts(candidate, Path(folder)),
-                code_paths=[str(Path(__file__).parent)],
-                signature=signature,
-                input_example=example,
+                **pyfunc_model(candidate, recent, Path(folder)),
                 registered_model_name=registered_model_name(ticker),
                 pip_requirements=_MODEL_REQUIREMENTS,
             )
@@ -243,11 +236,19 @@ class Tracker:
         version = self._champion_version(name)
         if version is None:
             return None
-        with _fluent_api(self.uri):
-            model = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+        # the version the alias named a moment ago, even if the alias moves meanwhile; its
+        # files are read as data, without running the model's code in this process
+        with tempfile.TemporaryDirectory() as folder:
+            model = mlflow.artifacts.download_artifacts(
+                f"models:/{name}/{version.version}",
+                dst_path=folder,
+                tracking_uri=self.uri,
+                registry_uri=self.uri,
+            )
+            candidate = load_candidate(Path(model) / "artifacts" / "candidate")
         trained_as_of = self.client.get_run(version.run_id).data.tags.get("as_of")
         return Champion(
-            candidate=model.unwrap_python_model().candidate,
+            candidate=candidate,
             version=str(version.version),
             as_of=date.fromisoformat(trained_as_of) if trained_as_of else None,
         )

@@ -1,0 +1,197 @@
+"""The registered model's files: plain data in a versioned format, a model from code with
+nothing of ours pickled, answering in the published forecast's units; a model saved by
+an earlier tickercast (tests/data/model-v1, see make_model_v1.py) still loads and serves."""
+
+import io
+import json
+import pickle
+import pickletools
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from tickercast.fitting import recalibrated
+from tickercast.forecast import BOUND_COLUMNS, forecast_frame, forecast_latest
+from tickercast.model_artifact import (
+    STATE,
+    ModelFormatError,
+    load_candidate,
+    pyfunc_model,
+    save_candidate,
+)
+from tickercast.windows import Preprocessor, WindowSpec, split_origins
+
+DATA = Path(__file__).resolve().parent / "data"
+MODEL_V1 = DATA / "model-v1"
+ANSWER = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
+
+
+@pytest.fixture(scope="module")
+def published(fitted_aapl, small_spec):
+    """The LSTM as the publish stage registers it, and the forecast it publishes."""
+    history, fitted = fitted_aapl
+    lstm = recalibrated(fitted.candidates["lstm"], history, fitted.split, small_spec)
+    latest = forecast_latest(lstm, history, small_spec)
+    frame = forecast_frame("AAPL", history, latest, "XNYS", "lstm", "1", "", "run", "sha")
+    return lstm, frame
+
+
+@pytest.fixture(scope="module")
+def saved_model(fitted_aapl, published, tmp_path_factory) -> Path:
+    """A freshly saved model folder, with the arguments `Tracker.log_model` logs."""
+    history, _ = fitted_aapl
+    folder = tmp_path_factory.mktemp("saved") / "model"
+    mlflow.pyfunc.save_model(
+        str(folder),
+        **pyfunc_model(published[0], history, tmp_path_factory.mktemp("candidate")),
+        pip_requirements=[],
+    )
+    return folder
+
+
+def _recent(history: pd.DataFrame, sessions: int) -> pd.DataFrame:
+    """The last sessions as a client sends them: date strings, float volumes."""
+    recent = history[["session", "adjusted_close", "close", "volume", "high", "low"]]
+    recent = recent.tail(sessions).copy()
+    recent["session"] = recent["session"].dt.strftime("%Y-%m-%d")
+    return recent.astype({"volume": "float64"})
+
+
+FRESH_PROCESS = """
+import json, sys
+import mlflow
+from mlflow.models import Model
+from tickercast.model_artifact import load_candidate
+
+folder = sys.argv[1]
+forecaster = load_candidate(folder + "/artifacts/candidate").forecaster
+model = mlflow.pyfunc.load_model(folder)
+answer = model.predict(Model.load(folder).load_input_example(folder))
+spec = forecaster.preprocessor.spec
+print(json.dumps({
+    "forecaster": type(forecaster).__name__,
+    "spec": [spec.window, spec.horizons],
+    "answer": answer.to_dict("records"),
+}))
+"""
+
+
+def test_a_model_saved_in_format_1_loads_and_answers_in_a_fresh_process():
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(MODEL_V1)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["forecaster"] == "LSTMForecaster" and loaded["spec"] == [20, 3]
+    answer = pd.DataFrame(loaded["answer"])
+    expected = pd.DataFrame(json.loads((DATA / "model-v1-forecast.json").read_text()))
+    assert answer.columns.tolist() == ANSWER
+    assert answer["as_of"].tolist() == ["2013-03-01"] * 3 and answer["horizon"].tolist() == [
+        1,
+        2,
+        3,
+    ]
+    pd.testing.assert_frame_equal(answer, expected, rtol=1e-6)
+
+
+def _pickles(folder: Path) -> Iterator[tuple[str, bytes]]:
+    """Every pickle among the files under `folder` and inside their zip archives (a
+    `.keras` file is one): whatever pickletools reads from start to STOP."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        blobs = [(str(path), data)]
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                blobs += [(f"{path}!{name}", archive.read(name)) for name in archive.namelist()]
+        for name, blob in blobs:
+            try:
+                ops = [op.name for op, _, _ in pickletools.genops(blob)]
+            except Exception:  # not a pickle: pickletools stops at the first bad opcode
+                continue
+            if ops and ops[-1] == "STOP":
+                yield name, blob
+
+
+def test_a_saved_model_holds_no_pickled_object_of_ours(saved_model, tmp_path):
+    spec_pickle = tmp_path / "spec.pkl"  # the scan finds what a pickled model would hold
+    spec_pickle.write_bytes(pickle.dumps(WindowSpec()))
+    assert [b"tickercast" in blob for _, blob in _pickles(tmp_path)] == [True]
+
+    assert not (saved_model / "python_model.pkl").exists()
+    ours = [name for name, blob in _pickles(saved_model) if b"tickercast" in blob]
+    assert ours == []
+    files = {p.relative_to(saved_model).as_posix() for p in saved_model.rglob("*") if p.is_file()}
+    assert {"model_code.py", "artifacts/candidate/candidate.json"} <= files
+    assert "artifacts/candidate/network.keras" in files
+    state = json.loads((saved_model / "artifacts" / "candidate" / STATE).read_text())
+    assert state["format_version"] == 1
+    assert mlflow.models.Model.load(saved_model).metadata["tickercast_format_version"] == 1
+
+
+def test_the_model_answers_the_published_forecast_in_its_units(saved_model, published, fitted_aapl):
+    history, _ = fitted_aapl
+    _, frame = published
+    model = mlflow.pyfunc.load_model(str(saved_model))
+    outputs = [column["name"] for column in model.metadata.signature.outputs.to_dict()]
+    assert outputs == ANSWER
+    answer = model.predict(_recent(history, 30))
+    expected = frame[ANSWER].astype({"as_of": str})
+    pd.testing.assert_frame_equal(answer, expected, rtol=1e-6)
+    # the as_of session's close, not the adjusted one (the sample is adjusted for 2014's split)
+    last = history.iloc[-1]
+    assert (answer["last_close"] == last["close"]).all() and last["close"] > 7 * last[
+        "adjusted_close"
+    ]
+    with pytest.raises(Exception, match="needs at least 21 recent sessions, got 20"):
+        model.predict(_recent(history, 20))
+
+
+def test_a_candidate_round_trips_through_plain_data(published, fitted_aapl, tmp_path):
+    history, fitted = fitted_aapl
+    lstm, _ = published
+    loaded = load_candidate(save_candidate(lstm, tmp_path / "candidate"))
+    origins = fitted.split.holdout
+    np.testing.assert_allclose(
+        loaded.forecaster.predict(history, origins), lstm.forecaster.predict(history, origins)
+    )
+    assert loaded.conformal.quantiles.keys() == lstm.conformal.quantiles.keys()
+    for level, quantiles in lstm.conformal.quantiles.items():
+        np.testing.assert_array_equal(loaded.conformal.quantiles[level], quantiles)
+
+
+def test_a_price_target_preprocessor_round_trips_through_json(fitted_aapl):
+    history, _ = fitted_aapl
+    spec = WindowSpec(window=20, horizons=3, target="price", holdout=40, min_fit_origins=50)
+    split = split_origins(len(history), spec, "AAPL")
+    fitted = Preprocessor.fit(history, spec, split.fit)
+    loaded = Preprocessor.from_dict(json.loads(json.dumps(fitted.as_dict())))
+    assert loaded.spec == spec and loaded.target_scaler is None
+    np.testing.assert_array_equal(
+        loaded.inputs(history, split.holdout), fitted.inputs(history, split.holdout)
+    )
+    np.testing.assert_array_equal(
+        loaded.targets(history, split.holdout), fitted.targets(history, split.holdout)
+    )
+
+
+def test_an_unknown_format_version_is_refused_naming_the_file_and_the_version(tmp_path):
+    folder = shutil.copytree(MODEL_V1 / "artifacts" / "candidate", tmp_path / "candidate")
+    state = json.loads((folder / STATE).read_text())
+    (folder / STATE).write_text(json.dumps({**state, "format_version": 2}))
+    with pytest.raises(ModelFormatError) as error:
+        load_candidate(folder)
+    assert str(folder / STATE) in str(error.value) and "format_version 2" in str(error.value)
+    (folder / STATE).unlink()  # a model registered before format_version 1: state.pkl
+    with pytest.raises(ModelFormatError, match="candidate.json is missing"):
+        load_candidate(folder)
