@@ -2,6 +2,7 @@
 fresh process and served by `mlflow models serve`, and an unreachable server."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,10 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from tickercast.flows.daily_forecast import daily_forecast
 
 from tests.servers import BIN, free_port, mlflow_server, running, wait_for
+from tickercast.forecast import BOUND_COLUMNS
+from tickercast.serving import serve_model_command
+from tickercast.settings import Settings
 from tickercast.storage import Store
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -90,25 +95,31 @@ print(model.predict(recent).to_json(orient="records"))
     assert all(r["lower_95"] < r["forecast"] < r["upper_95"] for r in rows)
 
 
-def test_mlflow_models_serve_answers_invocations(tracked, tracking_server, tmp_path):
-    _, home = tracked
-    port = free_port()
-    command = [
+def test_the_serve_command_runs_this_environments_mlflow_on_127_0_0_1(tmp_path):
+    settings = Settings(home=tmp_path)
+    argv, env = serve_model_command(settings, "brk-b", environ={"PATH": "/usr/bin"})
+    assert argv == [
         str(BIN / "mlflow"),
-        "models",
-        "serve",
-        "-m",
-        "models:/tickercast-AAPL@champion",
-        "--env-manager",
-        "local",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
+        *("models", "serve", "--model-uri", "models:/tickercast-BRK-B@champion"),
+        *("--env-manager", "local", "--host", "127.0.0.1", "--port", "5001"),
     ]
-    with running(
-        command, tmp_path / "serve.log", {"MLFLOW_TRACKING_URI": tracking_server}
-    ) as process:
+    assert env["PATH"] == f"{BIN}:/usr/bin"  # `mlflow models serve` runs `uvicorn` by name
+    assert env["MLFLOW_TRACKING_URI"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    remote = Settings(home=tmp_path, mlflow_tracking_uri="http://10.0.0.5:5000")
+    argv, env = serve_model_command(remote, "AAPL", version="3", port=8080, environ={})
+    assert argv[4] == "models:/tickercast-AAPL/3" and argv[-1] == "8080"
+    assert env == {"PATH": str(BIN), "MLFLOW_TRACKING_URI": "http://10.0.0.5:5000"}
+
+
+def test_mlflow_models_serve_answers_the_published_forecast(tracked, tracking_server, tmp_path):
+    published, home = tracked
+    assert published.model == "lstm"  # the gate was told to publish and promote it
+    port = free_port()
+    # outside an activated virtualenv: its bin directory is not on PATH
+    outside = {**os.environ, "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    settings = Settings(home=home, mlflow_tracking_uri=tracking_server)
+    argv, env = serve_model_command(settings, "AAPL", port=port, environ=outside)
+    with running(argv, tmp_path / "serve.log", env) as process:
         wait_for(f"http://127.0.0.1:{port}/ping", process, tmp_path / "serve.log", seconds=240)
         prices = Store(home).read_prices("AAPL").tail(30)
         prices["session"] = prices["session"].dt.strftime("%Y-%m-%d")
@@ -124,9 +135,13 @@ def test_mlflow_models_serve_answers_invocations(tracked, tracking_server, tmp_p
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as answer:
-            predictions = json.loads(answer.read())["predictions"]
-    assert [p["horizon"] for p in predictions] == [1, 2, 3]
-    assert all(p["lower_80"] < p["forecast"] < p["upper_80"] for p in predictions)
+            predictions = pd.DataFrame(json.loads(answer.read())["predictions"])
+    forecast = pd.read_parquet(published.path)
+    columns = ["horizon", "last_close", "forecast", *BOUND_COLUMNS]
+    assert predictions["as_of"].tolist() == [d.isoformat() for d in forecast["as_of"]]
+    pd.testing.assert_frame_equal(
+        predictions[columns], forecast[columns], check_dtype=False, rtol=1e-6
+    )
 
 
 def test_an_unreachable_server_fails_the_run_quickly_and_publishes_nothing(settings, monkeypatch):
