@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from results_file import write_result  # noqa: E402
 
 from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.model import ModelConfig  # noqa: E402
+from tickercast.model_config import ModelConfig  # noqa: E402
 from tickercast.sources import FolderSource  # noqa: E402
 from tickercast.windows import WindowSpec  # noqa: E402
 

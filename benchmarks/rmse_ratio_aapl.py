@@ -26,7 +26,8 @@ from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 from tickercast.evaluate import mase_scales, score  # noqa: E402
 from tickercast.fitting import fit_candidates  # noqa: E402
 from tickercast.metrics import horizon_metrics  # noqa: E402
-from tickercast.model import ModelConfig, build_network, predict_scaled  # noqa: E402
+from tickercast.model import build_network, predict_scaled  # noqa: E402
+from tickercast.model_config import ModelConfig
 from tickercast.sources import FolderSource  # noqa: E402
 from tickercast.windows import WindowSpec  # noqa: E402
 

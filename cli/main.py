@@ -1,25 +1,33 @@
-"""`tickercast run` starts a manual flow run, `tickercast ingest` refreshes prices only,
-`tickercast backtest` scores the models walk-forward, `tickercast forecast` shows what
-was published.
+"""`tickercast run` starts a manual flow run, `ingest` refreshes prices only, `backtest`
+scores the models walk-forward, `backfill` replays a range of sessions, `status` and
+`forecast` show what is stored and published, `serve-model` serves a registered model.
+
+Every command's options are derived from `tickercast.request.RunRequest`, which also
+validates them before any server starts.
 
 Exit codes: 0 every ticker succeeded, 1 some ticker failed, 2 usage error.
 """
 
 import argparse
-import logging
-import os
 import sys
+from dataclasses import MISSING, fields
 from datetime import date
 
-from tickercast.errors import InputError, InvalidTickerError
+from tickercast.errors import InputError
+from tickercast.request import COMMAND_PARAMETERS, REQUIRED, RunRequest
 from tickercast.settings import Settings
 from tickercast.storage import Store
-from tickercast.tickers import normalize_ticker, read_universe, ticker_slug
-
-# The engine names, without importing Prefect before a command needs it.
-ENGINES = ("serial", "dask")
+from tickercast.tickers import normalize_ticker, ticker_slug
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ABOUT = {
+    "run": "run the daily_forecast flow once, now",
+    "ingest": "ingest and validate prices only (no training)",
+    "backtest": "walk-forward backtest against baselines",
+    "backfill": "replay as_of over a range of sessions (resumable)",
+    "status": "per ticker: data, last run, champion, forecast",
+}
+FIELDS = {f.name: f for f in fields(RunRequest)}
 
 
 def _day(text: str) -> date:
@@ -39,30 +47,31 @@ def _positive(text: str) -> int:
     return value
 
 
-def _tickers(text: str) -> list[str]:
-    return [symbol.strip() for symbol in text.split(",")]
+def _tickers(text: str) -> tuple[str, ...]:
+    return tuple(symbol.strip() for symbol in text.split(","))
 
 
-def _universe(text: str) -> list[str]:
-    try:
-        return read_universe(text)
-    except InputError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def _add_tickers(
-    parser: argparse.ArgumentParser, default: list[str] | None, tickers_help: str
-) -> None:
-    """`--tickers A,B` or `--universe FILE`, both giving `arguments.tickers`."""
-    choice = parser.add_mutually_exclusive_group()
-    choice.add_argument("--tickers", type=_tickers, default=default, help=tickers_help)
-    choice.add_argument(
-        "--universe",
-        dest="tickers",
-        type=_universe,
-        metavar="FILE",
-        help="a file of tickers: one per line (# comments), or a CSV with a ticker column",
-    )
+def _option(name: str, command: str) -> tuple[str, dict]:
+    """The flag and argparse settings of one `RunRequest` field for a command."""
+    spec = FIELDS[name]
+    meta = dict(spec.metadata)
+    flag = meta.pop("flag", "--" + name.replace("_", "-"))
+    default = None if command == "status" and name == "tickers" else spec.default
+    options = {"dest": name, "default": default, **meta}
+    if name == "tickers":
+        options["type"] = _tickers
+    elif isinstance(spec.default, bool):
+        options["action"] = "store_true"
+    elif name in ("as_of", "start", "end", "first_as_of", "last_as_of"):
+        options["type"] = _day
+    elif name in ("epochs", "window", "horizons", "folds", "dask_workers"):
+        options["type"] = _positive
+    if name in REQUIRED.get(command, ()):
+        options["required"] = True
+    elif default not in (None, False, MISSING) and "choices" not in options:
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        options["help"] += f" (default: {shown})"
+    return flag, options
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,65 +79,37 @@ def _parser() -> argparse.ArgumentParser:
         prog="tickercast",
         description="Daily stock forecasting: ingest, windows, train, evaluate, publish.",
     )
+    parser.add_argument(
+        "--verbose", action="store_true", help="show library logs and warnings too"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the daily_forecast flow once, now")
-    _add_tickers(run, ["AAPL"], "comma-separated")
-    run.add_argument(
-        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
-    )
-    run.add_argument("--as-of", type=_day, help="last session to use (replays, backfills)")
-    run.add_argument("--start", type=_day, help="first session to train on")
-    run.add_argument("--epochs", type=_positive, default=10)
-    run.add_argument("--window", type=_positive, default=60, help="sessions per input window")
-    run.add_argument("--horizons", type=_positive, default=5, help="sessions ahead to forecast")
-    run.add_argument("--target", choices=["returns", "price"], default="returns")
-    run.add_argument(
-        "--task-runner",
-        choices=ENGINES,
-        default="serial",
-        help="serial: one ticker after another here; dask: tickers in parallel on Dask",
-    )
-    run.add_argument("--dask-address", metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
-    run.add_argument(
-        "--dask-workers", type=_positive, help="worker processes of the local Dask cluster (2)"
-    )
-    ingest = commands.add_parser("ingest", help="ingest and validate prices only (no training)")
-    _add_tickers(ingest, ["AAPL"], "comma-separated")
-    ingest.add_argument(
-        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
-    )
-    ingest.add_argument("--as-of", type=_day, help="last session to fetch")
-    backtest = commands.add_parser("backtest", help="walk-forward backtest against baselines")
-    _add_tickers(backtest, ["AAPL"], "comma-separated")
-    backtest.add_argument(
-        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
-    )
-    backtest.add_argument("--folds", type=_positive, default=5)
-    backtest.add_argument("--start", type=_day, help="first session of the history")
-    backtest.add_argument("--end", type=_day, help="last session of the history")
-    backtest.add_argument("--epochs", type=_positive, default=10)
-    backtest.add_argument("--target", choices=["returns", "price"], default="returns")
-    backtest.add_argument(
-        "--warm-start", action="store_true", help="fine-tune the previous fold's network"
-    )
-    status = commands.add_parser("status", help="per ticker: data, last run, champion, forecast")
-    _add_tickers(status, None, "comma-separated; all known if omitted")
-    backfill = commands.add_parser(
-        "backfill", help="replay as_of over a range of sessions (resumable)"
-    )
-    _add_tickers(backfill, ["AAPL"], "comma-separated")
-    backfill.add_argument(
-        "--source", default="yfinance", help="yfinance, sample, or a folder of <TICKER>.csv files"
-    )
-    backfill.add_argument("--start", type=_day, required=True, help="first as_of")
-    backfill.add_argument("--end", type=_day, required=True, help="last as_of")
-    backfill.add_argument("--history-start", type=_day, help="first session to train on")
-    backfill.add_argument("--epochs", type=_positive, default=10)
-    backfill.add_argument("--window", type=_positive, default=60)
-    backfill.add_argument("--horizons", type=_positive, default=5)
+    for command, about in ABOUT.items():
+        sub = commands.add_parser(command, help=about)
+        choice = sub.add_mutually_exclusive_group()  # --tickers or --universe
+        for name in COMMAND_PARAMETERS[command]:
+            flag, options = _option(name, command)
+            (choice if name in ("tickers", "universe") else sub).add_argument(flag, **options)
     forecast = commands.add_parser("forecast", help="print the latest published forecast")
     forecast.add_argument("ticker", nargs="?", help="one ticker; all published ones if omitted")
+    serve = commands.add_parser("serve-model", help="serve a ticker's registered model over HTTP")
+    serve.add_argument("ticker", help="the ticker whose model `tickercast-<TICKER>` to serve")
+    serve.add_argument("--version", help="a registered version (default: the champion)")
+    serve.add_argument("--port", type=_positive, default=5001, help="port on 127.0.0.1")
     return parser
+
+
+def _request(arguments: argparse.Namespace) -> RunRequest:
+    """The validated request of a command's options."""
+    values = {name: getattr(arguments, name) for name in COMMAND_PARAMETERS[arguments.command]}
+    if values.get("tickers") is None:  # status with neither: every known ticker
+        values.pop("tickers")
+    return RunRequest(**values)
+
+
+def _flow_parameters(request: RunRequest, command: str) -> dict:
+    """The request as the keyword arguments of the command's flow."""
+    values = {name: getattr(request, name) for name in COMMAND_PARAMETERS[command]}
+    return values | {"tickers": list(request.tickers)}
 
 
 def _failure(outcome) -> str:
@@ -144,68 +125,44 @@ def _outcomes(state) -> list | None:
     return outcomes
 
 
-STAGES = ("ingest_prices", "build_windows", "train_model", "evaluate_model", "publish_forecast")
+class StageProgress:
+    """One rich progress bar per ticker, advanced as its stage runs end (a listener
+    of `tickercast.tasks.retries.stage_progress`)."""
 
-
-class StageProgress(logging.Handler):
-    """Advances one rich progress bar per ticker as Prefect reports its stages done."""
-
-    def __init__(self, progress, tickers: list[str]) -> None:
-        super().__init__()
+    def __init__(self, progress, tickers: list[str], stages: tuple[str, ...]) -> None:
         self.progress = progress
+        self.stages = stages
         self.bars = {
-            ticker.strip().upper(): progress.add_task(
-                f"{ticker.strip().upper():8} waiting", total=len(STAGES)
-            )
+            ticker: progress.add_task(f"{ticker:8} waiting", total=len(stages))
             for ticker in tickers
         }
 
-    def emit(self, record: logging.LogRecord) -> None:
-        # Stage runs are named `stage-TICKER` (tickercast.tasks.retries); stage names have no dash.
-        stage, _, ticker = (getattr(record, "task_run_name", None) or "").partition("-")
+    def __call__(self, stage: str, ticker: str | None, state) -> None:
         bar = self.bars.get(ticker)
-        if bar is None:
+        if bar is None or stage not in self.stages:
             return
-        message = record.getMessage()
-        if stage in STAGES and ("Finished in state Completed" in message or "Cached" in message):
+        if state.is_completed():
             self.progress.update(bar, advance=1, description=f"{ticker:8} {stage} done")
-        elif stage in STAGES and (
-            "Finished in state Failed" in message or "Retries are exhausted" in message
-        ):
+        elif state.is_failed():
             self.progress.update(bar, description=f"{ticker:8} [red]failed in {stage}")
 
 
-def _run(arguments: argparse.Namespace, settings: Settings) -> int:
+def _run(request: RunRequest, settings: Settings) -> int:
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from tickercast.flows.daily_forecast import daily_forecast
 
+    from tickercast.flows.daily_forecast import STAGES, daily_forecast
+    from tickercast.tasks.retries import stage_progress
     from tickercast.tracking import redacted
 
-    if arguments.dask_address and arguments.task_runner != "dask":
-        print("error: --dask-address needs --task-runner dask", file=sys.stderr)
-        return EXIT_USAGE
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    # On Dask the stages log in the workers: their progress is in the Prefect UI.
-    with Progress(*columns, transient=False, disable=arguments.task_runner == "dask") as progress:
-        handler = StageProgress(progress, arguments.tickers)
-        logging.getLogger("prefect").addHandler(handler)
-        try:
-            state = daily_forecast(
-                tickers=arguments.tickers,
-                source=arguments.source,
-                as_of=arguments.as_of,
-                start=arguments.start,
-                epochs=arguments.epochs,
-                window=arguments.window,
-                horizons=arguments.horizons,
-                target=arguments.target,
-                task_runner=arguments.task_runner,
-                dask_address=arguments.dask_address,
-                dask_workers=arguments.dask_workers,
-                return_state=True,
-            )
-        finally:
-            logging.getLogger("prefect").removeHandler(handler)
+    # Bars only on a terminal; on Dask the stages run in the workers (see the Prefect UI).
+    shown = Console().is_terminal and request.task_runner == "serial"
+    with Progress(*columns, disable=not shown) as progress:
+        stages = tuple(stage.name for stage in STAGES)
+        bars = StageProgress(progress, request.ticker_list, stages)
+        with stage_progress(bars):
+            state = daily_forecast(**_flow_parameters(request, "run"), return_state=True)
     outcomes = _outcomes(state)
     if outcomes is None:
         return EXIT_FAILED
@@ -251,12 +208,10 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
-def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
+def _ingest(request: RunRequest, settings: Settings) -> int:
     from tickercast.flows.ingest import ingest
 
-    state = ingest(
-        tickers=arguments.tickers, source=arguments.source, as_of=arguments.as_of, return_state=True
-    )
+    state = ingest(**_flow_parameters(request, "ingest"), return_state=True)
     outcomes = _outcomes(state)
     if outcomes is None:
         return EXIT_FAILED
@@ -280,22 +235,11 @@ def _ingest(arguments: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
-def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
+def _backtest(request: RunRequest, settings: Settings) -> int:
+    from tickercast.backtest import REPORT_METRICS
     from tickercast.flows.backtest import backtest
 
-    from tickercast.backtest import REPORT_METRICS
-
-    state = backtest(
-        tickers=arguments.tickers,
-        source=arguments.source,
-        start=arguments.start,
-        end=arguments.end,
-        folds=arguments.folds,
-        epochs=arguments.epochs,
-        target=arguments.target,
-        warm_start=arguments.warm_start,
-        return_state=True,
-    )
+    state = backtest(**_flow_parameters(request, "backtest"), return_state=True)
     outcomes = _outcomes(state)
     if outcomes is None:
         return EXIT_FAILED
@@ -321,102 +265,80 @@ def _backtest(arguments: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
-def _status(arguments: argparse.Namespace, settings: Settings) -> int:
+def _backfill(request: RunRequest, settings: Settings) -> int:
+    from tickercast.backfill import plan_backfill
+    from tickercast.flows.backfill import backfill
+
+    plan = plan_backfill(
+        request.ticker_list,
+        request.first_as_of,
+        request.last_as_of,
+        Store(settings.home),
+        settings.calendar_for,
+    )
+    for session, tickers in plan.published.items():
+        print(f"{session}: already published, skipped ({', '.join(tickers)})")
+    state = backfill(**_flow_parameters(request, "backfill"), return_state=True)
+    outcomes = _outcomes(state)
+    if outcomes is None:
+        return EXIT_FAILED
+    for outcome in outcomes:
+        if outcome.error is not None:
+            print(f"{outcome.as_of}: " + _failure(outcome))
+        else:
+            published = outcome.result
+            print(f"{outcome.as_of}: {outcome.ticker} {published.model} {published.forecast:.2f}")
+    return EXIT_OK if state.is_completed() else EXIT_FAILED
+
+
+def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
     from tickercast.errors import TrackingUnavailableError
-    from tickercast.tracking import Tracker
+    from tickercast.status import known_tickers, ticker_status
+    from tickercast.tracking import tracker_for
 
     store = Store(settings.home)
-    outcomes = store.last_outcomes()
-    published = set(store.published_tickers())
-    known = sorted(set(store.stored_tickers()) | published | set(outcomes))
-    tickers = [normalize_ticker(t) for t in arguments.tickers] if arguments.tickers else known
+    tickers = known_tickers(store) if all_known else request.ticker_list
     if not tickers:
         print(f"nothing stored under {settings.home}", file=sys.stderr)
         return EXIT_FAILED
+    # a query never creates a store: no local mlflow.db yet, no runs to show
+    no_local_store = settings.mlflow_tracking_uri is None and not (
+        settings.home / "mlflow.db"
+    ).is_file()
+    tracker = None if no_local_store else tracker_for(settings)
     try:
-        tracker = Tracker(settings)
+        statuses = ticker_status(tickers, settings, tracker)
     except TrackingUnavailableError as error:
         print(f"MLflow: {error}", file=sys.stderr)
-        tracker = None
-    failed = False
-    for ticker in tickers:
-        print(f"{ticker}")
-        prices = store.read_prices(ticker) if store.has_prices(ticker) else None
-        ingests = store.read_manifest(ticker)
-        print(
-            "  data:     "
-            + (
-                f"{len(prices)} sessions to {prices['session'].iloc[-1].date()}"
-                if prices is not None
-                else "nothing stored"
-            )
-            + (f"; last ingest {ingests[-1]['at'][:19]}" if ingests else "")
-        )
-        outcome = outcomes.get(ticker)
-        if outcome:
-            failed |= outcome["status"] != "published"
+        statuses = ticker_status(tickers, settings, None)
+    for status in statuses:
+        print(status.ticker)
+        data = f"{status.sessions} sessions to {status.last_session}"
+        ingest = f"; last ingest {status.last_ingest[:19]}" if status.last_ingest else ""
+        print(f"  data:     {data if status.sessions else 'nothing stored'}{ingest}")
+        if status.outcome:
+            outcome = status.outcome
             print(f"  outcome:  {outcome['status']} at {outcome['at'][:19]}: {outcome['detail']}")
-        run = tracker.latest_run(ticker) if tracker else None
-        if run:
-            ratio = run["published_rmse_ratio"]
+        if run := status.last_run:
+            ratio = run.published_rmse_ratio
             print(
-                f"  last run: {run['name']} {run['status']}, published {run['published_model']}"
+                f"  last run: {run.name} {run.status}, published {run.published_model}"
                 + (f" (rmse_ratio {ratio:.3f})" if ratio is not None else "")
             )
-        champion = tracker.champion_summary(ticker) if tracker else None
-        if champion:
-            ratio = champion["rmse_ratio"]
+        if champion := status.champion:
+            ratio = champion.rmse_ratio
             print(
-                f"  champion: v{champion['version']} trained as of {champion['as_of']}"
+                f"  champion: v{champion.version} trained as of {champion.as_of}"
                 + (f", holdout rmse_ratio {ratio:.3f}" if ratio is not None else "")
             )
         else:
             print("  champion: none (naive is published until a model beats it)")
-        if ticker in published:
-            row = store.read_latest_forecast(ticker)[0]
+        if row := status.forecast:
             print(
                 f"  forecast: {row['forecast']:.2f} for {row['target_date']} as of {row['as_of']} "
                 f"({row['model']}), {row['lower_80']:.2f}-{row['upper_80']:.2f} at 80 %"
             )
-    return EXIT_FAILED if failed else EXIT_OK
-
-
-def _backfill(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tickercast.flows.daily_forecast import daily_forecast
-
-    from tickercast.calendar import sessions_between
-
-    tickers = [normalize_ticker(t) for t in arguments.tickers]
-    if arguments.start > arguments.end:
-        raise InputError(f"--start {arguments.start} is after --end {arguments.end}")
-    store = Store(settings.home)
-    sessions = sessions_between(arguments.start, arguments.end, settings.calendar_for(tickers[0]))
-    failed = 0
-    for session in (stamp.date() for stamp in sessions):
-        missing = [t for t in tickers if not store.forecast_file(t, session).is_file()]
-        if not missing:
-            print(f"{session}: already published, skipped")
-            continue
-        state = daily_forecast(
-            tickers=missing,
-            source=arguments.source,
-            as_of=session,
-            start=arguments.history_start,
-            epochs=arguments.epochs,
-            window=arguments.window,
-            horizons=arguments.horizons,
-            return_state=True,
-        )
-        outcomes = _outcomes(state) or []
-        for outcome in outcomes:
-            if outcome.error is not None:
-                failed += 1
-                print(f"{session}: " + _failure(outcome))
-            else:
-                published = outcome.result
-                print(f"{session}: {outcome.ticker} {published.model} {published.forecast:.2f}")
-        failed += 0 if outcomes else len(missing)
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if any(status.failed for status in statuses) else EXIT_OK
 
 
 def _prefect_location() -> str:
@@ -440,40 +362,55 @@ def _forecast(arguments: argparse.Namespace, settings: Settings) -> int:
         print(f"no forecast published under {settings.home / 'forecasts'}", file=sys.stderr)
         return EXIT_FAILED
     for ticker in tickers:
-        for row in store.read_latest_forecast(ticker):
+        try:
+            rows = store.read_latest_forecast(ticker)
+        except InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        for row in rows:
+            version = f" v{row['model_version']}" if row["model_version"] else ""
             print(
                 f"{row['ticker']:8} as_of {row['as_of']}  target {row['target_date']}  "
                 f"h={row['horizon']}  last {row['last_close']:.2f}  forecast {row['forecast']:.2f}"
-                f"  model {row['model']} v{row['model_version']}  run {row['mlflow_run_id']}"
+                f"  model {row['model']}{version}  run {row['mlflow_run_id']}"
             )
     return EXIT_OK
+
+
+def _serve_model(arguments: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from tickercast.serving import serve_model_command
+
+    argv, environment = serve_model_command(
+        settings, arguments.ticker, arguments.version, arguments.port
+    )
+    print(f"serving {argv[argv.index('--model-uri') + 1]} on http://127.0.0.1:{arguments.port}")
+    sys.stdout.flush()
+    os.execve(argv[0], argv, environment)  # the server replaces this process: Ctrl-C stops it
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tickercast` console script."""
     arguments = _parser().parse_args(argv)
-    # TensorFlow's C++ start-up chatter hides the pipeline's own log lines.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tickercast.cli import console
+
+    console.configure(arguments.verbose)
     try:
         settings = Settings.from_env()
+        if arguments.command == "forecast":
+            return _forecast(arguments, settings)
+        if arguments.command == "serve-model":
+            return _serve_model(arguments, settings)
+        request = _request(arguments)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if arguments.command == "run":
-        return _run(arguments, settings)
-    if arguments.command == "ingest":
-        return _ingest(arguments, settings)
-    if arguments.command == "backtest":
-        return _backtest(arguments, settings)
-    commands = {"backfill": _backfill, "status": _status, "forecast": _forecast}
-    try:
-        return commands[arguments.command](arguments, settings)
-    except InvalidTickerError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE if arguments.command == "backfill" else EXIT_FAILED
+    if arguments.command == "status":
+        all_known = arguments.tickers is None and not arguments.universe
+        return _status(request, settings, all_known)
+    commands = {"run": _run, "ingest": _ingest, "backtest": _backtest, "backfill": _backfill}
+    return commands[arguments.command](request, settings)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from prefect.runtime import flow_run
 
 from tickercast import run_record
 from tickercast.backtest import Backtest, run_backtest
-from tickercast.model import ModelConfig
+from tickercast.model_config import ModelConfig
 from tickercast.prices import prices_sha256
 from tickercast.settings import Settings
 from tickercast.storage import Store
@@ -31,16 +31,8 @@ def backtest_ticker(
     """Backtest one ticker over its last folds and log the results and plots to MLflow."""
     stored = Store(settings.home).read_prices(ticker)
     history = select_history(stored, ticker, start, end, settings.calendar_for(ticker))
-    backtest = run_backtest(
-        history,
-        ticker,
-        spec,
-        config,
-        folds,
-        margin=settings.gate_margin,
-        warm_start=warm_start,
-        significance=settings.gate_significance,
-    )
+    gate = {"margin": settings.gate_margin, "significance": settings.gate_significance}
+    backtest = run_backtest(history, ticker, spec, config, folds, warm_start=warm_start, **gate)
     tracker = tracker_for(settings)
     opened = run_record.backtest_run(
         backtest, config, warm_start, prices_sha256(history), str(flow_run.get_id())

@@ -1,11 +1,13 @@
 """Open and close the ticker's MLflow run that the stages log to; load its champion."""
 
+from prefect import get_run_logger
 from prefect.runtime import flow_run
 
 from tickercast import run_record
 from tickercast.champion import Champion
 from tickercast.ingest import IngestResult
-from tickercast.model import ModelConfig
+from tickercast.model_artifact import ModelFormatError
+from tickercast.model_config import ModelConfig
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tasks.retries import stage
@@ -42,4 +44,8 @@ def end_tracking_run(run_id: str, succeeded: bool, settings: Settings) -> None:
 @stage(retries=3, backoff_seconds=5)
 def load_champion(ticker: str, settings: Settings) -> Champion | None:
     """Load the ticker's registered champion (alias `champion`), if there is one."""
-    return tracker_for(settings).load_champion(ticker)
+    try:
+        return tracker_for(settings).load_champion(ticker)
+    except ModelFormatError as error:  # registered by an older tickercast: not comparable
+        get_run_logger().warning("%s: champion not compared: %s", ticker, error)
+        return None

@@ -7,7 +7,7 @@ from prefect import get_run_logger
 from tickercast import run_record
 from tickercast.champion import Champion, warm_start_network
 from tickercast.fitting import Fitted, fit_candidates
-from tickercast.model import ModelConfig
+from tickercast.model_config import ModelConfig
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import tracker_for

@@ -133,7 +133,7 @@ def small_spec():
 
 @pytest.fixture(scope="session")
 def small_config():
-    from tickercast.model import ModelConfig
+    from tickercast.model_config import ModelConfig
 
     return ModelConfig(epochs=2, units=8)
 

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tickercast.cli.main import main
 
 
@@ -64,7 +65,6 @@ def test_run_exits_non_zero_when_a_ticker_fails(settings, capsys, tmp_path):
     ("arguments", "message"),
     [
         (["run", "--as-of", "2013-13-01"], "not a date (YYYY-MM-DD): '2013-13-01'"),
-        (["run", "--universe", "missing.txt"], "universe missing.txt: cannot read it"),
         (["run", "--task-runner", "spark"], "invalid choice: 'spark'"),
     ],
 )
@@ -78,46 +78,62 @@ def test_usage_errors_exit_2(settings, capsys, arguments, message):
 def test_bad_universe_lines_and_settings_exit_2_before_any_run(
     settings, capsys, tmp_path, monkeypatch
 ):
+    assert main(["run", "--universe", "missing.txt"]) == 2
+    assert "universe missing.txt: cannot read it" in capsys.readouterr().err
     universe = tmp_path / "watchlist.txt"
     universe.write_text("AAPL\nBRK B\n")
-    with pytest.raises(SystemExit) as exit_info:
-        main(["run", "--universe", str(universe)])
-    assert exit_info.value.code == 2
+    assert main(["run", "--universe", str(universe)]) == 2
     assert "watchlist.txt, line 2: not a ticker: 'BRK B'" in capsys.readouterr().err
     universe.write_text("AAPL\n")
     with pytest.raises(SystemExit):
         main(["run", "--tickers", "MSFT", "--universe", str(universe)])
     assert "not allowed with argument" in capsys.readouterr().err
     assert main(["run", "--dask-address", "tcp://127.0.0.1:8786"]) == 2
-    assert "--dask-address needs --task-runner dask" in capsys.readouterr().err
+    assert "dask_address needs task_runner dask" in capsys.readouterr().err
     monkeypatch.setenv("TICKERCAST_YAHOO_REQUESTS_PER_SECOND", "-1")
     assert main(["status"]) == 2
     assert "TICKERCAST_YAHOO_REQUESTS_PER_SECOND must be above 0" in capsys.readouterr().err
 
 
-def test_progress_bars_follow_each_tickers_stage_runs():
-    import logging
-
+def test_progress_bars_follow_each_tickers_stage_states():
+    from prefect.states import Completed, Failed
     from rich.console import Console
     from rich.progress import Progress
+
     from tickercast.cli.main import StageProgress
 
-    def record(task_run_name: str, message: str) -> logging.LogRecord:
-        entry = logging.LogRecord("prefect.task_runs", logging.INFO, "", 0, message, (), None)
-        entry.task_run_name = task_run_name
-        return entry
-
+    stages = ("ingest_prices", "build_windows", "train_model")
     with Progress(console=Console(file=open("/dev/null", "w"))) as progress:  # noqa: SIM115
-        bars = StageProgress(progress, ["AAPL", "BRK-B"])
-        bars.emit(record("ingest_prices-AAPL", "Finished in state Completed()"))
-        bars.emit(record("build_windows-AAPL", "Finished in state Cached(type=COMPLETED)"))
-        bars.emit(record("start_tracking_run-AAPL", "Finished in state Completed()"))
-        bars.emit(record("ingest_prices-BRK-B", "Finished in state Completed()"))
-        bars.emit(record("train_model-BRK-B", "Finished in state Failed('boom')"))
+        bars = StageProgress(progress, ["AAPL", "BRK-B"], stages)
+        bars("ingest_prices", "AAPL", Completed())
+        bars("build_windows", "AAPL", Completed(name="Cached"))
+        bars("start_tracking_run", "AAPL", Completed())  # not a counted stage
+        bars("ingest_prices", "BRK-B", Completed())
+        bars("train_model", "BRK-B", Failed(message="boom"))
         tasks = {task.id: task for task in progress.tasks}
         aapl, brk = tasks[bars.bars["AAPL"]], tasks[bars.bars["BRK-B"]]
     assert (aapl.completed, aapl.description) == (2, "AAPL     build_windows done")
     assert brk.completed == 1 and "failed in train_model" in brk.description
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_stage_state_hooks_reach_a_progress_listener(settings):
+    from prefect.client.schemas.objects import StateType
+
+    from tickercast.flows.daily_forecast import STAGES, daily_forecast
+    from tickercast.tasks.retries import stage_progress
+
+    heard = []  # every stage run of the flow: the ticker's, and the flow's own (ticker None)
+    with stage_progress(lambda stage, ticker, state: heard.append((stage, ticker, state.type))):
+        state = daily_forecast(
+            tickers=["ZZZZ"], source="sample", epochs=1, return_state=True
+        )  # unknown to the sample: fails in ingest, for good (no retry on bad input)
+    assert state.is_failed()
+    assert [(stage, kind.value) for stage, ticker, kind in heard if ticker == "ZZZZ"] == [
+        ("ingest_prices", "FAILED")
+    ]
+    assert ("start_parent_run", None, StateType.COMPLETED) in heard
+    assert STAGES[0].name == "ingest_prices"
 
 
 def test_forecast_reports_what_is_missing(settings, capsys):
@@ -184,11 +200,9 @@ def test_backtest_prints_pooled_metrics_and_writes_the_report(settings, capsys):
 
 
 def test_bad_ranges_and_tickers_are_usage_errors(settings, capsys):
-    assert main(["backfill", "--start", "2013-03-01", "--end", "2013-02-01"]) == 2
-    assert "--start 2013-03-01 is after --end 2013-02-01" in capsys.readouterr().err
-    assert (
-        main(["backfill", "--tickers", "a/b", "--start", "2013-02-01", "--end", "2013-03-01"]) == 2
-    )
+    assert main(["backfill", "--from", "2013-03-01", "--to", "2013-02-01"]) == 2
+    assert "first_as_of 2013-03-01 is after last_as_of 2013-02-01" in capsys.readouterr().err
+    assert main(["backfill", "--tickers", "a/b", "--from", "2013-02-01", "--to", "2013-03-01"]) == 2
     assert main(["status", "--tickers", "../x"]) == 2
 
 
@@ -207,11 +221,11 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
         "IBM",
         "--source",
         "sample",
-        "--start",
+        "--from",
         "2013-02-22",
-        "--end",
+        "--to",
         "2013-02-25",
-        "--history-start",
+        "--start",
         "2011-06-01",
         "--epochs",
         "1",
@@ -230,5 +244,5 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
     }
     assert main(arguments) == 0  # a second call skips what is published
     again = capsys.readouterr().out
-    assert "2013-02-22: already published, skipped" in again
-    assert "2013-02-25: already published, skipped" in again
+    assert "2013-02-22: already published, skipped (IBM)" in again
+    assert "2013-02-25: already published, skipped (IBM)" in again

@@ -8,10 +8,10 @@ from dask.system import CPU_COUNT
 from distributed import Client, LocalCluster
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
-from tickercast.flows.daily_forecast import daily_forecast
-from tickercast.flows.engines import local_cluster, task_runner, worker_threads
 
 from tickercast.errors import InputError
+from tickercast.flows.daily_forecast import daily_forecast
+from tickercast.flows.engines import local_cluster, task_runner, worker_threads
 from tickercast.storage import Store
 
 

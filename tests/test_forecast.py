@@ -3,8 +3,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
 from tickercast.champion import evaluate_candidates
+from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
 from tickercast.storage import FORECAST_SCHEMA
 
 

@@ -10,7 +10,9 @@ from prefect.flows import load_flow_from_entrypoint
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT_YAML = ROOT / "deployments" / "prefect.yaml"
-FLOW_NAMES = {"daily": "daily-forecast", "backfill": "ingest"}
+FLOW_NAMES = {"daily": "daily-forecast", "ingest": "ingest", "backfill": "backfill"}
+# what a run of a deployment must be given: the backfill's range
+PER_RUN = {"backfill": {"first_as_of": "2022-01-03", "last_as_of": "2022-01-07"}}
 
 
 def _deployments() -> list[dict]:
@@ -22,6 +24,7 @@ def _deployments() -> list[dict]:
     [
         "tickercast.flows.daily_forecast",
         "tickercast.flows.ingest",
+        "tickercast.flows.backfill",
         "tickercast.flows.backtest",
         "tickercast.tasks.backtest",
         "tickercast.flows.outcomes",
@@ -49,7 +52,7 @@ def test_every_deployment_entrypoint_loads_and_its_parameters_validate():
     for deployment in _deployments():
         flow = load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]))
         assert flow.name == FLOW_NAMES[deployment["name"]]
-        flow.validate_parameters(deployment["parameters"])
+        flow.validate_parameters(deployment["parameters"] | PER_RUN.get(deployment["name"], {}))
         assert deployment["work_pool"]["name"] == "tickercast"
 
 
@@ -63,7 +66,7 @@ def test_the_daily_deployment_runs_weekdays_after_the_us_close():
 def test_the_serve_script_serves_the_same_deployments():
     serve = runpy.run_path(str(ROOT / "deployments" / "serve.py"), run_name="not_main")
     served = {d.name: d for d in serve["served_deployments"]()}
-    assert set(served) == {"daily-served", "backfill-served"}
+    assert set(served) == {"daily-served", "ingest-served", "backfill-served"}
     daily = served["daily-served"]
     (schedule,) = daily.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == (
@@ -73,7 +76,8 @@ def test_the_serve_script_serves_the_same_deployments():
     assert daily.parameters == next(d for d in _deployments() if d["name"] == "daily")["parameters"]
     assert (
         served["backfill-served"].schedules == []
-        and served["backfill-served"].flow_name == "ingest"
+        and served["backfill-served"].flow_name == "backfill"
+        and served["ingest-served"].flow_name == "ingest"
     )
 
 

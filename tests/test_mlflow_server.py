@@ -14,9 +14,9 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
-from tickercast.flows.daily_forecast import daily_forecast
 
 from tests.servers import BIN, free_port, mlflow_server, running, wait_for
+from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.forecast import BOUND_COLUMNS
 from tickercast.serving import serve_model_command
 from tickercast.settings import Settings

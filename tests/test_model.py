@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tickercast import model
-from tickercast.model import ModelConfig, build_network, predict_scaled, train_network
+from tickercast.model import build_network, predict_scaled, train_network
+from tickercast.model_config import ModelConfig
 from tickercast.windows import Preprocessor, WindowSpec, select_history, split_origins
 
 SPEC = WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50)

@@ -1,9 +1,9 @@
 """The flows' error policy: one outcome per ticker, a final state naming the failed."""
 
 from prefect.states import Completed, Failed, Running
-from tickercast.flows.outcomes import TickerOutcome, final_state, ticker_outcome
 
 from tickercast.errors import NoPricesError
+from tickercast.flows.outcomes import TickerOutcome, final_state, ticker_outcome
 
 
 def test_outcomes_of_completed_failed_and_unfinished_runs():

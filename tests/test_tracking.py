@@ -1,17 +1,20 @@
+import json
 from datetime import date
+from pathlib import Path
 
-import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from tickercast.forecast import BOUND_COLUMNS
-from tickercast.tracking import Tracker
+from tickercast.run_record import Record, TrainingData
+from tickercast.tracking import tracker_for
 
 
 @pytest.fixture
 def tracker(settings):
-    return Tracker(settings)
+    return tracker_for(settings)
 
 
 def test_local_store_lives_under_home(settings, tracker):
@@ -19,18 +22,25 @@ def test_local_store_lives_under_home(settings, tracker):
     experiment = tracker.client.get_experiment(tracker.experiment_id)
     assert experiment.name == "tickercast"
     assert experiment.artifact_location == (settings.home / "mlartifacts").as_uri()
-    assert Tracker(settings).experiment_id == tracker.experiment_id  # found, not created again
+    assert tracker_for(settings) is tracker  # configured once per process
+    # shown by the UI as model training, not as a GenAI app
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_a_run_records_params_tags_metrics_history_and_plots(tracker, tmp_path):
-    run_id = tracker.start_run(
-        "AAPL", date(2022, 12, 30), {"data_sha256": "ab" * 32}, {"window": 60}
+    figure = Figure()
+    figure.subplots().plot([1, 2])
+    data = TrainingData("AAPL prices", Path("/x/prices.parquet"), "ab" * 32, 3, "a", "b")
+    opened = Record(params={"window": 60}, tags={"data_sha256": "ab" * 32}, training_data=data)
+    run_id = tracker.start_run("AAPL", date(2022, 12, 30), opened)
+    tracker.record(
+        run_id,
+        Record(
+            metrics={"rmse_ratio": 1.1, "directional_accuracy": float("nan")},
+            history={"loss": [0.5, 0.25], "val_loss": [0.6, 0.3]},
+            figures={"plots/line.png": figure},
+        ),
     )
-    tracker.log_history(run_id, {"loss": [0.5, 0.25], "val_loss": [0.6, 0.3]})
-    tracker.log_metrics(run_id, {"rmse_ratio": 1.1, "directional_accuracy": float("nan")})
-    figure, axis = plt.subplots()
-    axis.plot([1, 2])
-    tracker.log_figure(run_id, figure, "plots/line.png")
     tracker.end_run(run_id, succeeded=True)
 
     run = tracker.client.get_run(run_id)
@@ -44,11 +54,14 @@ def test_a_run_records_params_tags_metrics_history_and_plots(tracker, tmp_path):
     val_loss = tracker.client.get_metric_history(run_id, "val_loss")
     assert [(m.step, m.value) for m in val_loss] == [(1, 0.6), (2, 0.3)]
     assert [a.path for a in tracker.client.list_artifacts(run_id, "plots")] == ["plots/line.png"]
-    assert plt.fignum_exists(figure.number) is False
+    (dataset,) = run.inputs.dataset_inputs  # the data lineage MLflow shows
+    assert (dataset.dataset.name, dataset.dataset.digest) == ("AAPL prices", "ab" * 18)
+    assert json.loads(dataset.dataset.profile)["data_sha256"] == "ab" * 32
+    assert [(tag.key, tag.value) for tag in dataset.tags] == [("mlflow.data.context", "training")]
 
 
 def test_failed_runs_are_marked_failed(tracker):
-    run_id = tracker.start_run("AAPL", date(2022, 12, 30), {}, {})
+    run_id = tracker.start_run("AAPL", date(2022, 12, 30), Record())
     tracker.end_run(run_id, succeeded=False)
     assert tracker.client.get_run(run_id).info.status == "FAILED"
 
@@ -59,7 +72,7 @@ def test_models_are_registered_per_ticker_and_the_champion_loads(tracker, fitted
     assert tracker.load_champion("BRK.B") is None
     versions = []
     for _ in range(2):
-        run_id = tracker.start_run("BRK.B", date(2013, 3, 1), {}, {})
+        run_id = tracker.start_run("BRK.B", date(2013, 3, 1), Record())
         versions.append(tracker.log_model(run_id, "BRK.B", candidate, history))
         assert tracker.client.get_run(run_id).info.status == "RUNNING"  # still being worked on
         tracker.end_run(run_id, succeeded=True)
@@ -78,7 +91,7 @@ def test_models_are_registered_per_ticker_and_the_champion_loads(tracker, fitted
 
 def test_the_registered_model_takes_recent_prices_and_returns_forecasts(tracker, fitted_aapl):
     history, fitted = fitted_aapl
-    run_id = tracker.start_run("AAPL", date(2013, 3, 1), {}, {})
+    run_id = tracker.start_run("AAPL", date(2013, 3, 1), Record())
     version = tracker.log_model(run_id, "AAPL", fitted.candidates["lstm"], history)
     info = mlflow.models.get_model_info(f"models:/tickercast-AAPL/{version}")
     assert [c["name"] for c in info.signature.inputs.to_dict()][:2] == ["session", "adjusted_close"]

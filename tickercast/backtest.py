@@ -20,7 +20,7 @@ from tickercast.champion import GateDecision, decide
 from tickercast.evaluate import Scored, mase_scales, pooled, score
 from tickercast.fitting import fit_candidates, recalibrated
 from tickercast.forecasters import LSTMForecaster
-from tickercast.model import ModelConfig
+from tickercast.model_config import ModelConfig
 from tickercast.windows import WindowSpec
 
 MODELS = ("lstm", "naive", "drift", "ar", "published")

@@ -22,7 +22,8 @@ from tickercast.forecasters import (
     LSTMForecaster,
     NaiveForecaster,
 )
-from tickercast.model import ModelConfig, TrainedModel, train_network
+from tickercast.model import TrainedModel, train_network
+from tickercast.model_config import ModelConfig
 from tickercast.windows import (
     Preprocessor,
     Split,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tickercast.errors import InputError
-from tickercast.model import ModelConfig
+from tickercast.model_config import ModelConfig
 from tickercast.tickers import normalize_ticker, read_universe
 from tickercast.windows import TARGETS, WindowSpec
 

@@ -18,7 +18,7 @@ from tickercast.champion import Champion, Evaluation
 from tickercast.evaluate import Scored
 from tickercast.fitting import Fitted
 from tickercast.ingest import IngestResult
-from tickercast.model import ModelConfig
+from tickercast.model_config import ModelConfig
 from tickercast.publish import Publication
 from tickercast.settings import Settings
 from tickercast.windows import TrainingSet

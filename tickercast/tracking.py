@@ -5,6 +5,7 @@ thread or process; only model logging goes through MLflow's fluent API, which ne
 an active run.
 """
 
+import json
 import os
 import tempfile
 import time
@@ -12,22 +13,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from mlflow.entities import Metric, Param, RunStatus
+from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
+from tickercast.champion import Champion
 from tickercast.errors import TrackingUnavailableError
 from tickercast.fitting import Candidate
 from tickercast.model_artifact import load_candidate, pyfunc_model
+from tickercast.run_record import Record, TrainingData
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import registered_model_name
@@ -40,15 +43,9 @@ _MODEL_REQUIREMENTS = [
     for name in ("mlflow", "tensorflow", "keras", "scikit-learn", "pandas", "exchange-calendars")
 ]
 CHAMPION = "champion"
-
-
-@dataclass(frozen=True)
-class Champion:
-    """The registered model that the `champion` alias points at."""
-
-    candidate: Candidate
-    version: str
-    as_of: date | None
+# Marks the experiment as model training, so that MLflow's UI opens on its runs
+# (an experiment without a kind opens on the GenAI overview in MLflow 3).
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 
 
 def redacted(uri: str) -> str:
@@ -77,58 +74,112 @@ def _fluent_api(uri: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-class Tracker:
-    """MLflow experiment `settings.experiment` on the configured tracking server or store."""
+@dataclass(frozen=True)
+class LatestRun:
+    """A ticker's most recent MLflow run, as `tickercast status` shows it."""
 
-    def __init__(self, settings: Settings) -> None:
-        # MLflow reads its HTTP limits from the environment at each request.
-        os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(settings.tracking_timeout))
-        os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(settings.tracking_retries)
-        store = Store(settings.home)
-        self.uri = settings.mlflow_tracking_uri or store.local_tracking_uri
-        self.local = not self.uri.startswith(("http://", "https://"))
-        if settings.mlflow_tracking_uri is None:
-            settings.home.mkdir(parents=True, exist_ok=True)
+    name: str
+    status: str
+    published_model: str | None
+    published_rmse_ratio: float | None
+
+
+@dataclass(frozen=True)
+class ChampionSummary:
+    """The registered champion of a ticker, without its network."""
+
+    version: str
+    as_of: str | None
+    rmse_ratio: float | None
+
+
+def tracker_for(settings: Settings) -> "Tracker":
+    """This process's tracker for the settings' store and experiment: MLflow is
+    configured once per process, however many stages and tickers use it."""
+    return _tracker(
+        settings.home,
+        settings.mlflow_tracking_uri,
+        settings.experiment,
+        settings.tracking_timeout,
+        settings.tracking_retries,
+    )
+
+
+@cache
+def _tracker(
+    home: Path, tracking_uri: str | None, experiment: str, timeout: float, retries: int
+) -> "Tracker":
+    # MLflow reads its HTTP limits from its own variables at each request: the only
+    # way to bound how long an unreachable server holds a run up.
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(timeout))
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(retries)
+    return Tracker(home, tracking_uri, experiment, f"timeout {timeout:g} s, {retries} retries")
+
+
+class Tracker:
+    """One MLflow experiment on the configured tracking server or local store.
+
+    Made by `tracker_for`; it talks to MLflow only when first used.
+    """
+
+    def __init__(
+        self, home: Path, tracking_uri: str | None, experiment: str, limits: str
+    ) -> None:
+        self.home = home
+        self.uri = tracking_uri or Store(home).local_tracking_uri
+        self.local = tracking_uri is None
+        self.experiment = experiment
+        self.limits = limits
         self.client = mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+
+    @cached_property
+    def experiment_id(self) -> str:
+        """The experiment's id, created (as a model training experiment) if missing.
+
+        Raises:
+            TrackingUnavailableError: the tracking server did not answer.
+        """
         try:
-            self.experiment_id = self._experiment_id(
-                settings.experiment,
-                store.local_artifact_root.as_uri()
-                if settings.mlflow_tracking_uri is None
-                else None,
-            )
+            return self._experiment_id()
         except (MlflowException, OSError) as error:
             if self.local:
                 raise
             detail = str(error).replace(self.uri.rstrip("/"), redacted(self.uri).rstrip("/"))
             raise TrackingUnavailableError(
-                f"MLflow tracking server {redacted(self.uri)} did not answer (timeout "
-                f"{settings.tracking_timeout:g} s, {settings.tracking_retries} retries): {detail}"
+                f"MLflow tracking server {redacted(self.uri)} did not answer "
+                f"({self.limits}): {detail}"
             ) from None
 
-    def _experiment_id(self, name: str, artifact_location: str | None) -> str:
-        experiment = self.client.get_experiment_by_name(name)
+    def _experiment_id(self) -> str:
+        if self.local:
+            self.home.mkdir(parents=True, exist_ok=True)
+        experiment = self.client.get_experiment_by_name(self.experiment)
         if experiment is not None:
+            if EXPERIMENT_KIND.keys() - experiment.tags.keys():  # made by an older version
+                for key, value in EXPERIMENT_KIND.items():
+                    self.client.set_experiment_tag(experiment.experiment_id, key, value)
             return experiment.experiment_id
+        artifacts = Store(self.home).local_artifact_root.as_uri() if self.local else None
         try:
-            return self.client.create_experiment(name, artifact_location=artifact_location)
+            return self.client.create_experiment(
+                self.experiment, artifact_location=artifacts, tags=EXPERIMENT_KIND
+            )
         except MlflowException as error:  # another run created it in the meantime
             if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
                 raise
-            return self.client.get_experiment_by_name(name).experiment_id
+            return self.client.get_experiment_by_name(self.experiment).experiment_id
 
     def start_run(
         self,
         ticker: str,
         as_of: date,
-        tags: dict[str, str],
-        params: dict[str, object],
+        record: Record,
         kind: str = "",
         parent_run_id: str | None = None,
     ) -> str:
         """Open the run of one ticker in one flow run, named like `AAPL 2022-12-30`
         (or `AAPL backtest 2022-12-30` for `kind="backtest"`), under the flow run's
-        parent run when there is one.
+        parent run when there is one, and write `record` to it.
 
         Returns:
             The MLflow run id.
@@ -137,11 +188,44 @@ class Tracker:
         run = self.client.create_run(
             self.experiment_id,
             run_name=" ".join(filter(None, (ticker, kind, as_of.isoformat()))),
-            tags={"ticker": ticker, "as_of": as_of.isoformat(), **parent, **tags},
+            tags={"ticker": ticker, "as_of": as_of.isoformat(), **parent},
         )
-        run_id = run.info.run_id
-        self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
-        return run_id
+        self.record(run.info.run_id, record)
+        return run.info.run_id
+
+    def record(self, run_id: str, record: Record) -> None:
+        """Write a stage's record to a run: params, tags, metrics, history, figures, data."""
+        params = [Param(key, str(value)) for key, value in record.params.items()]
+        if params:
+            self.client.log_batch(run_id, params=params)
+        self.set_tags(run_id, record.tags)
+        if record.metrics:
+            self.log_metrics(run_id, record.metrics)
+        self.log_history(run_id, record.history)
+        for path, figure in record.figures.items():
+            self.client.log_figure(run_id, figure, path)
+        if record.training_data is not None:
+            self.log_training_data(run_id, record.training_data)
+
+    def log_training_data(self, run_id: str, data: TrainingData) -> None:
+        """Show the run's training data in MLflow's Datasets panel: its Parquet
+        partition, digested by its data hash (MLflow keeps 36 characters of it)."""
+        dataset = Dataset(
+            name=data.name,
+            digest=data.data_sha256[:36],
+            source_type="local",
+            source=json.dumps({"uri": data.path.as_uri()}),
+            profile=json.dumps(
+                {
+                    "data_sha256": data.data_sha256,
+                    "sessions": data.sessions,
+                    "first_session": data.first_session,
+                    "last_session": data.last_session,
+                }
+            ),
+        )
+        context = InputTag(key="mlflow.data.context", value="training")
+        self.client.log_inputs(run_id, datasets=[DatasetInput(dataset, tags=[context])])
 
     def start_parent_run(self, name: str, tags: dict[str, str]) -> str:
         """Open the run that groups one flow run's ticker runs.
@@ -167,13 +251,10 @@ class Tracker:
             self.log_metrics(run_id, dict(zip(history, values, strict=True)), step=epoch)
 
     def log_figure(self, run_id: str, figure: Figure, artifact_file: str) -> None:
-        """Save a figure into the run's artifacts and release it."""
-        try:
-            self.client.log_figure(run_id, figure, artifact_file)
-        finally:
-            plt.close(figure)
+        """Save a figure into the run's artifacts."""
+        self.client.log_figure(run_id, figure, artifact_file)
 
-    def log_file(self, run_id: str, path: Path, artifact_dir: str) -> None:
+    def log_file(self, run_id: str, path: Path | str, artifact_dir: str) -> None:
         """Copy a local file into the run's artifacts under `artifact_dir`."""
         self.client.log_artifact(run_id, str(path), artifact_dir)
 
@@ -253,8 +334,8 @@ class Tracker:
             as_of=date.fromisoformat(trained_as_of) if trained_as_of else None,
         )
 
-    def latest_run(self, ticker: str) -> dict | None:
-        """The ticker's most recent run: name, status, published model, rmse ratios."""
+    def latest_run(self, ticker: str) -> "LatestRun | None":
+        """The ticker's most recent run, or None when it has none."""
         runs = self.client.search_runs(
             [self.experiment_id],
             filter_string=f"tags.ticker = '{ticker}'",
@@ -264,28 +345,24 @@ class Tracker:
         if not runs:
             return None
         run = runs[0]
-        return {
-            "name": run.info.run_name,
-            "status": run.info.status,
-            "published_model": run.data.tags.get("published_model"),
-            "rmse_ratio": run.data.metrics.get("rmse_ratio"),
-            "published_rmse_ratio": run.data.metrics.get("published_rmse_ratio"),
-        }
+        return LatestRun(
+            name=run.info.run_name,
+            status=run.info.status,
+            published_model=run.data.tags.get("published_model"),
+            published_rmse_ratio=run.data.metrics.get("published_rmse_ratio"),
+        )
 
-    def champion_summary(self, ticker: str) -> dict | None:
-        """The champion's version, as_of and holdout rmse ratio, without loading it."""
-        try:
-            version = self.client.get_model_version_by_alias(
-                registered_model_name(ticker), CHAMPION
-            )
-        except MlflowException:
+    def champion_summary(self, ticker: str) -> "ChampionSummary | None":
+        """The champion's version, as_of and holdout RMSE ratio, without loading it."""
+        version = self._champion_version(registered_model_name(ticker))
+        if version is None:
             return None
         run = self.client.get_run(version.run_id)
-        return {
-            "version": str(version.version),
-            "as_of": run.data.tags.get("as_of"),
-            "rmse_ratio": run.data.metrics.get("rmse_ratio"),
-        }
+        return ChampionSummary(
+            version=str(version.version),
+            as_of=run.data.tags.get("as_of"),
+            rmse_ratio=run.data.metrics.get("rmse_ratio"),
+        )
 
     def end_run(self, run_id: str, succeeded: bool) -> None:
         """Close the run as FINISHED or FAILED."""

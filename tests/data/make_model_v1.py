@@ -24,8 +24,8 @@ import mlflow
 
 from tickercast.fitting import fit_candidates, recalibrated
 from tickercast.forecast import BOUND_COLUMNS, forecast_frame, forecast_latest
-from tickercast.model import ModelConfig
 from tickercast.model_artifact import pyfunc_model
+from tickercast.model_config import ModelConfig
 from tickercast.sources import SampleSource
 from tickercast.tracking import _MODEL_REQUIREMENTS
 from tickercast.windows import WindowSpec, select_history
