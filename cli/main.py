@@ -79,9 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="tickercast",
         description="Daily stock forecasting: ingest, windows, train, evaluate, publish.",
     )
-    parser.add_argument(
-        "--verbose", action="store_true", help="show library logs and warnings too"
-    )
+    parser.add_argument("--verbose", action="store_true", help="show library logs and warnings too")
     commands = parser.add_subparsers(dest="command", required=True)
     for command, about in ABOUT.items():
         sub = commands.add_parser(command, help=about)
@@ -114,6 +112,15 @@ def _flow_parameters(request: RunRequest, command: str) -> dict:
 
 def _failure(outcome) -> str:
     return f"{outcome.ticker:8} FAILED in {outcome.stage or 'the flow'}: {outcome.error}"
+
+
+def _results(outcomes: list):
+    """The successful outcomes' results; each failure is printed in its place."""
+    for outcome in outcomes:
+        if outcome.result is None:
+            print(_failure(outcome))
+        else:
+            yield outcome.result
 
 
 def _outcomes(state) -> list | None:
@@ -208,19 +215,25 @@ def _run(request: RunRequest, settings: Settings) -> int:
     return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
-def _ingest(request: RunRequest, settings: Settings) -> int:
-    from tickercast.flows.ingest import ingest
-
-    state = ingest(**_flow_parameters(request, "ingest"), return_state=True)
+def _reported(flow, request: RunRequest, command: str, report) -> int:
+    """Run a command's flow, then `report(outcomes)`; the exit code of its final state."""
+    state = flow(**_flow_parameters(request, command), return_state=True)
     outcomes = _outcomes(state)
     if outcomes is None:
         return EXIT_FAILED
+    report(outcomes)
+    return EXIT_OK if state.is_completed() else EXIT_FAILED
+
+
+def _ingest(request: RunRequest, settings: Settings) -> int:
+    from tickercast.flows.ingest import ingest
+
+    return _reported(ingest, request, "ingest", lambda outcomes: _ingested(outcomes, settings))
+
+
+def _ingested(outcomes: list, settings: Settings) -> None:
     print()
-    for outcome in outcomes:
-        result = outcome.result
-        if result is None:
-            print(_failure(outcome))
-            continue
+    for result in _results(outcomes):
         findings = ", ".join(f"{kind} {count}" for kind, count in result.findings.items())
         print(
             f"{result.ticker:8} {result.rows_added} added, {result.rows_changed} changed; "
@@ -232,24 +245,22 @@ def _ingest(request: RunRequest, settings: Settings) -> int:
     print()
     print(f"Prices:   {settings.home / 'prices'}")
     print(f"Manifest: {Store(settings.home).manifest_file}")
-    return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
 def _backtest(request: RunRequest, settings: Settings) -> int:
-    from tickercast.backtest import REPORT_METRICS
     from tickercast.flows.backtest import backtest
 
-    state = backtest(**_flow_parameters(request, "backtest"), return_state=True)
-    outcomes = _outcomes(state)
-    if outcomes is None:
-        return EXIT_FAILED
+    return _reported(
+        backtest, request, "backtest", lambda outcomes: _backtested(outcomes, settings)
+    )
+
+
+def _backtested(outcomes: list, settings: Settings) -> None:
+    from tickercast.backtest import REPORT_METRICS
+
     columns = REPORT_METRICS
-    for outcome in outcomes:
+    for result in _results(outcomes):
         print()
-        if outcome.result is None:
-            print(_failure(outcome))
-            continue
-        result = outcome.result
         print(
             f"{result.ticker}: {len(result.folds)} folds from {result.folds[0].first_origin} "
             f"to {result.folds[-1].last_origin}, pooled"
@@ -262,7 +273,6 @@ def _backtest(request: RunRequest, settings: Settings) -> int:
             print(f"{row['model']:10} {row['horizon']:>2} {values}")
     print()
     print(f"Report: {settings.home / 'reports' / 'backtest' / 'latest.json'}")
-    return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
 def _backfill(request: RunRequest, settings: Settings) -> int:
@@ -278,17 +288,16 @@ def _backfill(request: RunRequest, settings: Settings) -> int:
     )
     for session, tickers in plan.published.items():
         print(f"{session}: already published, skipped ({', '.join(tickers)})")
-    state = backfill(**_flow_parameters(request, "backfill"), return_state=True)
-    outcomes = _outcomes(state)
-    if outcomes is None:
-        return EXIT_FAILED
+    return _reported(backfill, request, "backfill", _backfilled)
+
+
+def _backfilled(outcomes: list) -> None:
     for outcome in outcomes:
         if outcome.error is not None:
             print(f"{outcome.as_of}: " + _failure(outcome))
         else:
             published = outcome.result
             print(f"{outcome.as_of}: {outcome.ticker} {published.model} {published.forecast:.2f}")
-    return EXIT_OK if state.is_completed() else EXIT_FAILED
 
 
 def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
@@ -302,9 +311,9 @@ def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
         print(f"nothing stored under {settings.home}", file=sys.stderr)
         return EXIT_FAILED
     # a query never creates a store: no local mlflow.db yet, no runs to show
-    no_local_store = settings.mlflow_tracking_uri is None and not (
-        settings.home / "mlflow.db"
-    ).is_file()
+    no_local_store = (
+        settings.mlflow_tracking_uri is None and not (settings.home / "mlflow.db").is_file()
+    )
     tracker = None if no_local_store else tracker_for(settings)
     try:
         statuses = ticker_status(tickers, settings, tracker)

@@ -14,7 +14,7 @@ from tickercast.flows.outcomes import (
     flow_run_title,
     session_outcomes,
 )
-from tickercast.request import DEFAULTS
+from tickercast.request import COMMAND_PARAMETERS, DEFAULTS
 from tickercast.settings import Settings
 from tickercast.storage import Store
 
@@ -36,27 +36,17 @@ def backfill(
     dask_workers: int | None = DEFAULTS.dask_workers,
 ) -> list[TickerOutcome] | State:
     """Forecast as of each session from first_as_of to last_as_of not yet published."""
-    request, outcomes = checked_request(locals())
+    parameters = dict(locals())
+    request, outcomes = checked_request(parameters)
     settings = Settings.from_env()
     plan = plan_backfill(
         list(request.tickers), first_as_of, last_as_of, Store(settings.home), settings.calendar_for
     )
     for session, skipped in plan.published.items():
         get_run_logger().info("%s: already published for %s, skipped", session, ", ".join(skipped))
+    # each session's run takes the backfill's own parameters, as of that session
+    daily = {name: parameters[name] for name in COMMAND_PARAMETERS["run"] if name in parameters}
     for session, tickers in plan.to_run.items():
-        state = daily_forecast(
-            tickers=tickers,
-            source=source,
-            as_of=session,
-            start=start,
-            epochs=epochs,
-            window=window,
-            horizons=horizons,
-            target=target,
-            task_runner=task_runner,
-            dask_address=dask_address,
-            dask_workers=dask_workers,
-            return_state=True,
-        )
+        state = daily_forecast(**daily | {"tickers": tickers, "as_of": session}, return_state=True)
         outcomes += session_outcomes(session, tickers, state)
     return final_state(outcomes)

@@ -76,7 +76,14 @@ def test_a_worker_runs_the_deployment_from_prefect_yaml(server, tmp_path):
         first = start_run(server, "daily-forecast/daily")
         second = start_run(server, "daily-forecast/daily")  # while the first runs: it waits
         runs = [wait_for_flow_run(server, run_id) for run_id in (first, second)]
+        # the backfill deployment replays a range through the same worker
+        replay = PARAMETERS + ["-p", "first_as_of=2013-02-26", "-p", "last_as_of=2013-02-27"]
+        backfilled = wait_for_flow_run(
+            server, start_deployment_run(server, "backfill/backfill", replay)
+        )
+    assert backfilled["name"] == "backfill 2013-02-26 to 2013-02-27: AAPL"
     earlier, later = sorted(runs, key=lambda run: run["start_time"])
+    assert earlier["name"] == "daily-forecast latest: AAPL"
     assert moment(earlier["end_time"]) <= moment(later["start_time"])  # one at a time
 
     home = Path(server["TICKERCAST_HOME"])
@@ -85,6 +92,9 @@ def test_a_worker_runs_the_deployment_from_prefect_yaml(server, tmp_path):
     artifact = json.loads(prefect_cli(server, "artifact", "inspect", "forecast-aapl", "-o", "json"))
     assert artifact[0]["type"] == "table"
     assert json.loads(artifact[0]["data"])[0]["target_date"] == "2013-03-04"
+    for as_of in ("2013-02-26", "2013-02-27"):  # each session's forecast, made as of it
+        replayed = pq.read_table(home / "forecasts" / "AAPL" / f"{as_of}.parquet")
+        assert str(replayed.column("as_of")[0]) == as_of
 
 
 def test_the_serve_script_serves_and_runs_the_deployments(server, tmp_path):

@@ -67,6 +67,16 @@ class IngestResult:
         )
 
 
+def _stored(prices: pd.DataFrame) -> dict:
+    """What an ingest record says of the stored series: its sessions and hash."""
+    return {
+        "sessions_stored": len(prices),
+        "first_session": str(prices["session"].iloc[0].date()),
+        "last_session": str(prices["session"].iloc[-1].date()),
+        "data_sha256": prices_sha256(prices),
+    }
+
+
 def _differing(stored: pd.DataFrame, fetched: pd.DataFrame, columns: list[str]) -> pd.Index:
     """Sessions present in both whose `columns` differ beyond rounding."""
     old = stored.set_index("session")
@@ -126,10 +136,7 @@ def _replay_record(
         revision=False,
         revision_reason=None,
         wrote=False,
-        sessions_stored=len(stored),
-        first_session=str(stored["session"].iloc[0].date()),
-        last_session=str(stored["session"].iloc[-1].date()),
-        data_sha256=prices_sha256(stored),
+        **_stored(stored),
         findings={},
         quality_report=None,
     )
@@ -231,10 +238,7 @@ def ingest_prices(
             revision=reason is not None,
             revision_reason=reason,
             wrote=wrote,
-            sessions_stored=len(merged),
-            first_session=str(merged["session"].iloc[0].date()),
-            last_session=str(merged["session"].iloc[-1].date()),
-            data_sha256=prices_sha256(merged),
+            **_stored(merged),
             findings=report.counts(),
             quality_report=str(report_path),
         )

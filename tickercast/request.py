@@ -169,52 +169,17 @@ def parse_date(text: str, name: str) -> date:
 
 DEFAULTS = RunRequest()
 
+# Parameter groups shared by several commands.
+_WHICH = ("tickers", "universe", "source")
+_MODEL = ("epochs", "window", "horizons", "target")
+_RUNNER = ("task_runner", "dask_address", "dask_workers")
 # The parameters of each command, in the order the CLI lists them; a flow of the
 # same purpose takes exactly these (a test checks the signatures and prefect.yaml).
 COMMAND_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "run": (
-        "tickers",
-        "universe",
-        "source",
-        "as_of",
-        "start",
-        "epochs",
-        "window",
-        "horizons",
-        "target",
-        "task_runner",
-        "dask_address",
-        "dask_workers",
-    ),
-    "ingest": ("tickers", "universe", "source", "as_of"),
-    "backtest": (
-        "tickers",
-        "universe",
-        "source",
-        "start",
-        "end",
-        "folds",
-        "epochs",
-        "window",
-        "horizons",
-        "target",
-        "warm_start",
-    ),
-    "backfill": (
-        "tickers",
-        "universe",
-        "source",
-        "first_as_of",
-        "last_as_of",
-        "start",
-        "epochs",
-        "window",
-        "horizons",
-        "target",
-        "task_runner",
-        "dask_address",
-        "dask_workers",
-    ),
+    "run": (*_WHICH, "as_of", "start", *_MODEL, *_RUNNER),
+    "ingest": (*_WHICH, "as_of"),
+    "backtest": (*_WHICH, "start", "end", "folds", *_MODEL, "warm_start"),
+    "backfill": (*_WHICH, "first_as_of", "last_as_of", "start", *_MODEL, *_RUNNER),
     "status": ("tickers", "universe"),
 }
 # Parameters a command cannot run without (the others have defaults).
