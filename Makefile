@@ -6,14 +6,18 @@ export TICKERCAST_HOME ?= $(HOME)/.tickercast
 # A temporary Prefect server would otherwise try to send usage telemetry (no network here).
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: install run test lint mlflow-ui prefect-server serve clean
+TICKER ?= AAPL
+
+.PHONY: install run test test-fast lint mlflow-ui prefect-server serve serve-model constraints clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins every distribution to the versions the test suite ran with: CI and
+# a new user get those, not whatever PyPI resolves to today (`make constraints` renews it).
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	@# Headless Chromium for the MLflow UI test (Debian's package; root only, best effort)
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
@@ -24,9 +28,15 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/tickercast run --source sample --tickers AAPL,MSFT
 
+# Everything, as CI runs it: real servers, the browser and the long runs included.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The quick loop while editing: no server processes, no browser, no long training (< 2 min).
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not server and not browser and not slow"
 
 lint: install
 	$(BIN)/ruff check .
@@ -43,6 +53,19 @@ prefect-server: install
 
 serve: install
 	$(BIN)/python deployments/serve.py
+
+# Serve a ticker's champion model over HTTP (`make serve-model TICKER=MSFT`).
+# The `serve-model` CLI verb is being written (issue 10); this target is its entry point.
+serve-model: install
+	$(BIN)/tickercast serve-model $(TICKER)
+
+# Renew constraints.txt from the environment in $(VENV), once the whole suite passed in it
+# (README, "Development": upgrade, run pytest, `make constraints`, commit the file).
+constraints:
+	{ echo "# What \`make install\` installs (pip install -c constraints.txt): the versions the whole"; \
+	  echo "# test suite passed with. Regenerate: make constraints, i.e. pip freeze --all"; \
+	  echo "# --exclude-editable without pip (README, \"Development\")."; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
