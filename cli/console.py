@@ -1,0 +1,130 @@
+"""What a command prints besides its own output: by default only what concerns the user.
+
+`configure` is the one place that quiets the libraries, and the CLI calls it first, before
+TensorFlow, Prefect or MLflow are imported: most of their settings are read from the
+environment when they load. Importing this module changes nothing.
+
+At default verbosity a command prints its progress (on a terminal), its summary, and the
+warnings and errors of its flow and task runs (Prefect's WARNING and above: a ticker's
+failure, a retry, a crash). Hidden are TensorFlow's C++ log lines, the INFO lines of
+Prefect and MLflow, and Python warnings raised in third-party modules. `--verbose`, or a
+user's own TF_CPP_MIN_LOG_LEVEL, PREFECT_LOGGING_LEVEL, MLFLOW_LOGGING_LEVEL or -W /
+PYTHONWARNINGS, leaves the respective library as it would be without this module.
+"""
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+
+# What TensorFlow's C++ libraries print while they load, before absl logging is
+# initialised: absl sends these to stderr whatever TF_CPP_MIN_LOG_LEVEL says ("oneDNN
+# custom operations are on", "Could not find cuda drivers"). Only INFO and WARNING lines.
+_NATIVE_LOAD_CHATTER = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"
+    r"|[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.-]+:\d+\] "
+)
+
+
+def configure(verbose: bool = False) -> None:
+    """Set up this process's console for a command; call it before anything imports
+    TensorFlow, Prefect or MLflow (their settings below are read when they load).
+
+    Explicit settings win: every variable is only set when the user has not set it.
+
+    Args:
+        verbose: leave every library's logging and warnings as they are by default.
+    """
+    # The temporary Prefect server (started when no PREFECT_API_URL is set) would send
+    # usage telemetry: offline it logs "Failed to send telemetry", and the service's
+    # writes to the server's SQLite database have failed with "database is locked".
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if verbose:
+        return
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        # 3: no INFO, WARNING or ERROR lines from TensorFlow's C++ runtime ("failed call
+        # to cuInit" without a GPU, "NodeDef mentions attribute use_unbounded_threadpool"
+        # from tf.data in fit); its failures still raise Python exceptions.
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        _hold_back_tensorflow_load_chatter()
+    if "PREFECT_LOGGING_LEVEL" not in os.environ:
+        # The console handler only: the loggers keep INFO, so the runs' logs still reach
+        # the Prefect API (the UI) and any handler the CLI adds (its progress bars).
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # "Creating initial MLflow database tables...", "Validating input example ...".
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    if not sys.warnoptions:
+        # Warnings raised in third-party modules say nothing about the user's data; a
+        # warning attributed to tickercast's own code still shows (and fails its tests).
+        warnings.filterwarnings("ignore", module=r"(?!tickercast(\.|$))")
+
+
+def _hold_back_tensorflow_load_chatter() -> None:
+    """Have the first `import tensorflow` drop its native load chatter from stderr."""
+    if "tensorflow" in sys.modules or any(
+        isinstance(finder, _QuietTensorFlowImport) for finder in sys.meta_path
+    ):
+        return
+    sys.meta_path.insert(0, _QuietTensorFlowImport())
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Finds `tensorflow` once, with a loader that runs it under `_native_stderr_filtered`;
+    the module itself gets its ordinary loader back before it runs."""
+
+    def find_spec(
+        self, fullname: str, path: object, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _FilteredLoader(spec.loader)
+        return spec
+
+
+class _FilteredLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = module.__spec__.loader = self.loader
+        with _native_stderr_filtered():
+            self.loader.exec_module(module)
+
+
+@contextmanager
+def _native_stderr_filtered() -> Iterator[None]:
+    """Send file descriptor 2 to a temporary file for the block, then copy to stderr
+    every line that is not `_NATIVE_LOAD_CHATTER` (a traceback, a Python warning)."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            lines = held.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not _NATIVE_LOAD_CHATTER.match(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
