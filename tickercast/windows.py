@@ -329,6 +329,15 @@ class TrainingSet:
     def as_of(self) -> date:
         return self.prices["session"].iloc[-1].date()
 
+    def summary(self) -> str:
+        """One line for the run's log: as_of, sessions, origins per block, data hash."""
+        split = self.split
+        return (
+            f"{self.ticker}: as_of {self.as_of}, {len(self.prices)} sessions, "
+            f"{len(split.fit)}/{len(split.calibration)}/{len(split.holdout)} "
+            f"fit/calibration/holdout origins, data_sha256 {self.data_sha256[:12]}"
+        )
+
 
 def training_set(prices: pd.DataFrame, ticker: str, spec: WindowSpec) -> TrainingSet:
     """Check and describe the history a run trains on.
