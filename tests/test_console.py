@@ -80,12 +80,6 @@ def test_a_run_prints_its_summary_and_no_library_lines(quiet_run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="MLflow's fluent registration (log_model(registered_model_name=...)) prints "
-    "'Successfully registered model' and 'Created version' to stderr; tickercast/tracking.py "
-    "is to register through MlflowClient, which prints nothing",
-)
 def test_a_successful_run_writes_nothing_to_stderr(quiet_run):
     assert quiet_run.stderr == ""
 

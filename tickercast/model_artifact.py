@@ -18,7 +18,8 @@ from pathlib import Path
 
 import keras
 import pandas as pd
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types import ColSpec, Schema
 
 from tickercast.conformal import Conformal
 from tickercast.fitting import Candidate
@@ -148,10 +149,21 @@ def pyfunc_model(candidate: Candidate, recent: pd.DataFrame, folder: Path) -> di
     # the installed package, and a process that had already imported tickercast would
     # mix modules of both. A registered model depends on its files' format_version and on
     # the two functions model_code.py calls, not on a frozen copy of the code.
+    answer = forecast_recent(candidate, example)
     return {
         "python_model": str(MODEL_CODE),
         "artifacts": {"candidate": str(save_candidate(candidate, folder / "candidate"))},
-        "signature": infer_signature(example, forecast_recent(candidate, example)),
+        # the output schema is declared: inferred, its integer horizon draws a warning
+        "signature": ModelSignature(
+            inputs=infer_signature(example).inputs,
+            outputs=Schema(
+                [
+                    ColSpec("string", "as_of"),
+                    ColSpec("long", "horizon"),
+                    *(ColSpec("double", c) for c in answer.columns[2:]),
+                ]
+            ),
+        ),
         "input_example": example,
         "metadata": {
             "tickercast_format_version": FORMAT_VERSION,

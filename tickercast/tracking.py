@@ -288,12 +288,21 @@ class Tracker:
             info = mlflow.pyfunc.log_model(
                 name="model",
                 **pyfunc_model(candidate, recent, Path(folder)),
-                registered_model_name=registered_model_name(ticker),
                 pip_requirements=_MODEL_REQUIREMENTS,
             )
         # leaving the block ended the run; it is still being worked on
         self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
-        return str(info.registered_model_version)
+        # registered through the client: `registered_model_name=` prints to stderr
+        name = registered_model_name(ticker)
+        try:
+            self.client.create_registered_model(name)
+        except MlflowException as error:
+            if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+                raise
+        version = self.client.create_model_version(
+            name, source=info.model_uri, run_id=run_id, model_id=info.model_id
+        )
+        return str(version.version)
 
     def _champion_version(self, name: str):
         """The model version behind the alias, None when there is none; any other
