@@ -202,7 +202,8 @@ def _run(request: RunRequest, settings: Settings) -> int:
     tracking = settings.mlflow_tracking_uri or Store(settings.home).local_tracking_uri
     print(f"MLflow store:      {redacted(tracking)}")
     if settings.mlflow_tracking_uri is None:
-        print("                   review it with `make mlflow-ui`, then http://127.0.0.1:5000")
+        url = "http://127.0.0.1:5000/#/experiments/1?workflowType=machine_learning"
+        print(f"                   review it with `make mlflow-ui`, then {url}")
     keys = [
         f"{kind}-{ticker_slug(o.ticker)}"
         for o in outcomes

@@ -205,12 +205,16 @@ def test_a_reviewer_sees_the_runs_and_the_plots_in_the_mlflow_ui(
     )
     assert "AAPL 2013-03-01" in run_page and "rmse_ratio" in run_page  # the ticker's child run
     assert "AAPL prices" in run_page  # its training data, in the Datasets panel
+    # the experiment is model training, and the links a reviewer is given open on its
+    # runs, not on MLflow's GenAI overview (traces, token usage, "Detect Issues")
+    tags = client.get_experiment(experiment).tags
+    assert tags["mlflow.experimentKind"] == "custom_model_development"
+    experiment_link = published.mlflow_run_url.split("/runs/")[0]
     landing = _browse(
-        f"{tracking_server}/#/experiments/{experiment}", tmp_path / "p5", "--dump-dom"
+        f"{experiment_link}?workflowType=machine_learning", tmp_path / "p5", "--dump-dom"
     )
-    # a model training experiment opens on its runs, not on MLflow's GenAI overview
     assert "daily forecast as of the latest session: AAPL" in landing
-    assert "Detect Issues" not in landing and "Token usage" not in landing
+    assert "Detect Issues" not in landing and "Token Usage" not in landing
     plot = "plots/holdout_published.png"
     artifact_page = _browse(
         f"{tracking_server}/#/experiments/{experiment}/runs/{run.info.run_id}/artifacts/{plot}",

@@ -125,6 +125,7 @@ def test_run_url_points_at_the_ui(tracker, settings):
     assert (
         tracker.run_url("r1")
         == f"http://127.0.0.1:5000/#/experiments/{tracker.experiment_id}/runs/r1"
+        "?workflowType=machine_learning"
     )
 
 

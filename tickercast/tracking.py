@@ -43,9 +43,11 @@ _MODEL_REQUIREMENTS = [
     for name in ("mlflow", "tensorflow", "keras", "scikit-learn", "pandas", "exchange-calendars")
 ]
 CHAMPION = "champion"
-# Marks the experiment as model training, so that MLflow's UI opens on its runs
-# (an experiment without a kind opens on the GenAI overview in MLflow 3).
+# Marks the experiment as model training (an experiment without a kind opens on the
+# GenAI overview in MLflow 3). MLflow 3.17's UI takes the kind from a per-browser
+# switch instead, which links choose with `UI_VIEW`: every link we print carries it.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+UI_VIEW = "?workflowType=machine_learning"
 
 
 def redacted(uri: str) -> str:
@@ -122,9 +124,7 @@ class Tracker:
     Made by `tracker_for`; it talks to MLflow only when first used.
     """
 
-    def __init__(
-        self, home: Path, tracking_uri: str | None, experiment: str, limits: str
-    ) -> None:
+    def __init__(self, home: Path, tracking_uri: str | None, experiment: str, limits: str) -> None:
         self.home = home
         self.uri = tracking_uri or Store(home).local_tracking_uri
         self.local = tracking_uri is None
@@ -378,7 +378,12 @@ class Tracker:
         status = RunStatus.FINISHED if succeeded else RunStatus.FAILED
         self.client.set_terminated(run_id, RunStatus.to_string(status))
 
-    def run_url(self, run_id: str) -> str:
-        """Where a reviewer opens the run: the server's page, or the local `mlflow ui`'s."""
+    def experiment_url(self) -> str:
+        """Where a reviewer opens the experiment's runs: the server's UI, or the local
+        `make mlflow-ui`'s, in MLflow's model training view."""
         base = "http://127.0.0.1:5000" if self.local else redacted(self.uri).rstrip("/")
-        return f"{base}/#/experiments/{self.experiment_id}/runs/{run_id}"
+        return f"{base}/#/experiments/{self.experiment_id}{UI_VIEW}"
+
+    def run_url(self, run_id: str) -> str:
+        """Where a reviewer opens the run, in MLflow's model training view."""
+        return self.experiment_url().replace(UI_VIEW, f"/runs/{run_id}{UI_VIEW}")
