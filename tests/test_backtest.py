@@ -7,6 +7,9 @@ import pytest
 from tickercast.backtest import MODELS, run_backtest
 from tickercast.windows import select_history
 
+# every test here trains a walk-forward backtest (tens of seconds each on 2 cores)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def history(sample_aapl):

@@ -45,6 +45,7 @@ def test_tensorflow_gets_the_cores_of_one_task_slot_on_each_worker():
     assert threads == [max(1, CPU_COUNT // 2)] * 2
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_a_local_cluster_of_two_workers_isolates_a_failing_ticker(settings):
     state = daily_forecast(

@@ -40,6 +40,7 @@ def test_the_default_network_is_the_tutorials_with_one_output_per_horizon():
     assert isinstance(network.optimizer, keras.optimizers.Adam)
 
 
+@pytest.mark.slow
 def test_training_is_repeatable_with_a_seed(data):
     fit, validation = data
     config = ModelConfig(epochs=2, units=8)
@@ -67,6 +68,7 @@ def test_early_stopping_keeps_the_best_validation_epoch(data):
     assert restored == pytest.approx(min(losses), rel=1e-3)
 
 
+@pytest.mark.slow
 def test_a_warm_start_begins_from_the_given_weights(data):
     fit, validation = data
     base = train_network(fit, validation, ModelConfig(epochs=2, units=8))
