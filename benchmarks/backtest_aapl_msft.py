@@ -35,7 +35,7 @@ def _summary(backtest, seconds: float) -> dict:
         "lstm_rmse_ratio_h1": pooled["lstm"].metrics[0]["rmse_ratio"],
         "ar_rmse_ratio_h1": pooled["ar"].metrics[0]["rmse_ratio"],
         "drift_rmse_ratio_h1": pooled["drift"].metrics[0]["rmse_ratio"],
-        "published_by_fold": [fold.decision.published for fold in backtest.folds],
+        "published_by_fold": [str(fold.decision.published) for fold in backtest.folds],
         "coverage_80": [m["coverage_80"] for m in pooled["published"].metrics],
         "coverage_95": [m["coverage_95"] for m in pooled["published"].metrics],
         "lstm_dm_pvalue_h1": pooled["lstm"].metrics[0]["dm_pvalue"],
