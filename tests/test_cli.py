@@ -8,6 +8,7 @@ import pytest
 from tickercast.cli.main import main
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     code = main(
@@ -48,6 +49,7 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     assert "  forecast: " in status and "for 2013-03-04 as of 2013-03-01 (naive)" in status
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_run_exits_non_zero_when_a_ticker_fails(settings, capsys, tmp_path):
     universe = tmp_path / "watchlist.txt"
@@ -116,6 +118,7 @@ def test_progress_bars_follow_each_tickers_stage_states():
     assert brk.completed == 1 and "failed in train_model" in brk.description
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_stage_state_hooks_reach_a_progress_listener(settings):
     from prefect.client.schemas.objects import StateType
@@ -151,6 +154,7 @@ def test_the_console_script_is_installed():
         assert option in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_ingest_prints_what_changed_and_what_was_found(settings, capsys, shared_data):
     code = main(["ingest", "--tickers", "AAPL", "--source", str(shared_data / "dirty")])
@@ -162,6 +166,7 @@ def test_ingest_prints_what_changed_and_what_was_found(settings, capsys, shared_
     assert "data_sha256 " in output
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_backtest_prints_pooled_metrics_and_writes_the_report(settings, capsys):
     code = main(
@@ -213,6 +218,7 @@ def test_bad_numbers_are_usage_errors(settings, capsys):
     assert "not a positive whole number: '0'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_backfill_replays_sessions_and_resumes(settings, capsys):
     arguments = [

@@ -89,7 +89,8 @@ def test_verbose_brings_the_library_logs_back(tmp_path):
     loud = _tickercast(["--verbose", *RUN], tmp_path)
     assert loud.returncode == 0, loud.stderr[-3000:]
     assert "AAPL     2013-03-01 2013-03-04" in loud.stdout
-    assert "All log messages before absl::InitializeLog()" in loud.stderr  # TensorFlow's
+    # TensorFlow's start-up lines (worded differently across TensorFlow releases)
+    assert re.search(r"absl|oneDNN|cuda", loud.stderr, re.IGNORECASE), loud.stderr[-3000:]
     assert "| INFO    | Flow run " in loud.stderr  # Prefect's
     assert "Finished in state Completed()" in loud.stderr
 

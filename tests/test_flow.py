@@ -21,7 +21,8 @@ from tickercast.tasks.ingest import ingest_prices
 from tickercast.tasks.yahoo import YAHOO_RATE_LIMIT
 from tickercast.windows import WindowSpec
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+# every test runs the pipeline end to end
+pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.slow]
 
 SMALL = {"epochs": 2, "window": 20, "horizons": 3}
 PLOTS = {

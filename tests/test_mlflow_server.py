@@ -22,7 +22,7 @@ from tickercast.serving import serve_model_command
 from tickercast.settings import Settings
 from tickercast.storage import Store
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.server]
 SMALL = {"epochs": 1, "window": 20, "horizons": 3}
 RECENT = """
 import json, sys
@@ -187,6 +187,7 @@ def _browse(url: str, profile: Path, *extra: str) -> str:
 @pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (make install adds it as root)"
 )
+@pytest.mark.browser
 def test_a_reviewer_sees_the_runs_and_the_plots_in_the_mlflow_ui(
     tracked, tracking_server, tmp_path
 ):
