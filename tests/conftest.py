@@ -121,6 +121,8 @@ def short_history() -> tuple[date, date]:
 
 
 SMALL_SPEC_ARGS = {"window": 20, "horizons": 3, "holdout": 40, "min_fit_origins": 50}
+# CLI options of a small, fast run on a short real history
+SMALL_RUN_OPTIONS = ["--epochs", "1", "--window", "20", "--horizons", "3", "--start", "2011-06-01"]
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SMALL_RUN_OPTIONS
 from tickercast.cli.main import main
 
 
@@ -231,14 +232,7 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
         "2013-02-22",
         "--to",
         "2013-02-25",
-        "--start",
-        "2011-06-01",
-        "--epochs",
-        "1",
-        "--window",
-        "20",
-        "--horizons",
-        "3",
+        *SMALL_RUN_OPTIONS,
     ]
     assert main(arguments) == 0
     output = capsys.readouterr().out

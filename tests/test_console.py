@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SMALL_RUN_OPTIONS
 from tickercast.cli import console
 
 BIN = Path(sys.executable).parent
@@ -19,14 +20,7 @@ RUN = [
     "sample",
     "--tickers",
     "AAPL",
-    "--epochs",
-    "1",
-    "--window",
-    "20",
-    "--horizons",
-    "3",
-    "--start",
-    "2011-06-01",
+    *SMALL_RUN_OPTIONS,
 ]
 # Variables that would hide the noise, point at another server or store, or that the
 # test session itself set (tests/conftest.py sets TF_CPP_MIN_LOG_LEVEL).
