@@ -55,7 +55,6 @@ serve: install
 	$(BIN)/python deployments/serve.py
 
 # Serve a ticker's champion model over HTTP (`make serve-model TICKER=MSFT`).
-# The `serve-model` CLI verb is being written (issue 10); this target is its entry point.
 serve-model: install
 	$(BIN)/tickercast serve-model $(TICKER)
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from tickercast.errors import InputError
 from tickercast.request import COMMAND_PARAMETERS, REQUIRED, RunRequest
+from tickercast.serving import DEFAULT_PORT
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import normalize_ticker, ticker_slug
@@ -92,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve-model", help="serve a ticker's registered model over HTTP")
     serve.add_argument("ticker", help="the ticker whose model `tickercast-<TICKER>` to serve")
     serve.add_argument("--version", help="a registered version (default: the champion)")
-    serve.add_argument("--port", type=_positive, default=5001, help="port on 127.0.0.1")
+    serve.add_argument(
+        "--port", type=_positive, default=DEFAULT_PORT, help=f"port on 127.0.0.1 ({DEFAULT_PORT})"
+    )
     return parser
 
 
@@ -295,32 +298,23 @@ def _backfill(request: RunRequest, settings: Settings) -> int:
 def _backfilled(outcomes: list) -> None:
     for outcome in outcomes:
         if outcome.error is not None:
-            print(f"{outcome.as_of}: " + _failure(outcome))
+            print((f"{outcome.as_of}: " if outcome.as_of else "") + _failure(outcome))
         else:
             published = outcome.result
             print(f"{outcome.as_of}: {outcome.ticker} {published.model} {published.forecast:.2f}")
 
 
 def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
-    from tickercast.errors import TrackingUnavailableError
-    from tickercast.status import known_tickers, ticker_status
-    from tickercast.tracking import tracker_for
+    from tickercast.status import known_tickers, status_report
 
-    store = Store(settings.home)
-    tickers = known_tickers(store) if all_known else request.ticker_list
+    tickers = known_tickers(Store(settings.home)) if all_known else request.ticker_list
     if not tickers:
         print(f"nothing stored under {settings.home}", file=sys.stderr)
         return EXIT_FAILED
-    # a query never creates a store: no local mlflow.db yet, no runs to show
-    no_local_store = (
-        settings.mlflow_tracking_uri is None and not (settings.home / "mlflow.db").is_file()
-    )
-    tracker = None if no_local_store else tracker_for(settings)
-    try:
-        statuses = ticker_status(tickers, settings, tracker)
-    except TrackingUnavailableError as error:
-        print(f"MLflow: {error}", file=sys.stderr)
-        statuses = ticker_status(tickers, settings, None)
+    report = status_report(tickers, settings)
+    if report.tracking_problem:
+        print(f"MLflow: {report.tracking_problem}", file=sys.stderr)
+    statuses = report.statuses
     for status in statuses:
         print(status.ticker)
         data = f"{status.sessions} sessions to {status.last_session}"

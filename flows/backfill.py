@@ -36,16 +36,16 @@ def backfill(
     dask_workers: int | None = DEFAULTS.dask_workers,
 ) -> list[TickerOutcome] | State:
     """Forecast as of each session from first_as_of to last_as_of not yet published."""
-    parameters = dict(locals())
-    request, outcomes = checked_request(parameters)
+    request, outcomes = checked_request(locals())
     settings = Settings.from_env()
     plan = plan_backfill(
         list(request.tickers), first_as_of, last_as_of, Store(settings.home), settings.calendar_for
     )
     for session, skipped in plan.published.items():
         get_run_logger().info("%s: already published for %s, skipped", session, ", ".join(skipped))
-    # each session's run takes the backfill's own parameters, as of that session
-    daily = {name: parameters[name] for name in COMMAND_PARAMETERS["run"] if name in parameters}
+    # each session's run takes the backfill's request (its universe already read), for
+    # the tickers still to publish as of that session
+    daily = {name: getattr(request, name) for name in COMMAND_PARAMETERS["run"]}
     for session, tickers in plan.to_run.items():
         state = daily_forecast(**daily | {"tickers": tickers, "as_of": session}, return_state=True)
         outcomes += session_outcomes(session, tickers, state)

@@ -12,6 +12,7 @@ from tickercast.errors import InputError
 from tickercast.request import RunRequest, run_title
 from tickercast.tasks.retries import failed_stage
 from tickercast.tickers import normalize_ticker, read_universe
+from tickercast.tracking import without_credentials
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,8 @@ def ticker_outcome(ticker: str, state: State) -> TickerOutcome:
     if state.is_completed():
         return TickerOutcome(ticker, result=result)
     if isinstance(result, BaseException):
-        return TickerOutcome(
-            ticker, error=f"{type(result).__name__}: {result}", stage=failed_stage(result)
-        )
+        error = without_credentials(f"{type(result).__name__}: {result}")
+        return TickerOutcome(ticker, error=error, stage=failed_stage(result))
     return TickerOutcome(ticker, error=state.message or state.name)
 
 

@@ -6,7 +6,6 @@ from prefect.runtime import flow_run
 from tickercast import run_record
 from tickercast.champion import Champion
 from tickercast.ingest import IngestResult
-from tickercast.model_artifact import ModelFormatError
 from tickercast.model_config import ModelConfig
 from tickercast.settings import Settings
 from tickercast.storage import Store
@@ -44,8 +43,9 @@ def end_tracking_run(run_id: str, succeeded: bool, settings: Settings) -> None:
 @stage(retries=3, backoff_seconds=5)
 def load_champion(ticker: str, settings: Settings) -> Champion | None:
     """Load the ticker's registered champion (alias `champion`), if there is one."""
-    try:
-        return tracker_for(settings).load_champion(ticker)
-    except ModelFormatError as error:  # registered by an older tickercast: not comparable
-        get_run_logger().warning("%s: champion not compared: %s", ticker, error)
-        return None
+    champion = tracker_for(settings).load_champion(ticker)
+    if champion is not None and champion.unreadable:  # e.g. registered by an older version
+        get_run_logger().warning(
+            "%s: champion v%s not compared: %s", ticker, champion.version, champion.unreadable
+        )
+    return champion

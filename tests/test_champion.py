@@ -1,9 +1,13 @@
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
 from tickercast.champion import (
     Champion,
+    Choice,
+    Evaluation,
+    GateDecision,
     alias_moves,
     comparable,
     decide,
@@ -11,7 +15,10 @@ from tickercast.champion import (
     warm_start_network,
 )
 from tickercast.evaluate import Scored
-from tickercast.windows import WindowSpec
+from tickercast.fitting import recalibrated
+from tickercast.forecast import forecast_latest
+from tickercast.publish import publication, registered_lstm
+from tickercast.windows import WindowSpec, training_set
 
 
 def _scored(name: str, ratio: float, p_value: float = 0.01) -> Scored:
@@ -116,3 +123,46 @@ def test_the_alias_moves_only_to_a_winner_and_never_back_in_time(fitted_aapl):
     assert alias_moves(won, _champion(fitted, date(2013, 2, 28)), as_of)
     assert not alias_moves(won, _champion(fitted, date(2013, 3, 4)), as_of)  # a replay
     assert not alias_moves(lost, None, as_of)
+
+
+def test_an_unreadable_champion_is_never_compared_but_still_holds_the_alias(small_spec):
+    unreadable = Champion(None, "2", date(2013, 3, 4), unreadable="format_version 0")
+    won = decide(_scored("lstm", 0.9), _scored("naive", 1.0), None, 0.01)
+    assert not comparable(unreadable, date(2013, 3, 5), small_spec)
+    assert warm_start_network(unreadable, date(2013, 3, 5), small_spec, True) is None
+    assert not alias_moves(won, unreadable, date(2013, 3, 1))  # a replay behind it
+    assert alias_moves(won, unreadable, date(2013, 3, 5))
+
+
+def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    training = training_set(history, "AAPL", small_spec)
+    # a champion registered earlier: the drift model stands in for its network
+    champion = Champion(fitted.candidates["drift"], "7", date(2013, 2, 28))
+    scored = evaluate_candidates(history, fitted, None, 0.01).scored
+    scored["champion"] = scored["drift"].renamed("champion")
+    kept = GateDecision(Choice.CHAMPION, False, "the champion still beats naive", {})
+    lstm = registered_lstm(training, fitted)
+    done = publication(
+        training,
+        fitted,
+        Evaluation(scored, kept),
+        champion,
+        lstm,
+        "8",
+        "run",
+        "url",
+        Path("/f.parquet"),
+        "XNYS",
+    )
+    frame = done.frame
+    assert (done.published.model, done.published.model_version) == ("lstm", "7")
+    assert done.published.reason == "the champion still beats naive"
+    assert done.published.rmse_ratio == scored["drift"].metrics[0]["rmse_ratio"]
+    expected = forecast_latest(
+        recalibrated(champion.candidate, history, fitted.split, small_spec), history, small_spec
+    )
+    to_units = history["close"].iloc[-1] / history["adjusted_close"].iloc[-1]
+    np.testing.assert_allclose(frame["forecast"], expected["forecast"] * to_units)
+    np.testing.assert_allclose(frame["upper_95"], expected["upper_95"] * to_units)
+    assert "Published model: **lstm** version 7" in done.report

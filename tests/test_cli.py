@@ -242,7 +242,14 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
         "2013-02-22.parquet",
         "2013-02-25.parquet",
     }
-    assert main(arguments) == 0  # a second call skips what is published
+    universe = settings.home / "watchlist.txt"
+    universe.write_text("IBM\n")
+    arguments[arguments.index("--tickers") : arguments.index("--tickers") + 2] = [
+        "--universe",
+        str(universe),
+    ]
+    assert main(arguments) == 0  # a second call, from a universe, skips what is published
     again = capsys.readouterr().out
+    assert "IBM naive" not in again  # nothing forecast again
     assert "2013-02-22: already published, skipped (IBM)" in again
     assert "2013-02-25: already published, skipped (IBM)" in again

@@ -106,7 +106,8 @@ def test_deployment_parameters_are_read_from_text():
     assert request.tickers == ("AAPL",) and request.as_of == date(2013, 2, 28)
     with pytest.raises(InputError, match="as_of: not a date"):
         RunRequest.from_parameters({"as_of": "28/02/2013"})
-    with pytest.raises(InputError, match=r"unknown parameters \['epoch'\]"):
+    assert RunRequest.from_parameters({"tickers": "msft"}).tickers == ("MSFT",)
+    with pytest.raises(InputError, match="unknown parameters epoch: use some of"):
         RunRequest.from_parameters({"epoch": 3})
 
 

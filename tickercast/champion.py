@@ -24,14 +24,18 @@ class Champion:
     """The registered model that the `champion` alias points at.
 
     Attributes:
-        candidate: its LSTM with the intervals it was registered with.
+        candidate: its LSTM with the intervals it was registered with; None when it
+            was saved in a format this version cannot read (`unreadable` says why):
+            it is then never compared, but still holds the alias back in time.
         version: its registered model version.
         as_of: the session it was trained as of (None if the run did not say).
+        unreadable: why its files could not be read, if they could not.
     """
 
-    candidate: Candidate
+    candidate: Candidate | None
     version: str
     as_of: date | None
+    unreadable: str | None = None
 
 
 class Choice(StrEnum):
@@ -58,6 +62,7 @@ def comparable(champion: Champion | None, as_of: date, spec: WindowSpec) -> bool
     """
     return (
         champion is not None
+        and champion.candidate is not None
         and champion.as_of is not None
         and champion.as_of < as_of
         and isinstance(champion.candidate.forecaster, LSTMForecaster)

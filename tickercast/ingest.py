@@ -63,7 +63,8 @@ class IngestResult:
         return (
             f"{self.ticker}: {fetched}, {self.rows_added} added, {self.rows_changed} changed, "
             f"revision: {self.revision_reason or 'no'}; {self.sessions_stored} sessions stored "
-            f"to {self.last_session}; findings {self.findings or 'none'}"
+            f"to {self.last_session}; findings: "
+            + (", ".join(f"{kind} {n}" for kind, n in self.findings.items()) or "none")
         )
 
 

@@ -88,7 +88,7 @@ class RunRequest:
             )
         for name in ("epochs", "window", "horizons", "folds", "dask_workers"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and (type(value) is not int or value < 1):
                 raise InputError(f"{name} must be a positive whole number, got {value!r}")
         if self.target not in TARGETS:
             raise InputError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
@@ -132,8 +132,12 @@ class RunRequest:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(parameters) - known)
         if unknown:
-            raise InputError(f"unknown parameters {unknown}: use some of {sorted(known)}")
+            raise InputError(
+                f"unknown parameters {', '.join(unknown)}: use some of {', '.join(sorted(known))}"
+            )
         values = dict(parameters)
+        if isinstance(values.get("tickers"), str):  # one symbol, not its letters
+            values["tickers"] = [values["tickers"]]
         if "tickers" in values:
             values["tickers"] = tuple(values["tickers"])
         for name in ("as_of", "start", "end", "first_as_of", "last_as_of"):
@@ -197,7 +201,7 @@ def run_title(flow_name: str, parameters: dict[str, Any]) -> str:
         more = f", … (+{len(tickers) - 4})" if len(tickers) > 4 else ""
         who = ", ".join(tickers[:4]) + more
     if parameters.get("first_as_of") or parameters.get("last_as_of"):
-        when = f"{parameters.get('first_as_of')} to {parameters.get('last_as_of')}"
+        when = f"{parameters.get('first_as_of') or '…'} to {parameters.get('last_as_of') or '…'}"
     elif parameters.get("end"):
         when = f"to {parameters['end']}"
     else:

@@ -16,11 +16,8 @@ from pathlib import Path
 
 from tickercast.settings import Settings
 from tickercast.storage import Store
-from tickercast.tickers import normalize_ticker, registered_model_name
+from tickercast.tickers import CHAMPION_ALIAS, normalize_ticker, registered_model_name
 
-# tracking.CHAMPION, not imported from there: that would load MLflow and TensorFlow
-# into the CLI before the server even starts
-CHAMPION_ALIAS = "champion"
 HOST = "127.0.0.1"
 # `mlflow models serve`'s own default, 5000, is where `make mlflow-ui` listens
 DEFAULT_PORT = 5001

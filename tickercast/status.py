@@ -5,9 +5,10 @@ A query over the home and the MLflow store; the CLI only prints it.
 
 from dataclasses import dataclass
 
+from tickercast.errors import TrackingUnavailableError
 from tickercast.settings import Settings
 from tickercast.storage import Store
-from tickercast.tracking import ChampionSummary, LatestRun, Tracker
+from tickercast.tracking import ChampionSummary, LatestRun, Tracker, tracker_for
 
 
 @dataclass(frozen=True)
@@ -47,20 +48,39 @@ def known_tickers(store: Store) -> list[str]:
     )
 
 
-def ticker_status(
-    tickers: list[str], settings: Settings, tracker: Tracker | None
-) -> list[TickerStatus]:
-    """Each ticker's state.
+@dataclass(frozen=True)
+class StatusReport:
+    """Every ticker's state, and why MLflow could not be asked, if it could not."""
+
+    statuses: list[TickerStatus]
+    tracking_problem: str | None
+
+
+def status_report(tickers: list[str], settings: Settings) -> StatusReport:
+    """Each ticker's state, with its MLflow runs and champion when the store answers.
 
     Args:
         tickers: the symbols (validated).
-        settings: where the home is.
-        tracker: the MLflow store to ask about runs and champions; None to skip them
-            (unreachable, or no local store yet: a query never creates one).
+        settings: where the home and the MLflow store are.
 
     Returns:
-        One status per ticker, in the given order.
+        One status per ticker, in the given order. Without a local MLflow store yet,
+        runs and champions are left out (a query never creates a store).
     """
+    if (
+        settings.mlflow_tracking_uri is None
+        and not Store(settings.home).local_tracking_db.is_file()
+    ):
+        return StatusReport(_statuses(tickers, settings, None), None)
+    try:
+        return StatusReport(_statuses(tickers, settings, tracker_for(settings)), None)
+    except TrackingUnavailableError as error:
+        return StatusReport(_statuses(tickers, settings, None), str(error))
+
+
+def _statuses(
+    tickers: list[str], settings: Settings, tracker: Tracker | None
+) -> list[TickerStatus]:
     store = Store(settings.home)
     outcomes, published = store.last_outcomes(), set(store.published_tickers())
     statuses = []

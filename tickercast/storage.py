@@ -109,8 +109,12 @@ class Store:
         return self.home / "prices"
 
     @property
+    def local_tracking_db(self) -> Path:
+        return self.home / "mlflow.db"
+
+    @property
     def local_tracking_uri(self) -> str:
-        return f"sqlite:///{self.home / 'mlflow.db'}"
+        return f"sqlite:///{self.local_tracking_db}"
 
     @property
     def local_artifact_root(self) -> Path:

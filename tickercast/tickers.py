@@ -99,6 +99,10 @@ def ticker_slug(ticker: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ticker.lower()).strip("-")
 
 
+# The alias of the registered model version that the gate last promoted.
+CHAMPION_ALIAS = "champion"
+
+
 def registered_model_name(ticker: str) -> str:
     """MLflow registered model name for a ticker: `tickercast-AAPL`, `tickercast-EURUSD_X`.
 

@@ -7,6 +7,7 @@ an active run.
 
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 import mlflow
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunStatus
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
@@ -29,11 +29,11 @@ from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from tickercast.champion import Champion
 from tickercast.errors import TrackingUnavailableError
 from tickercast.fitting import Candidate
-from tickercast.model_artifact import load_candidate, pyfunc_model
+from tickercast.model_artifact import ModelFormatError, load_candidate, pyfunc_model
 from tickercast.run_record import Record, TrainingData
 from tickercast.settings import Settings
 from tickercast.storage import Store
-from tickercast.tickers import registered_model_name
+from tickercast.tickers import CHAMPION_ALIAS, registered_model_name
 
 # Pinning the served model's requirements skips MLflow's ~6 s inference of them. The
 # model also imports this project (model_code.py), which is not on PyPI: it is served
@@ -42,12 +42,17 @@ _MODEL_REQUIREMENTS = [
     f"{name}=={version(name)}"
     for name in ("mlflow", "tensorflow", "keras", "scikit-learn", "pandas", "exchange-calendars")
 ]
-CHAMPION = "champion"
 # Marks the experiment as model training (an experiment without a kind opens on the
 # GenAI overview in MLflow 3). MLflow 3.17's UI takes the kind from a per-browser
 # switch instead, which links choose with `UI_VIEW`: every link we print carries it.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 UI_VIEW = "?workflowType=machine_learning"
+
+
+def without_credentials(text: str) -> str:
+    """A message with the user and password of every URL in it hidden: MLflow's errors
+    quote the tracking URI as given, and outcomes end in reports and artifacts."""
+    return re.sub(r"\b([a-z][a-z0-9+.-]*://)[^/\s@]+@", r"\1***@", text)
 
 
 def redacted(uri: str) -> str:
@@ -127,7 +132,8 @@ class Tracker:
     def __init__(self, home: Path, tracking_uri: str | None, experiment: str, limits: str) -> None:
         self.home = home
         self.uri = tracking_uri or Store(home).local_tracking_uri
-        self.local = tracking_uri is None
+        self.in_home = tracking_uri is None  # the SQLite store under TICKERCAST_HOME
+        self.local = not self.uri.startswith(("http://", "https://"))
         self.experiment = experiment
         self.limits = limits
         self.client = mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
@@ -151,7 +157,7 @@ class Tracker:
             ) from None
 
     def _experiment_id(self) -> str:
-        if self.local:
+        if self.in_home:
             self.home.mkdir(parents=True, exist_ok=True)
         experiment = self.client.get_experiment_by_name(self.experiment)
         if experiment is not None:
@@ -159,7 +165,7 @@ class Tracker:
                 for key, value in EXPERIMENT_KIND.items():
                     self.client.set_experiment_tag(experiment.experiment_id, key, value)
             return experiment.experiment_id
-        artifacts = Store(self.home).local_artifact_root.as_uri() if self.local else None
+        artifacts = Store(self.home).local_artifact_root.as_uri() if self.in_home else None
         try:
             return self.client.create_experiment(
                 self.experiment, artifact_location=artifacts, tags=EXPERIMENT_KIND
@@ -250,10 +256,6 @@ class Tracker:
         for epoch, values in enumerate(zip(*history.values(), strict=True), start=1):
             self.log_metrics(run_id, dict(zip(history, values, strict=True)), step=epoch)
 
-    def log_figure(self, run_id: str, figure: Figure, artifact_file: str) -> None:
-        """Save a figure into the run's artifacts."""
-        self.client.log_figure(run_id, figure, artifact_file)
-
     def log_file(self, run_id: str, path: Path | str, artifact_dir: str) -> None:
         """Copy a local file into the run's artifacts under `artifact_dir`."""
         self.client.log_artifact(run_id, str(path), artifact_dir)
@@ -308,7 +310,7 @@ class Tracker:
         """The model version behind the alias, None when there is none; any other
         MLflow failure is not taken for "no champion"."""
         try:
-            return self.client.get_model_version_by_alias(name, CHAMPION)
+            return self.client.get_model_version_by_alias(name, CHAMPION_ALIAS)
         except MlflowException as error:
             if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 return None
@@ -318,10 +320,13 @@ class Tracker:
 
     def set_champion(self, ticker: str, version: str) -> None:
         """Point the `champion` alias of `tickercast-<ticker>` at `version`."""
-        self.client.set_registered_model_alias(registered_model_name(ticker), CHAMPION, version)
+        self.client.set_registered_model_alias(
+            registered_model_name(ticker), CHAMPION_ALIAS, version
+        )
 
     def load_champion(self, ticker: str) -> Champion | None:
-        """The current champion of a ticker, or None when none was promoted yet."""
+        """The current champion of a ticker, or None when none was promoted yet; one
+        registered in a format this version cannot read comes without its candidate."""
         name = registered_model_name(ticker)
         version = self._champion_version(name)
         if version is None:
@@ -335,12 +340,19 @@ class Tracker:
                 tracking_uri=self.uri,
                 registry_uri=self.uri,
             )
-            candidate = load_candidate(Path(model) / "artifacts" / "candidate")
+            try:
+                candidate, unreadable = (
+                    load_candidate(Path(model) / "artifacts" / "candidate"),
+                    None,
+                )
+            except ModelFormatError as error:
+                candidate, unreadable = None, str(error).replace(folder, f"models:/{name}")
         trained_as_of = self.client.get_run(version.run_id).data.tags.get("as_of")
         return Champion(
             candidate=candidate,
             version=str(version.version),
             as_of=date.fromisoformat(trained_as_of) if trained_as_of else None,
+            unreadable=unreadable,
         )
 
     def latest_run(self, ticker: str) -> "LatestRun | None":
