@@ -15,6 +15,7 @@ PYTHONWARNINGS, leaves the respective library as it would be without this module
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -60,6 +61,9 @@ def configure(verbose: bool = False) -> None:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     # "Creating initial MLflow database tables...", "Validating input example ...".
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    # Matplotlib's own logger: "Matplotlib is building the font cache" on a new machine,
+    # "findfont: Font family ... not found" when its cache names fonts moved since.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     if not sys.warnoptions:
         # Warnings raised in third-party modules say nothing about the user's data; a
         # warning attributed to tickercast's own code still shows (and fails its tests).

@@ -45,6 +45,8 @@ def _tickercast(arguments: list[str], home: Path) -> subprocess.CompletedProcess
     """The console script as a user starts it outside `make`, output piped (no terminal)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED)}
     environment |= {"TICKERCAST_HOME": str(home / "home"), "PREFECT_HOME": str(home / "prefect")}
+    # a new machine: matplotlib builds its font cache (and says so at WARNING)
+    environment["MPLCONFIGDIR"] = str(home / "matplotlib")
     return subprocess.run(
         [str(BIN / "tickercast"), *arguments],
         env=environment,
