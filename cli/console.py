@@ -34,6 +34,11 @@ _NATIVE_LOAD_CHATTER = re.compile(
 )
 
 
+# How the command set its console up, for the Dask workers it starts: `verbose`, `quiet`,
+# or `quiet+tensorflow` (TensorFlow's load-time lines held back too).
+CONSOLE = "TICKERCAST_CONSOLE"
+
+
 def configure(verbose: bool = False) -> None:
     """Set up this process's console for a command; call it before anything imports
     TensorFlow, Prefect or MLflow (their settings below are read when they load).
@@ -47,6 +52,8 @@ def configure(verbose: bool = False) -> None:
     # usage telemetry: offline it logs "Failed to send telemetry", and the service's
     # writes to the server's SQLite database have failed with "database is locked".
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # read by `dask_setup` in the Dask workers this process starts (they inherit it)
+    os.environ[CONSOLE] = "verbose" if verbose else "quiet"
     if verbose:
         return
     if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
@@ -54,6 +61,7 @@ def configure(verbose: bool = False) -> None:
         # to cuInit" without a GPU, "NodeDef mentions attribute use_unbounded_threadpool"
         # from tf.data in fit); its failures still raise Python exceptions.
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        os.environ[CONSOLE] = "quiet+tensorflow"
         _hold_back_tensorflow_load_chatter()
     if "PREFECT_LOGGING_LEVEL" not in os.environ:
         # The console handler only: the loggers keep INFO, so the runs' logs still reach
@@ -68,6 +76,16 @@ def configure(verbose: bool = False) -> None:
         # Warnings raised in third-party modules say nothing about the user's data; a
         # warning attributed to tickercast's own code still shows (and fails its tests).
         warnings.filterwarnings("ignore", module=r"(?!tickercast(\.|$))")
+
+
+def dask_setup(worker) -> None:
+    """Dask's preload hook: a local cluster's worker quiets its libraries as the command
+    that started it did (its tickers' stages import TensorFlow there, not here)."""
+    console = os.environ.get(CONSOLE, "")
+    if console == "quiet+tensorflow" and "tensorflow" not in sys.modules:
+        _hold_back_tensorflow_load_chatter()  # TF_CPP_MIN_LOG_LEVEL came with the environment
+    if console.startswith("quiet"):
+        configure(verbose=False)
 
 
 def _hold_back_tensorflow_load_chatter() -> None:

@@ -45,7 +45,10 @@ def local_cluster(**cluster_kwargs):
     from prefect import get_client
 
     api_url = str(get_client(sync_client=True).api_url)
-    return LocalCluster(env={"PREFECT_API_URL": api_url}, **cluster_kwargs)
+    # each worker quiets its libraries as the CLI did (`dask_setup`)
+    return LocalCluster(
+        env={"PREFECT_API_URL": api_url}, preload=["tickercast.cli.console"], **cluster_kwargs
+    )
 
 
 def worker_threads() -> int | None:

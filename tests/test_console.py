@@ -81,6 +81,16 @@ def test_a_successful_run_writes_nothing_to_stderr(quiet_run):
 
 
 @pytest.mark.slow
+def test_a_dask_run_is_quiet_too(tmp_path):
+    # the workers of its local cluster import TensorFlow: they quiet it as the CLI did
+    two = ["AAPL,MSFT" if argument == "AAPL" else argument for argument in RUN]
+    run = _tickercast([*two, "--task-runner", "dask"], tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "MSFT     2013-03-01 2013-03-04" in run.stdout
+    assert _noise(run.stdout) == [] and run.stderr == ""
+
+
+@pytest.mark.slow
 def test_verbose_brings_the_library_logs_back(tmp_path):
     loud = _tickercast(["--verbose", *RUN], tmp_path)
     assert loud.returncode == 0, loud.stderr[-3000:]
