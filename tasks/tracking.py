@@ -46,6 +46,10 @@ def load_champion(ticker: str, settings: Settings) -> Champion | None:
     champion = tracker_for(settings).load_champion(ticker)
     if champion is not None and champion.unreadable:  # e.g. registered by an older version
         get_run_logger().warning(
-            "%s: champion v%s not compared: %s", ticker, champion.version, champion.unreadable
+            "%s: champion v%s is not compared, and keeps the alias until a new model beats "
+            "naive: %s",
+            ticker,
+            champion.version,
+            champion.unreadable,
         )
     return champion

@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -66,7 +69,9 @@ def test_failed_runs_are_marked_failed(tracker):
     assert tracker.client.get_run(run_id).info.status == "FAILED"
 
 
-def test_models_are_registered_per_ticker_and_the_champion_loads(tracker, fitted_aapl, small_spec):
+def test_models_are_registered_per_ticker_and_the_champion_loads(
+    tracker, settings, fitted_aapl, small_spec
+):
     history, fitted = fitted_aapl
     candidate = fitted.candidates["lstm"]
     assert tracker.load_champion("BRK.B") is None
@@ -87,6 +92,32 @@ def test_models_are_registered_per_ticker_and_the_champion_loads(tracker, fitted
         candidate.forecaster.predict(history, origins),
         rtol=1e-5,
     )
+    # a fresh process whose first MLflow call is loading the champion (a scheduled run)
+    loaded = subprocess.run(
+        [sys.executable, "-c", FRESH_LOAD],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TICKERCAST_HOME": str(settings.home)},
+    )
+    assert loaded.stdout.split() == ["1", "True", "2013-03-01"], loaded.stderr[-2000:]
+    # files without candidate.json, as an older tickercast registered them: the champion
+    # is not comparable but keeps its as_of (a replay must not take the alias)
+    source = tracker.client.get_model_version("tickercast-BRK.B", "2").source
+    model = tracker.client.get_logged_model(source.removeprefix("models:/"))
+    folder = Path(model.artifact_location.removeprefix("file://")) / "artifacts" / "candidate"
+    (folder / "candidate.json").unlink()
+    tracker.set_champion("BRK.B", "2")
+    older = tracker.load_champion("BRK.B")
+    assert (older.version, older.candidate, older.as_of) == ("2", None, date(2013, 3, 1))
+    assert "models:/tickercast-BRK.B/2" in older.unreadable
+
+
+FRESH_LOAD = """
+from tickercast.settings import Settings
+from tickercast.tracking import tracker_for
+champion = tracker_for(Settings.from_env()).load_champion("BRK.B")
+print(champion.version, champion.candidate is not None, champion.as_of)
+"""
 
 
 def test_the_registered_model_takes_recent_prices_and_returns_forecasts(tracker, fitted_aapl):

@@ -332,13 +332,12 @@ class Tracker:
         if version is None:
             return None
         # the version the alias named a moment ago, even if the alias moves meanwhile; its
-        # files are read as data, without running the model's code in this process
-        with tempfile.TemporaryDirectory() as folder:
+        # files are read as data, without running the model's code in this process. A
+        # `models:/` URI is resolved by the fluent API's registry, whatever registry_uri
+        # download_artifacts is given: in a fresh process that is not this store.
+        with tempfile.TemporaryDirectory() as folder, _fluent_api(self.uri):
             model = mlflow.artifacts.download_artifacts(
-                f"models:/{name}/{version.version}",
-                dst_path=folder,
-                tracking_uri=self.uri,
-                registry_uri=self.uri,
+                f"models:/{name}/{version.version}", dst_path=folder
             )
             try:
                 candidate, unreadable = (
@@ -346,7 +345,10 @@ class Tracker:
                     None,
                 )
             except ModelFormatError as error:
-                candidate, unreadable = None, str(error).replace(folder, f"models:/{name}")
+                candidate, unreadable = (
+                    None,
+                    str(error).replace(str(Path(model)), f"models:/{name}/{version.version}"),
+                )
         trained_as_of = self.client.get_run(version.run_id).data.tags.get("as_of")
         return Champion(
             candidate=candidate,
