@@ -40,4 +40,6 @@ def ingest_prices(
             description=f"{ticker}: data quality of the latest ingest",
         )
     get_run_logger().info(result.summary())
+    if warning := result.findings_warning():  # on the console too: it concerns their data
+        get_run_logger().warning(warning)
     return result

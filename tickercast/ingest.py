@@ -63,9 +63,21 @@ class IngestResult:
         return (
             f"{self.ticker}: {fetched}, {self.rows_added} added, {self.rows_changed} changed, "
             f"revision: {self.revision_reason or 'no'}; {self.sessions_stored} sessions stored "
-            f"to {self.last_session}; findings: "
-            + (", ".join(f"{kind} {n}" for kind, n in self.findings.items()) or "none")
+            f"to {self.last_session}; findings: {self._findings() or 'none'}"
         )
+
+    def findings_warning(self) -> str | None:
+        """What the user should know of the fetched sessions' quality, or None when the
+        quality report found nothing in them."""
+        if not self.findings:
+            return None
+        return (
+            f"{self.ticker}: data-quality findings in the sessions fetched "
+            f"({self._findings()}); report: {self.quality_report}"
+        )
+
+    def _findings(self) -> str:
+        return ", ".join(f"{kind} {count}" for kind, count in self.findings.items())
 
 
 def _stored(prices: pd.DataFrame) -> dict:
