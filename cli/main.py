@@ -14,7 +14,14 @@ from dataclasses import MISSING, fields
 from datetime import date
 
 from tickercast.errors import InputError
-from tickercast.request import COMMAND_PARAMETERS, REQUIRED, RunRequest
+from tickercast.request import (
+    COMMAND_PARAMETERS,
+    COUNT_FIELDS,
+    DATE_FIELDS,
+    REQUIRED,
+    RunRequest,
+    parse_date,
+)
 from tickercast.serving import DEFAULT_PORT
 from tickercast.settings import Settings
 from tickercast.storage import Store
@@ -33,9 +40,9 @@ FIELDS = {f.name: f for f in fields(RunRequest)}
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+        return parse_date(text, "date")
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive(text: str) -> int:
@@ -63,9 +70,9 @@ def _option(name: str, command: str) -> tuple[str, dict]:
         options["type"] = _tickers
     elif isinstance(spec.default, bool):
         options["action"] = "store_true"
-    elif name in ("as_of", "start", "end", "first_as_of", "last_as_of"):
+    elif name in DATE_FIELDS:
         options["type"] = _day
-    elif name in ("epochs", "window", "horizons", "folds", "dask_workers"):
+    elif name in COUNT_FIELDS:
         options["type"] = _positive
     if name in REQUIRED.get(command, ()):
         options["required"] = True
@@ -170,7 +177,7 @@ def _run(request: RunRequest, settings: Settings) -> int:
     shown = Console().is_terminal and request.task_runner == "serial"
     with Progress(*columns, disable=not shown) as progress:
         stages = tuple(stage.name for stage in STAGES)
-        bars = StageProgress(progress, request.ticker_list, stages)
+        bars = StageProgress(progress, list(request.ticker_list), stages)
         with stage_progress(bars):
             state = daily_forecast(**_flow_parameters(request, "run"), return_state=True)
     outcomes = _outcomes(state)
@@ -284,7 +291,7 @@ def _backfill(request: RunRequest, settings: Settings) -> int:
     from tickercast.flows.backfill import backfill
 
     plan = plan_backfill(
-        request.ticker_list,
+        list(request.ticker_list),
         request.first_as_of,
         request.last_as_of,
         Store(settings.home),
@@ -307,7 +314,7 @@ def _backfilled(outcomes: list) -> None:
 def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
     from tickercast.status import known_tickers, status_report
 
-    tickers = known_tickers(Store(settings.home)) if all_known else request.ticker_list
+    tickers = known_tickers(Store(settings.home)) if all_known else list(request.ticker_list)
     if not tickers:
         print(f"nothing stored under {settings.home}", file=sys.stderr)
         return EXIT_FAILED

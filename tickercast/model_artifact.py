@@ -23,7 +23,7 @@ from mlflow.types import ColSpec, Schema
 
 from tickercast.conformal import Conformal
 from tickercast.fitting import Candidate
-from tickercast.forecast import forecast_latest, in_as_of_units
+from tickercast.forecast import BOUND_COLUMNS, forecast_latest, in_as_of_units
 from tickercast.forecasters import LSTMForecaster
 from tickercast.windows import Preprocessor
 
@@ -149,7 +149,6 @@ def pyfunc_model(candidate: Candidate, recent: pd.DataFrame, folder: Path) -> di
     # the installed package, and a process that had already imported tickercast would
     # mix modules of both. A registered model depends on its files' format_version and on
     # the two functions model_code.py calls, not on a frozen copy of the code.
-    answer = forecast_recent(candidate, example)
     return {
         "python_model": str(MODEL_CODE),
         "artifacts": {"candidate": str(save_candidate(candidate, folder / "candidate"))},
@@ -160,7 +159,7 @@ def pyfunc_model(candidate: Candidate, recent: pd.DataFrame, folder: Path) -> di
                 [
                     ColSpec("string", "as_of"),
                     ColSpec("long", "horizon"),
-                    *(ColSpec("double", c) for c in answer.columns[2:]),
+                    *(ColSpec("double", c) for c in ("last_close", "forecast", *BOUND_COLUMNS)),
                 ]
             ),
         ),

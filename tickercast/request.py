@@ -8,16 +8,17 @@ it, before any server starts.
 
 from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from tickercast.errors import InputError
 from tickercast.model_config import ModelConfig
+from tickercast.sources import check_source
 from tickercast.tickers import normalize_ticker, read_universe
 from tickercast.windows import TARGETS, WindowSpec
 
 ENGINES = ("serial", "dask")
-SOURCES = ("yfinance", "sample")
 
 
 def _parameter(default: Any, help: str, **options: Any) -> Any:
@@ -80,13 +81,9 @@ class RunRequest:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tickers", tuple(normalize_ticker(t) for t in self.tickers))
-        if self.universe is not None:
-            read_universe(self.universe)  # a bad file or line is refused now, named
-        if self.source not in SOURCES and not _is_folder(self.source):
-            raise InputError(
-                f"unknown source {self.source!r}: use yfinance, sample, or an existing folder"
-            )
-        for name in ("epochs", "window", "horizons", "folds", "dask_workers"):
+        self.ticker_list  # noqa: B018 - reads the universe: a bad file or line is refused now
+        check_source(self.source)
+        for name in COUNT_FIELDS:
             value = getattr(self, name)
             if value is not None and (type(value) is not int or value < 1):
                 raise InputError(f"{name} must be a positive whole number, got {value!r}")
@@ -106,7 +103,7 @@ class RunRequest:
 
     def _check_dates(self) -> None:
         today = date.today()
-        for name in ("as_of", "end", "first_as_of", "last_as_of"):
+        for name in DATE_FIELDS:
             value = getattr(self, name)
             if value is not None and value > today:
                 raise InputError(
@@ -140,15 +137,15 @@ class RunRequest:
             values["tickers"] = [values["tickers"]]
         if "tickers" in values:
             values["tickers"] = tuple(values["tickers"])
-        for name in ("as_of", "start", "end", "first_as_of", "last_as_of"):
+        for name in DATE_FIELDS:
             if isinstance(values.get(name), str):
                 values[name] = parse_date(values[name], name)
         return cls(**values)
 
-    @property
-    def ticker_list(self) -> list[str]:
-        """The tickers to run: the universe file's, or `tickers`."""
-        return read_universe(self.universe) if self.universe else list(self.tickers)
+    @cached_property
+    def ticker_list(self) -> tuple[str, ...]:
+        """The tickers to run: the universe file's (read once), or `tickers`."""
+        return tuple(read_universe(self.universe)) if self.universe else self.tickers
 
     @property
     def spec(self) -> WindowSpec:
@@ -159,10 +156,6 @@ class RunRequest:
         return ModelConfig(epochs=self.epochs)
 
 
-def _is_folder(source: str) -> bool:
-    return Path(source).expanduser().is_dir()
-
-
 def parse_date(text: str, name: str) -> date:
     """`YYYY-MM-DD`, or an error naming the parameter and the text."""
     try:
@@ -171,6 +164,9 @@ def parse_date(text: str, name: str) -> date:
         raise InputError(f"{name}: not a date (YYYY-MM-DD): {text!r}") from None
 
 
+# The parameters of each kind, from the annotations (the CLI parses them so).
+DATE_FIELDS = tuple(f.name for f in fields(RunRequest) if f.type == date | None)
+COUNT_FIELDS = tuple(f.name for f in fields(RunRequest) if f.type in (int, int | None))
 DEFAULTS = RunRequest()
 
 # Parameter groups shared by several commands.

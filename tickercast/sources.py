@@ -184,14 +184,22 @@ def open_source(
     Raises:
         InputError: `spec` is neither a source name nor an existing folder.
     """
+    check_source(spec)
     if spec == "yfinance":
         return YFinanceSource(calendar, before_request=before_request)
     if spec == "sample":
         return SampleSource()
-    folder = Path(spec).expanduser()
-    if not folder.is_dir():
+    return FolderSource(Path(spec).expanduser())
+
+
+def check_source(spec: str) -> None:
+    """Refuse a source that names neither yfinance, the sample, nor an existing folder.
+
+    Raises:
+        InputError: naming the source.
+    """
+    if spec not in ("yfinance", "sample") and not Path(spec).expanduser().is_dir():
         raise InputError(f"unknown source {spec!r}: use yfinance, sample, or an existing folder")
-    return FolderSource(folder)
 
 
 def source_version(spec: str, ticker: str) -> str:
