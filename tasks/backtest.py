@@ -31,7 +31,11 @@ def backtest_ticker(
     """Backtest one ticker over its last folds and log the results and plots to MLflow."""
     stored = Store(settings.home).read_prices(ticker)
     history = select_history(stored, ticker, start, end, settings.calendar_for(ticker))
-    gate = {"margin": settings.gate_margin, "significance": settings.gate_significance}
+    gate = {
+        "margin": settings.gate_margin,
+        "significance": settings.gate_significance,
+        "live_required": settings.shadow_forecasts,
+    }
     backtest = run_backtest(history, ticker, spec, config, folds, warm_start=warm_start, **gate)
     tracker = tracker_for(settings)
     opened = run_record.backtest_run(

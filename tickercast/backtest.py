@@ -7,6 +7,14 @@ precedes the fold), exactly as the daily run would have been on that day (with
 warm starts, the previous fold's scalers are kept with its weights); the fold's
 origins are then forecast from their own windows and scored. The folds are
 consecutive and expanding, ending at the last origin whose targets are known.
+
+The holdout gate's choice then goes through the shadow gate, as in the daily run.
+The LSTM's live record as of a fold is what the daily run would have ledgered by
+then: the forecasts one session ahead that earlier folds' LSTMs made on their own
+origins, out of sample, whose targets had closed by the fold's first origin. The
+first fold has none, as a new ticker has none, so it publishes naive. Both
+choices are reported: `published` (both gates, what the daily run publishes) and
+`published_holdout` (the holdout gate alone).
 """
 
 import time
@@ -16,14 +24,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from tickercast.champion import GateDecision, decide
+from tickercast.champion import GateDecision, decide, shadow_gate
 from tickercast.evaluate import Scored, mase_scales, pooled, score
 from tickercast.fitting import fit_candidates, recalibrated
 from tickercast.forecasters import LSTMForecaster
 from tickercast.model_config import ModelConfig
+from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec
 
-MODELS = ("lstm", "naive", "drift", "ar", "published")
+MODELS = ("lstm", "naive", "drift", "ar", "published", "published_holdout")
 # the report's metrics, per model and horizon
 REPORT_METRICS = (
     "rmse_ratio",
@@ -38,13 +47,23 @@ REPORT_METRICS = (
 
 @dataclass(frozen=True)
 class Fold:
-    """One fold: when it was fitted, what the gate chose, and every model's scores."""
+    """One fold: when it was fitted, what the gates chose, and every model's scores.
+
+    Attributes:
+        holdout_decision: the holdout gate's choice (`published_holdout`).
+        decision: that choice after the shadow gate (`published`).
+        live: the LSTM's live record the shadow gate was given.
+        live_targets: the target session of each of its forecasts, oldest first.
+    """
 
     number: int
     as_of: date
     first_origin: date
     last_origin: date
+    holdout_decision: GateDecision
     decision: GateDecision
+    live: LiveRecord
+    live_targets: np.ndarray
     scored: dict[str, Scored]
     fit_seconds: float
     warm_started: bool
@@ -68,7 +87,7 @@ class Backtest:
         pooled = {name: scored.metrics[0] for name, scored in self.pooled().items()}
         ratios = ", ".join(
             f"{name} {pooled[name]['rmse_ratio']:.3f}"
-            for name in ("lstm", "ar", "drift", "published")
+            for name in ("lstm", "ar", "drift", "published_holdout", "published")
         )
         return (
             f"{self.ticker}: {len(self.folds)} folds; pooled h=1 RMSE ratio {ratios}; "
@@ -97,6 +116,51 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
+@dataclass(frozen=True)
+class ShadowLedger:
+    """The LSTM's scored shadow forecasts one session ahead, oldest first, as the daily
+    run ledgers them: each one's target position, and its error and naive's in prices.
+    """
+
+    targets: np.ndarray
+    errors: np.ndarray
+    naive_errors: np.ndarray
+
+    def extended(self, origins: np.ndarray, lstm: Scored) -> "ShadowLedger":
+        """The ledger with the LSTM's forecasts at `origins` (scored there) added.
+
+        Args:
+            origins: positions of the forecasts' origins, after the ledger's.
+            lstm: the LSTM's scores at those origins.
+
+        Returns:
+            The longer ledger.
+        """
+        actual = lstm.current * np.exp(lstm.actual[:, 0])
+        forecast = lstm.current * np.exp(lstm.forecast[:, 0])
+        return ShadowLedger(
+            np.concatenate([self.targets, origins + 1]),
+            np.concatenate([self.errors, actual - forecast]),
+            np.concatenate([self.naive_errors, actual - lstm.current]),
+        )
+
+    def live(self, as_of: int, required: int) -> tuple[LiveRecord, np.ndarray]:
+        """The live record a run as of `as_of` could see: the last `required` forecasts
+        whose target session had closed by then.
+
+        Args:
+            as_of: position of the run's session.
+            required: how many forecasts the shadow gate asks for.
+
+        Returns:
+            The record, and the target position of each of its forecasts.
+        """
+        known = np.flatnonzero(self.targets <= as_of)
+        last = known[max(len(known) - required, 0) :]  # [-0:] would keep them all
+        record = LiveRecord("lstm", self.errors[last], self.naive_errors[last])
+        return record, self.targets[last]
+
+
 def run_backtest(
     prices: pd.DataFrame,
     ticker: str,
@@ -106,6 +170,7 @@ def run_backtest(
     margin: float = 0.01,
     warm_start: bool = False,
     significance: float = 0.1,
+    live_required: int = 60,
 ) -> Backtest:
     """Walk forward over the last `folds` blocks of `spec.holdout` origins.
 
@@ -115,10 +180,12 @@ def run_backtest(
         spec: windows and split; each fold is `spec.holdout` origins long.
         config: the LSTM's hyperparameters.
         folds: how many folds, K.
-        margin: the gate's required improvement over naive.
-        significance: the gate's Diebold-Mariano p-value threshold.
+        margin: the gates' required improvement over naive.
+        significance: the gates' Diebold-Mariano p-value threshold.
         warm_start: fine-tune the previous fold's network instead of training afresh
             (after the first fold), as the daily run does between full retrains.
+        live_required: scored live forecasts the shadow gate needs (`shadow_gate`);
+            0: the holdout gate alone, and both published series are the same.
 
     Returns:
         The folds, each with every model's scores on its origins.
@@ -127,6 +194,7 @@ def run_backtest(
     sessions = prices["session"].dt.date.to_numpy()
     results: list[Fold] = []
     previous: LSTMForecaster | None = None
+    ledger = ShadowLedger(np.empty(0, dtype=int), np.empty(0), np.empty(0))
     for number in range(1, folds + 1):
         started = time.perf_counter()
         first = last_known - (folds - number + 1) * spec.holdout + 1
@@ -137,7 +205,9 @@ def run_backtest(
             name: score(name, fitted.candidates[name], history, fitted.split.holdout, spec, scales)
             for name in ("lstm", "naive")
         }
-        decision = decide(holdout["lstm"], holdout["naive"], None, margin, significance)
+        holdout_decision = decide(holdout["lstm"], holdout["naive"], None, margin, significance)
+        live, live_targets = ledger.live(first, live_required)
+        decision = shadow_gate(holdout_decision, live, live_required, margin, significance)
         origins = np.arange(first, first + spec.holdout)
         scored = {
             name: score(
@@ -151,13 +221,18 @@ def run_backtest(
             for name, candidate in fitted.candidates.items()
         }
         scored["published"] = scored[decision.published].renamed("published")
+        published_holdout = scored[holdout_decision.published]
+        scored["published_holdout"] = published_holdout.renamed("published_holdout")
         results.append(
             Fold(
                 number=number,
                 as_of=sessions[first],
                 first_origin=sessions[origins[0]],
                 last_origin=sessions[origins[-1]],
+                holdout_decision=holdout_decision,
                 decision=decision,
+                live=live,
+                live_targets=sessions[live_targets],
                 scored=scored,
                 fit_seconds=fitted.trained.fit_seconds,
                 warm_started=fitted.warm_started,
@@ -165,4 +240,5 @@ def run_backtest(
             )
         )
         previous = fitted.candidates["lstm"].forecaster
+        ledger = ledger.extended(origins, scored["lstm"])
     return Backtest(ticker, spec, results)
