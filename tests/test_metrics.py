@@ -7,7 +7,10 @@ from tickercast.metrics import (
     binomial_pvalue,
     diebold_mariano_pvalue,
     horizon_metrics,
+    interval_score,
+    kupiec_pvalue,
     mae,
+    pinball_loss,
     rmse,
 )
 
@@ -50,3 +53,25 @@ def test_horizon_metrics_against_hand_computed_values():
     assert metrics["da_pvalue"] == pytest.approx(0.125)
     naive = horizon_metrics(ACTUAL, PREVIOUS, PREVIOUS, horizon=1)
     assert naive["rmse_ratio"] == 1.0 and math.isnan(naive["directional_accuracy"])
+
+
+def test_kupiec_against_a_hand_computed_likelihood_ratio():
+    # 60 forecasts, 20 outside an 80 % interval (12 expected)
+    inside = np.array([True] * 40 + [False] * 20)
+    ratio = -2 * (
+        40 * math.log(0.8) + 20 * math.log(0.2) - 40 * math.log(40 / 60) - 20 * math.log(20 / 60)
+    )
+    from scipy.stats import chi2
+
+    assert kupiec_pvalue(inside, 0.8) == pytest.approx(chi2.sf(ratio, 1))
+    assert kupiec_pvalue(np.array([True] * 48 + [False] * 12), 0.8) == pytest.approx(1.0)
+    assert kupiec_pvalue(np.ones(60, bool), 0.8) < 1e-5  # never outside: too wide
+    assert math.isnan(kupiec_pvalue(np.array([], bool), 0.8))
+
+
+def test_interval_score_and_pinball_loss_by_hand():
+    # inside, below by 1, above by 4; width 4; alpha 0.2 -> 2/alpha = 10
+    actual = np.array([3.0, 1.0, 10.0])
+    scores = interval_score(actual, np.full(3, 2.0), np.full(3, 6.0), 0.8)
+    assert scores.tolist() == pytest.approx([4.0, 14.0, 44.0])
+    assert pinball_loss(actual, np.full(3, 2.0), 0.1).tolist() == pytest.approx([0.1, 0.9, 0.8])

@@ -45,11 +45,13 @@ def diebold_mariano_pvalue(
 
     differential = np.asarray(model_errors) ** 2 - np.asarray(naive_errors) ** 2
     n = len(differential)
+    if n < 2:
+        return float("nan")
     centred = differential - differential.mean()
     variance = np.sum(centred**2) / n
     for lag in range(1, horizon):
         variance += 2 * np.sum(centred[lag:] * centred[:-lag]) / n
-    if n < 2 or variance <= 0:
+    if variance <= 0:
         return float("nan")
     statistic = differential.mean() / np.sqrt(variance / n)
     correction = np.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
@@ -87,3 +89,69 @@ def horizon_metrics(
         "da_pvalue": binomial_pvalue(hits, trials),
         "dm_pvalue": diebold_mariano_pvalue(errors, naive_errors, horizon),
     }
+
+
+def interval_score(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float
+) -> np.ndarray:
+    """The interval (Winkler) score of each central interval: its width, plus 2/alpha
+    times how far the outcome fell outside it (Gneiting and Raftery 2007). Lower is
+    better; unlike coverage, it punishes an interval for being too wide.
+
+    Args:
+        actual: (n,) outcomes.
+        lower, upper: (n,) the interval's bounds.
+        level: its nominal coverage, 1 - alpha.
+
+    Returns:
+        (n,) scores, in the outcome's units.
+    """
+    actual, lower, upper = (np.asarray(a, dtype="float64") for a in (actual, lower, upper))
+    alpha = 1 - level
+    below = np.clip(lower - actual, 0, None)
+    above = np.clip(actual - upper, 0, None)
+    return upper - lower + 2 / alpha * (below + above)
+
+
+def pinball_loss(actual: np.ndarray, quantile: np.ndarray, tau: float) -> np.ndarray:
+    """The pinball (quantile) loss of each forecast of the `tau` quantile.
+
+    Args:
+        actual: (n,) outcomes.
+        quantile: (n,) the forecast quantile, e.g. an 80 % interval's lower bound for tau 0.1.
+        tau: the quantile's level.
+
+    Returns:
+        (n,) losses, in the outcome's units.
+    """
+    difference = np.asarray(actual, dtype="float64") - np.asarray(quantile, dtype="float64")
+    return np.maximum(tau * difference, (tau - 1) * difference)
+
+
+def kupiec_pvalue(inside: np.ndarray, level: float) -> float:
+    """Kupiec's unconditional-coverage (proportion of failures) likelihood-ratio test.
+
+    Under the null the outcomes fall outside the interval independently with
+    probability 1 - level; the statistic is chi-squared with one degree of freedom.
+
+    Args:
+        inside: (n,) whether each outcome fell inside its interval.
+        level: the intervals' nominal coverage.
+
+    Returns:
+        The p-value (small: the coverage is not what chance allows); NaN with no outcome.
+    """
+    from scipy.stats import chi2
+
+    n = len(inside)
+    if n == 0:
+        return float("nan")
+    misses = int(n - np.sum(inside))
+    expected, observed = 1 - level, misses / n
+
+    def log_likelihood(p: float) -> float:
+        hits = (n - misses) * np.log1p(-p) if n > misses else 0.0  # 0 * log 0 = 0
+        return hits + (misses * np.log(p) if misses else 0.0)
+
+    statistic = -2 * (log_likelihood(expected) - log_likelihood(observed))
+    return float(chi2.sf(max(statistic, 0.0), df=1))
