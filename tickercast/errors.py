@@ -56,3 +56,8 @@ class SourceUnavailableError(RuntimeError):
 class TrackingUnavailableError(RuntimeError):
     """The MLflow tracking server did not answer: transient, so retried; nothing is
     published from a run that could not be tracked."""
+
+
+class StoredFileError(InputError):
+    """A file in the store that cannot be read (truncated, overwritten, not Parquet):
+    retrying cannot fix it, and the error names it."""

@@ -6,6 +6,9 @@ Layout::
       prices/ticker=AAPL/prices.parquet     hive-partitioned by ticker, one row per session
       forecasts/AAPL/2022-12-30.parquet      one file per as_of
       forecasts/AAPL/latest.json
+      ledger/ticker=AAPL/<as_of>_<published_at>.parquet   every forecast published, and its shadows
+      scores/ticker=AAPL/scores.parquet      official ledger forecasts, scored once closed
+      reports/track/AAPL/latest.json         the live track record as of the latest session scored
       manifest/ingest.jsonl                  one record per ticker per ingest
       reports/quality/AAPL/<stamp>.json      data-quality report of each ingest, and latest.json
       mlflow.db, mlartifacts/                the local MLflow store (when no server is set)
@@ -22,7 +25,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -30,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tickercast.errors import InputError, NoPricesError
+from tickercast.errors import InputError, NoPricesError, StoredFileError
 from tickercast.prices import PRICE_COLUMNS, PRICE_SCHEMA, clip_sessions
 
 FORECAST_SCHEMA = pa.schema(
@@ -50,6 +53,42 @@ FORECAST_SCHEMA = pa.schema(
         pa.field("reason", pa.string()),
         pa.field("mlflow_run_id", pa.string()),
         pa.field("data_sha256", pa.string(), nullable=False),
+    ]
+)
+
+# A ledger row: a forecast row as published (or as a shadow candidate would have
+# published it), and when. Rows are never rewritten: each publication is a new file.
+LEDGER_SCHEMA = pa.schema(
+    [
+        *FORECAST_SCHEMA,
+        pa.field("published_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("shadow", pa.bool_(), nullable=False),
+    ]
+)
+_SCORE_FLOATS = [
+    "realized_close",
+    "error",
+    "naive_error",
+    "interval_score_80",
+    "interval_score_95",
+    "pinball_lower_80",
+    "pinball_upper_80",
+    "pinball_lower_95",
+    "pinball_upper_95",
+]
+# A scored ledger forecast; see `tickercast.scoring` for what each column means.
+SCORE_SCHEMA = pa.schema(
+    [
+        *(LEDGER_SCHEMA.field(name) for name in ("ticker", "as_of", "target_date", "horizon")),
+        *(LEDGER_SCHEMA.field(name) for name in ("model", "shadow", "published_at")),
+        *(LEDGER_SCHEMA.field(name) for name in ("last_close", "forecast")),
+        *(LEDGER_SCHEMA.field(name) for name in ("lower_80", "upper_80", "lower_95", "upper_95")),
+        *(pa.field(name, pa.float64(), nullable=False) for name in _SCORE_FLOATS),
+        pa.field("inside_80", pa.bool_()),
+        pa.field("inside_95", pa.bool_()),
+        pa.field("scored_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("rescored_at", pa.timestamp("us", tz="UTC")),
+        pa.field("rescore_reason", pa.string()),
     ]
 )
 
@@ -288,7 +327,113 @@ class Store:
             raise InputError(f"{ticker}: no forecast published at {path}")
         return json.loads(path.read_text())
 
+    def ledger_dir(self, ticker: str) -> Path:
+        return self.home / "ledger" / f"ticker={quote(ticker, safe='')}"
+
+    def scores_file(self, ticker: str) -> Path:
+        return self.home / "scores" / f"ticker={quote(ticker, safe='')}" / "scores.parquet"
+
+    def track_record_file(self, ticker: str) -> Path:
+        return self.home / "reports" / "track" / ticker / "latest.json"
+
+    def append_ledger(self, rows: pd.DataFrame, published_at: datetime) -> Path:
+        """Add one publication's rows (`LEDGER_SCHEMA` but `published_at`) to the ledger
+        as a new file: nothing already in the ledger is rewritten.
+
+        Returns:
+            The new file.
+        """
+        ticker, as_of = rows["ticker"].iloc[0], rows["as_of"].iloc[0]
+        table = pa.Table.from_pandas(
+            rows.assign(published_at=published_at)[LEDGER_SCHEMA.names],
+            schema=LEDGER_SCHEMA,
+            preserve_index=False,
+        )
+        name = f"{as_of.isoformat()}_{published_at:%Y%m%dT%H%M%S%fZ}.parquet"
+        path = self.ledger_dir(ticker) / name
+        with self.lock(ticker):
+            if path.exists():  # two publications in one microsecond: never overwrite
+                raise FileExistsError(f"{ticker}: ledger file {path} exists already")
+            return atomic_write(path, lambda temporary: pq.write_table(table, temporary))
+
+    def read_ledger(self, ticker: str) -> pd.DataFrame:
+        """Every ledger row of a ticker, oldest publication first (`LEDGER_SCHEMA`).
+
+        Raises:
+            StoredFileError: a ledger file cannot be read; it is named, nothing is changed.
+        """
+        files = sorted(self.ledger_dir(ticker).glob("[!.]*.parquet"))
+        tables = [_read_stored(path, LEDGER_SCHEMA, f"{ticker}: ledger file") for path in files]
+        table = pa.concat_tables(tables) if tables else LEDGER_SCHEMA.empty_table()
+        return table.to_pandas().sort_values("published_at", kind="stable", ignore_index=True)
+
+    def read_scores(self, ticker: str) -> pd.DataFrame:
+        """A ticker's scored forecasts (`SCORE_SCHEMA`), empty when none is scored.
+
+        Raises:
+            StoredFileError: the scores file cannot be read.
+        """
+        path = self.scores_file(ticker)
+        table = (
+            _read_stored(path, SCORE_SCHEMA, f"{ticker}: scores file")
+            if path.is_file()
+            else SCORE_SCHEMA.empty_table()
+        )
+        return table.to_pandas()
+
+    def write_scores(self, ticker: str, scores: pd.DataFrame) -> Path:
+        """Replace a ticker's scores; call it holding `lock(ticker)`.
+
+        Returns:
+            The scores file.
+        """
+        table = pa.Table.from_pandas(
+            scores[SCORE_SCHEMA.names], schema=SCORE_SCHEMA, preserve_index=False
+        )
+        return atomic_write(
+            self.scores_file(ticker), lambda temporary: pq.write_table(table, temporary)
+        )
+
+    def write_track_record(self, ticker: str, record: dict) -> Path | None:
+        """Write a ticker's track record as `reports/track/<TICKER>/latest.json`, unless
+        the one there is as of a later session (a replay never hides the newest).
+
+        Returns:
+            The file, or None when a later record was kept.
+        """
+        path = self.track_record_file(ticker)
+        with self.lock(ticker):
+            current = self.read_track_record(ticker)
+            if current is not None and str(current["as_of"]) > str(record["as_of"]):
+                return None
+            text = json.dumps(record, indent=1, default=str) + "\n"
+            return atomic_write(path, lambda temporary: temporary.write_text(text))
+
+    def read_track_record(self, ticker: str) -> dict | None:
+        """A ticker's latest track record, if one was written."""
+        path = self.track_record_file(ticker)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def scored_tickers(self) -> list[str]:
+        """Tickers with scored forecasts, sorted."""
+        root = self.home / "scores"
+        return sorted(
+            unquote(folder.parent.name.removeprefix("ticker="))
+            for folder in root.glob("ticker=*/scores.parquet")
+        )
+
     def published_tickers(self) -> list[str]:
         """Tickers with a latest forecast, sorted."""
         root = self.home / "forecasts"
         return sorted(p.parent.name for p in root.glob("*/latest.json")) if root.is_dir() else []
+
+
+def _read_stored(path: Path, schema: pa.Schema, what: str) -> pa.Table:
+    """A stored Parquet file in `schema`, or an error naming it and what to do."""
+    try:
+        return pq.read_table(path, schema=schema)
+    except (OSError, pa.ArrowException) as error:
+        raise StoredFileError(
+            f"{what} {path} cannot be read ({error}); move it aside and run again "
+            "(every other file is kept)"
+        ) from error
