@@ -72,6 +72,10 @@ def configure(verbose: bool = False) -> None:
     # Matplotlib's own logger: "Matplotlib is building the font cache" on a new machine,
     # "findfont: Font family ... not found" when its cache names fonts moved since.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    # TensorFlow's Python logger: "calls to <function forward> triggered tf.function
+    # retracing" when a run makes many networks (a backfill: one a session), each
+    # traced once by design (`tickercast.model._forward`).
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if not sys.warnoptions:
         # Warnings raised in third-party modules say nothing about the user's data; a
         # warning attributed to tickercast's own code still shows (and fails its tests).

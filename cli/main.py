@@ -1,6 +1,7 @@
 """`tickercast run` starts a manual flow run, `ingest` refreshes prices only, `backtest`
 scores the models walk-forward, `backfill` replays a range of sessions, `status` and
-`forecast` show what is stored and published, `serve-model` serves a registered model.
+`forecast` show what is stored and published, `track` the live track record of what
+was published, `serve-model` serves a registered model.
 
 Every command's options are derived from `tickercast.request.RunRequest`, which also
 validates them before any server starts.
@@ -97,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
             (choice if name in ("tickers", "universe") else sub).add_argument(flag, **options)
     forecast = commands.add_parser("forecast", help="print the latest published forecast")
     forecast.add_argument("ticker", nargs="?", help="one ticker; all published ones if omitted")
+    track = commands.add_parser("track", help="the live track record of published forecasts")
+    track.add_argument("tickers", nargs="*", help="tickers (default: every scored one)")
+    track.add_argument(
+        "--last",
+        type=_positive,
+        help="over the last N scored forecasts (default: the last 20, 60, 250 and all)",
+    )
     serve = commands.add_parser("serve-model", help="serve a ticker's registered model over HTTP")
     serve.add_argument("ticker", help="the ticker whose model `tickercast-<TICKER>` to serve")
     serve.add_argument("--version", help="a registered version (default: the champion)")
@@ -344,12 +352,81 @@ def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
             )
         else:
             print("  champion: none (naive is published until a model beats it)")
+        if record := status.track_record:
+            live = [
+                r
+                for r in record["rows"]
+                if (r["model"], r["horizon"], r["window"]) == ("published", 1, "60")
+            ]
+            for r in live:
+                print(
+                    f"  live:     h=1, last {r['forecasts']} scored as of {record['as_of']}: "
+                    f"rmse_ratio {_number(r['rmse_ratio'], '.3f')}, coverage 80/95 "
+                    f"{r['coverage_80']:.2f}/{r['coverage_95']:.2f} (Kupiec p "
+                    f"{_number(r['kupiec_p_80'], '.2g')}/{_number(r['kupiec_p_95'], '.2g')})"
+                )
+            if record["alarm"]:
+                print(f"  ALARM:    {record['alarm']}")
         if row := status.forecast:
             print(
                 f"  forecast: {row['forecast']:.2f} for {row['target_date']} as of {row['as_of']} "
                 f"({row['model']}), {row['lower_80']:.2f}-{row['upper_80']:.2f} at 80 %"
             )
     return EXIT_FAILED if any(status.failed for status in statuses) else EXIT_OK
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _track(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tickercast.track_record import WINDOWS, stored_track_record
+
+    store = Store(settings.home)
+    tickers = [normalize_ticker(t) for t in arguments.tickers] or store.scored_tickers()
+    if not tickers:
+        print(f"no forecast scored yet under {settings.home / 'scores'}", file=sys.stderr)
+        return EXIT_FAILED
+    windows = (arguments.last,) if arguments.last else WINDOWS
+    unscored = []
+    for ticker in tickers:
+        record = stored_track_record(store, ticker, windows)
+        if not record.rows:
+            unscored.append(ticker)
+            continue
+        print(f"{ticker}: published forecasts scored to {record.as_of}")
+        published = [r for r in record.rows if r.model == "published"]
+        shadows = [r for r in record.rows if r.model != "published" and r.horizon == 1]
+        print(_track_table(published + shadows))
+        if record.alarm:
+            print(f"ALARM: {record.alarm.message()}")
+    for ticker in unscored:
+        print(f"{ticker}: no forecast scored yet", file=sys.stderr)
+    return EXIT_FAILED if unscored else EXIT_OK
+
+
+def _track_table(rows: list) -> str:
+    """`TrackRow`s as aligned text columns."""
+    columns = {
+        "model": "{}",
+        "horizon": "h={}",
+        "window": "last {}",
+        "forecasts": "n={}",
+        "rmse_ratio": "rmse_ratio {:.3f}",
+        "dm_pvalue": "DM p {:.2g}",
+        "coverage_80": "cov80 {:.2f}",
+        "kupiec_p_80": "(p {:.2g})",
+        "coverage_95": "cov95 {:.2f}",
+        "kupiec_p_95": "(p {:.2g})",
+        "interval_score_80": "IS80 {:.2f}",
+        "interval_score_95": "IS95 {:.2f}",
+    }
+    cells = [[spec.format(getattr(row, name)) for name, spec in columns.items()] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = (
+        "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells
+    )
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _prefect_location() -> str:
@@ -413,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             return _forecast(arguments, settings)
         if arguments.command == "serve-model":
             return _serve_model(arguments, settings)
+        if arguments.command == "track":
+            return _track(arguments, settings)
         request = _request(arguments)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""The daily pipeline: ingest -> windows -> train -> evaluate -> publish, per ticker."""
+"""The daily pipeline, per ticker: ingest -> score the ledger -> windows -> train ->
+evaluate -> publish (and ledger)."""
 
 from contextlib import suppress
 from datetime import date
@@ -27,12 +28,20 @@ from tickercast.tasks.ingest import ingest_prices
 from tickercast.tasks.parent_run import end_parent_run, publish_run_summary, start_parent_run
 from tickercast.tasks.publish import publish_forecast
 from tickercast.tasks.retries import stages_of
+from tickercast.tasks.scoring import report_track_record, score_forecasts
 from tickercast.tasks.tracking import end_tracking_run, load_champion, start_tracking_run
 from tickercast.tasks.train import train_model
 from tickercast.tasks.windows import build_windows
 
 # The stages a ticker goes through, in order (the CLI's progress bars count them).
-STAGES = (ingest_prices, build_windows, train_model, evaluate_model, publish_forecast)
+STAGES = (
+    ingest_prices,
+    score_forecasts,
+    build_windows,
+    train_model,
+    evaluate_model,
+    publish_forecast,
+)
 
 
 # Not cached and not retried itself: its stages are.
@@ -40,20 +49,25 @@ STAGES = (ingest_prices, build_windows, train_model, evaluate_model, publish_for
 def forecast_ticker(
     ticker: str, request: RunRequest, parent_run_id: str | None, settings: Settings
 ) -> Published:
-    """Ingest, window, train, evaluate and publish one ticker."""
+    """Ingest, score the ledger, window, train, evaluate and publish one ticker."""
     if threads := engines.worker_threads():
         limit_threads(threads)
     # Each stage's cached result is kept as soon as the stage ends, so that a rerun after
     # a failure resumes (nested task runs otherwise commit only if this one succeeds).
     with stages_of(ticker), transaction(commit_mode=CommitMode.EAGER):
         ingested = ingest_prices(ticker, request.source, request.as_of, settings)
+        track = score_forecasts(ticker, request.as_of, settings)
         training = build_windows(ticker, request.start, request.as_of, request.spec, settings)
         run_id = start_tracking_run(training, request.config, ingested, settings, parent_run_id)
         try:
+            report_track_record(track, run_id, settings)
             champion = load_champion(ticker, settings)
             fitted = train_model(training, request.config, champion, run_id, settings)
-            evaluation = evaluate_model(training, fitted, champion, run_id, settings)
-            published = publish_forecast(training, fitted, evaluation, champion, run_id, settings)
+            evaluation = evaluate_model(training, fitted, champion, track.live, run_id, settings)
+            alarm = track.alarm.message() if track.alarm else None
+            published = publish_forecast(
+                training, fitted, evaluation, champion, alarm, run_id, settings
+            )
         except BaseException:
             with suppress(Exception):  # the stage's own error is the one to report
                 end_tracking_run(run_id, succeeded=False, settings=settings)

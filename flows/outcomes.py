@@ -71,11 +71,12 @@ def summary_row(outcome: TickerOutcome) -> tuple[str, str, str]:
         return outcome.ticker, f"failed in {outcome.stage or 'the flow'}", outcome.error
     published = outcome.result
     version = f" v{published.model_version}" if published.model_version else ""
+    alarm = f"; ALARM: {published.calibration_alarm}" if published.calibration_alarm else ""
     return (
         outcome.ticker,
         "published",
         f"{published.model}{version}: {published.forecast:.2f} for {published.target_date} "
-        f"({published.reason})",
+        f"({published.reason}){alarm}",
     )
 
 

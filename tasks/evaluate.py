@@ -9,6 +9,7 @@ from tickercast.champion import Champion, Evaluation, evaluate_candidates
 from tickercast.fitting import Fitted
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
+from tickercast.track_record import LiveRecord
 from tickercast.tracking import tracker_for
 from tickercast.windows import TrainingSet
 
@@ -18,13 +19,21 @@ def evaluate_model(
     training: TrainingSet,
     fitted: Fitted,
     champion: Champion | None,
+    live: LiveRecord,
     run_id: str,
     settings: Settings,
 ) -> Evaluation:
-    """Compare the LSTM, the baselines and the champion on the holdout; log metrics and plots."""
+    """Compare the LSTM, the baselines and the champion on the holdout, and the LSTM's
+    live record; log metrics and plots."""
     started = time.perf_counter()
     evaluation = evaluate_candidates(
-        training.prices, fitted, champion, settings.gate_margin, settings.gate_significance
+        training.prices,
+        fitted,
+        champion,
+        settings.gate_margin,
+        settings.gate_significance,
+        live,
+        settings.shadow_forecasts,
     )
     seconds = time.perf_counter() - started
     record = run_record.evaluation(training, fitted, evaluation, seconds)

@@ -1,4 +1,7 @@
-"""Stage 5: register the model, move the champion alias if it earned it, publish."""
+"""Stage 5: register the model, move the champion alias if it earned it, publish, and
+keep every candidate's forecast in the ledger."""
+
+from datetime import UTC, datetime
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -22,10 +25,11 @@ def publish_forecast(
     fitted: Fitted,
     evaluation: Evaluation,
     champion: Champion | None,
+    alarm: str | None,
     run_id: str,
     settings: Settings,
 ) -> Published:
-    """Register the new model, promote it if it won, and publish the chosen forecast."""
+    """Register the new model, promote it if it won, publish the chosen forecast, ledger it."""
     ticker, tracker, store = training.ticker, tracker_for(settings), Store(settings.home)
     lstm = registered_lstm(training, fitted)
     version = tracker.log_model(run_id, ticker, lstm, training.prices)
@@ -35,9 +39,20 @@ def publish_forecast(
     path = store.forecast_file(ticker, training.as_of)
     calendar, run_url = settings.calendar_for(ticker), tracker.run_url(run_id)
     done = publication(
-        training, fitted, evaluation, champion, lstm, version, run_id, run_url, path, calendar
+        training,
+        fitted,
+        evaluation,
+        champion,
+        lstm,
+        version,
+        run_id,
+        run_url,
+        path,
+        calendar,
+        alarm,
     )
     tracker.log_file(run_id, store.write_forecast(done.frame), "forecast")
+    store.append_ledger(done.ledger, published_at=datetime.now(UTC))
     tracker.record(run_id, run_record.publication(done, version))
     slug, rows = ticker_slug(ticker), done.frame.astype({"as_of": str, "target_date": str})
     create_table_artifact(

@@ -12,12 +12,14 @@ from tickercast.champion import (
     comparable,
     decide,
     evaluate_candidates,
+    shadow_gate,
     warm_start_network,
 )
 from tickercast.evaluate import Scored
 from tickercast.fitting import recalibrated
 from tickercast.forecast import forecast_latest
 from tickercast.publish import publication, registered_lstm
+from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec, training_set
 
 
@@ -166,3 +168,33 @@ def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spe
     np.testing.assert_allclose(frame["forecast"], expected["forecast"] * to_units)
     np.testing.assert_allclose(frame["upper_95"], expected["upper_95"] * to_units)
     assert "Published model: **lstm** version 7" in done.report
+
+
+def _live(sample_aapl, sessions: int, scale: float) -> LiveRecord:
+    """The last `sessions` real AAPL one-session moves as naive's errors, and a model's
+    errors `scale` times them."""
+    naive = np.diff(sample_aapl["close"].to_numpy())[-sessions:]
+    return LiveRecord("lstm", scale * naive, naive)
+
+
+def test_a_holdout_win_is_published_only_with_a_live_record_that_agrees(sample_aapl):
+    holdout_win = decide(_scored("lstm", 0.95), _scored("naive", 1.0), None, margin=0.01)
+    assert holdout_win.published == Choice.LSTM
+
+    too_short = shadow_gate(holdout_win, _live(sample_aapl, 59, 0.5), 60, 0.01, 0.1)
+    assert (too_short.published, too_short.promote) == (Choice.NAIVE, False)
+    assert "live record has 59 of the 60 scored forecasts needed" in too_short.reason
+    assert shadow_gate(holdout_win, None, 60, 0.01, 0.1).published == Choice.NAIVE
+
+    losing = shadow_gate(holdout_win, _live(sample_aapl, 60, 1.05), 60, 0.01, 0.1)
+    assert losing.published == Choice.NAIVE and "do not beat naive" in losing.reason
+    assert losing.reason.startswith("the lstm won the holdout")
+
+    agreeing = shadow_gate(holdout_win, _live(sample_aapl, 60, 0.5), 60, 0.01, 0.1)
+    assert (agreeing.published, agreeing.promote) == (Choice.LSTM, True)
+    assert "live: last 60 live lstm forecasts: rmse_ratio 0.500" in agreeing.reason
+
+    # naive is never held back, and required 0 is the holdout gate alone
+    naive = decide(_scored("lstm", 1.2), _scored("naive", 1.0), None, margin=0.01)
+    assert shadow_gate(naive, None, 60, 0.01, 0.1) == naive
+    assert shadow_gate(holdout_win, None, 0, 0.01, 0.1) == holdout_win

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yfinance
@@ -38,6 +39,7 @@ PLOTS = {
 def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkeypatch):
     monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "-1")  # any new model wins: exercise promotion
     monkeypatch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
+    monkeypatch.setenv("TICKERCAST_SHADOW_FORECASTS", "0")  # the holdout alone decides
     state = daily_forecast(
         tickers=["AAPL"],
         source="sample",
@@ -137,6 +139,84 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     assert "champion_rmse_ratio_h1" in run.data.metrics
     assert second.result.model_version == "2"
     assert str(client.get_model_version_by_alias("tickercast-AAPL", "champion").version) == "2"
+
+
+def test_the_ledger_scores_each_session_and_the_lstm_needs_a_live_record(settings, monkeypatch):
+    monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "-1")  # the LSTM always wins the holdout
+    monkeypatch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
+    monkeypatch.setenv("TICKERCAST_SHADOW_FORECASTS", "2")  # and needs 2 live forecasts
+    store = Store(settings.home)
+
+    def run(as_of: date):
+        state = daily_forecast(
+            tickers=["AAPL"], source="sample", start=date(2011, 6, 1), as_of=as_of,
+            return_state=True, **SMALL,
+        )  # fmt: skip
+        assert state.is_completed(), state.message
+        return state.result()[0].result
+
+    first = run(date(2013, 2, 25))
+    assert first.model == "naive"
+    assert "live record has 0 of the 2 scored forecasts needed" in first.reason
+    ledger = store.read_ledger("AAPL")
+    # published naive, and every candidate as a shadow: 3 horizons each
+    assert sorted(ledger.groupby(["shadow", "model"]).size().items()) == [
+        ((False, "naive"), 3),
+        ((True, "ar"), 3),
+        ((True, "drift"), 3),
+        ((True, "lstm"), 3),
+        ((True, "naive"), 3),
+    ]
+    assert run(date(2013, 2, 26)).model == "naive"  # one lstm forecast scored: 1 of 2
+    third = run(date(2013, 2, 27))
+    assert third.model == "lstm" and "live: last 2 live lstm forecasts" in third.reason
+
+    # the forecasts of 02-25 (h=1, h=2) and 02-26 (h=1) are scored, in the as_of units
+    scores = store.read_scores("AAPL")
+    published = scores[~scores["shadow"]].sort_values(["as_of", "horizon"])
+    assert list(zip(published["as_of"], published["horizon"], strict=True)) == [
+        (date(2013, 2, 25), 1),
+        (date(2013, 2, 25), 2),
+        (date(2013, 2, 26), 1),
+    ]
+    closes = store.read_prices("AAPL").set_index("session")["close"]
+    assert published["realized_close"].iloc[0] == pytest.approx(closes["2013-02-26"])
+    track = json.loads(store.track_record_file("AAPL").read_text())
+    assert track["as_of"] == "2013-02-27" and track["live"]["forecasts"] == 2
+    artifact = Artifact.get("track-record-aapl")
+    assert "AAPL: live track record as of 2013-02-27" in artifact.data
+    client = mlflow.MlflowClient(tracking_uri=store.local_tracking_uri)
+    run_data = client.get_run(third.mlflow_run_id).data
+    assert run_data.metrics["live_published_forecasts_h1_all"] == 2
+    assert run_data.metrics["live_lstm_forecasts_h1_60"] == 2
+    assert "live_published_rmse_ratio_h1_all" in run_data.metrics
+    plots = {a.path for a in client.list_artifacts(third.mlflow_run_id, "plots")}
+    assert "plots/track_record.png" in plots
+
+    # a replay of 02-25 adds a version to the ledger; the scored, official one stays
+    run(date(2013, 2, 25))
+    assert len(list(store.ledger_dir("AAPL").glob("2013-02-25_*.parquet"))) == 2
+    pd.testing.assert_frame_equal(store.read_scores("AAPL"), scores)
+    assert json.loads(store.track_record_file("AAPL").read_text())["as_of"] == "2013-02-27"
+
+
+def test_a_truncated_ledger_file_fails_its_ticker_in_scoring_and_no_other(settings):
+    for ticker in ("AAPL", "MSFT"):
+        daily_forecast(
+            tickers=[ticker], source="sample", start=date(2011, 6, 1), as_of=date(2013, 2, 25),
+            **SMALL,
+        )  # fmt: skip
+    (broken,) = Store(settings.home).ledger_dir("AAPL").glob("*.parquet")
+    broken.write_bytes(broken.read_bytes()[:200])
+    state = daily_forecast(
+        tickers=["AAPL", "MSFT"], source="sample", start=date(2011, 6, 1),
+        as_of=date(2013, 2, 26), return_state=True, **SMALL,
+    )  # fmt: skip
+    assert state.is_failed()
+    aapl, msft = state.result(raise_on_failure=False)
+    assert aapl.stage == "score_forecasts" and f"ledger file {broken} cannot be read" in aapl.error
+    assert msft.error is None and msft.result.as_of == date(2013, 2, 26)
+    assert Store(settings.home).read_scores("MSFT")["as_of"].tolist()
 
 
 def test_naive_is_published_when_no_model_beats_it(settings, monkeypatch):

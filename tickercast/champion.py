@@ -4,7 +4,9 @@ which network a warm start fine-tunes.
 
 The champion is the registered LSTM that last beat naive (and its predecessor) on a
 holdout. Each run scores the new LSTM, the baselines and the champion on the same
-holdout origins; the gate then publishes the new model, the champion or naive.
+holdout origins; the gate then publishes the new model, the champion or naive. A
+holdout win is published only when the LSTM's live shadow record agrees
+(`shadow_gate`): one holdout of a few months is easily won by luck.
 """
 
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ import pandas as pd
 from tickercast.evaluate import Scored, mase_scales, score
 from tickercast.fitting import Candidate, Fitted
 from tickercast.forecasters import LSTMForecaster
+from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec
 
 
@@ -161,6 +164,52 @@ def decide(
     return GateDecision(Choice.NAIVE, False, reason, scores)
 
 
+def shadow_gate(
+    decision: GateDecision,
+    live: LiveRecord | None,
+    required: int,
+    margin: float,
+    significance: float,
+) -> GateDecision:
+    """Publish a holdout winner only if the LSTM's live shadow record beats naive too.
+
+    Every candidate's daily forecast is ledgered as a shadow and scored once its
+    session closes; the `lstm` record is the live record of the method that made the
+    new model and the champion (each an LSTM trained the same way). It must hold
+    `required` scored forecasts one session ahead and beat naive on them as on the
+    holdout: RMSE ratio below 1 - margin, one-sided Diebold-Mariano p-value below
+    `significance`. A model with no skill passes each test about `significance` of
+    the time, so both about `significance`² of the time when they are independent.
+
+    Args:
+        decision: the holdout gate's decision.
+        live: the LSTM's last `required` scored live forecasts (fewer when there are not so many).
+        required: how many scored forecasts a live record needs; 0 turns this gate off.
+        margin: the improvement over naive required, as a fraction of its RMSE.
+        significance: the Diebold-Mariano p-value a live win must stay under.
+
+    Returns:
+        The decision unchanged when it publishes naive, the gate is off or the live
+        record agrees (its reason then says so); else naive, not promoted, and why.
+    """
+    if decision.published == Choice.NAIVE or required <= 0:
+        return decision
+    forecasts = 0 if live is None else live.forecasts
+    if forecasts < required:
+        why = f"the LSTM's live record has {forecasts} of the {required} scored forecasts needed"
+    elif live.rmse_ratio < 1 - margin and live.dm_pvalue < significance:
+        return GateDecision(
+            decision.published,
+            decision.promote,
+            f"{decision.reason}; live: {live.summary()}",
+            decision.scores,
+        )
+    else:
+        why = f"the {live.summary()} do not beat naive"
+    reason = f"the {decision.published} won the holdout ({decision.reason}) but {why}"
+    return GateDecision(Choice.NAIVE, False, reason, decision.scores)
+
+
 def alias_moves(decision: GateDecision, champion: Champion | None, as_of: date) -> bool:
     """Whether today's model takes the `champion` alias: it won, and the alias is not
     held by a champion trained as of today or later (a replay never takes it)."""
@@ -209,9 +258,11 @@ def evaluate_candidates(
     champion: Champion | None,
     margin: float,
     significance: float = 0.1,
+    live: LiveRecord | None = None,
+    live_required: int = 0,
 ) -> Evaluation:
     """Score the fitted candidates, and the champion when it is comparable, on the
-    holdout, and decide what to publish.
+    holdout, and decide what to publish (`decide`, then `shadow_gate`).
 
     Args:
         prices: the history the candidates were fitted on (up to as_of).
@@ -219,6 +270,8 @@ def evaluate_candidates(
         champion: the registered champion, if any.
         margin: the gate's required improvement, as a fraction of the naive RMSE.
         significance: the Diebold-Mariano p-value a win must stay under.
+        live: the LSTM's live shadow record (`shadow_gate`).
+        live_required: scored live forecasts the shadow gate needs; 0: holdout alone.
 
     Returns:
         The scores and the decision.
@@ -234,4 +287,5 @@ def evaluate_candidates(
         for name, candidate in candidates.items()
     }
     decision = decide(scored["lstm"], scored["naive"], scored.get("champion"), margin, significance)
+    decision = shadow_gate(decision, live, live_required, margin, significance)
     return Evaluation(scored, decision)

@@ -133,6 +133,8 @@ class Published:
     mlflow_run_id: str
     mlflow_run_url: str
     path: str
+    # the live track record's calibration alarm, when today's scoring raised one
+    calibration_alarm: str | None = None
 
 
 def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.DataFrame) -> str:
@@ -158,8 +160,9 @@ def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.Dat
         for row in table.itertuples()
     )
     version = f" version {published.model_version}" if published.model_version else ""
+    alarm = f"**Alarm**: {published.calibration_alarm}\n\n" if published.calibration_alarm else ""
     return (
-        f"# {published.ticker}: forecast as of {published.as_of}\n\n"
+        f"# {published.ticker}: forecast as of {published.as_of}\n\n{alarm}"
         f"Published model: **{published.model}**{version}, because {published.reason}.\n\n"
         f"Close on {published.as_of}: **{published.last_close:.2f}**.\n\n"
         "| h | session | forecast | 80 % interval | 95 % interval |\n|---|---|---|---|---|\n"

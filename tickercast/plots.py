@@ -1,6 +1,7 @@
 """Figures for reviewers: forecasts with their intervals, coverage, residuals, ratios."""
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -136,5 +137,48 @@ def training_curves(ticker: str, history: dict[str, list[float]], best_epoch: in
     axis.set_ylabel("MSE (scaled)")
     axis.set_title(f"{ticker}: training curves")
     axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def track_record(ticker: str, recent: pd.DataFrame, rolling: int = 20) -> Figure:
+    """The last published forecasts one session ahead, their intervals and the realized
+    closes (top), and the intervals' coverage over a rolling window (bottom).
+
+    Args:
+        ticker: the symbol, for the title.
+        recent: scored forecasts (`SCORE_SCHEMA` rows), oldest first.
+        rolling: forecasts per coverage window.
+
+    Returns:
+        The figure (the caller saves it).
+    """
+    figure = Figure(figsize=(11, 7))
+    prices, coverage = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    sessions = pd.to_datetime(recent["target_date"]).to_numpy()
+    for level, alpha in ((95, 0.15), (80, 0.3)):
+        prices.fill_between(
+            sessions,
+            recent[f"lower_{level}"],
+            recent[f"upper_{level}"],
+            step="mid",
+            color="tab:blue",
+            alpha=alpha,
+            linewidth=0,
+            label=f"{level} % interval",
+        )
+    prices.plot(sessions, recent["forecast"], color="tab:blue", linewidth=1.0, label="forecast")
+    prices.plot(sessions, recent["realized_close"], color="black", linewidth=1.1, label="realized")
+    prices.set_title(f"{ticker}: the last {len(recent)} published forecasts, one session ahead")
+    prices.set_ylabel("close, in each as_of's units")
+    prices.legend(loc="upper left")
+    for level, color in ((80, "tab:blue"), (95, "tab:green")):
+        held = recent[f"inside_{level}"].astype(float).rolling(rolling, min_periods=rolling).mean()
+        coverage.plot(sessions, held, color=color, label=f"{level} % interval")
+        coverage.axhline(level / 100, color=color, linestyle="--", linewidth=0.8)
+    coverage.set_ylabel(f"coverage, last {rolling}")
+    coverage.set_ylim(0, 1.05)
+    coverage.legend(loc="lower left")
+    figure.autofmt_xdate()
     figure.tight_layout()
     return figure

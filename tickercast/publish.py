@@ -1,6 +1,7 @@
 """What a run publishes: the gate's choice, its intervals recalibrated on the newest
 residuals, as forecast rows in the as_of session's units, with the report a
-reviewer reads."""
+reviewer reads; and for the ledger, every candidate's forecast made the same way
+(its shadows), so that each earns a live record whether published or not."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,14 @@ class Publication:
         published: its headline (horizon 1), where it is and how it was chosen.
         frame: one row per horizon, `FORECAST_SCHEMA`'s columns.
         report: markdown for the run's description and the Prefect artifact.
+        ledger: the rows the ledger keeps: `frame` (`shadow` False) and every
+            candidate's own forecast (`shadow` True, `model` naming it).
     """
 
     published: Published
     frame: pd.DataFrame
     report: str
+    ledger: pd.DataFrame
 
     def summary(self) -> str:
         """One line for the run's log."""
@@ -55,6 +59,7 @@ def publication(
     run_url: str,
     path: Path,
     calendar: str,
+    alarm: str | None = None,
 ) -> Publication:
     """The forecast of the candidate the gate chose, made from the latest session.
 
@@ -69,30 +74,44 @@ def publication(
         run_url: where a reviewer opens that run.
         path: where the forecast file is written.
         calendar: the ticker's exchange calendar, for the target sessions.
+        alarm: the track record's calibration alarm, if one is raised today.
 
     Returns:
         The publication.
     """
     decision = evaluation.decision
-    if decision.published == Choice.LSTM:
-        candidate, model, version = lstm, "lstm", lstm_version
-    elif decision.published == Choice.CHAMPION:
-        candidate, model, version = champion.candidate, "lstm", champion.version
-    else:
-        candidate, model, version = fitted.candidates["naive"], "naive", None
-    if candidate is not lstm:  # published intervals use the latest residuals too
-        candidate = recalibrated(candidate, training.prices, fitted.split, training.spec)
-    latest = forecast_latest(candidate, training.prices, training.spec)
-    frame = forecast_frame(
-        training.ticker,
-        training.prices,
-        latest,
-        calendar,
-        model,
-        version,
-        decision.reason,
-        run_id,
-        training.data_sha256,
+    # every candidate as it would be published: intervals on the latest residuals too
+    candidates = {
+        name: recalibrated(candidate, training.prices, fitted.split, training.spec)
+        for name, candidate in fitted.candidates.items()
+        if name != "lstm"
+    } | {"lstm": lstm}
+    versions = {"lstm": lstm_version}
+    if "champion" in evaluation.scored:
+        candidates["champion"] = recalibrated(
+            champion.candidate, training.prices, fitted.split, training.spec
+        )
+        versions["champion"] = champion.version
+    frames = {
+        name: forecast_frame(
+            training.ticker,
+            training.prices,
+            forecast_latest(candidate, training.prices, training.spec),
+            calendar,
+            name,
+            versions.get(name),
+            "shadow",
+            run_id,
+            training.data_sha256,
+        )
+        for name, candidate in candidates.items()
+    }
+    chosen = str(decision.published)  # the Choice values name the candidates
+    model, version = ("lstm" if chosen == Choice.CHAMPION else chosen), versions.get(chosen)
+    frame = frames[chosen].assign(model=model, reason=decision.reason)
+    ledger = pd.concat(
+        [frame.assign(shadow=False), *(shadow.assign(shadow=True) for shadow in frames.values())],
+        ignore_index=True,
     )
     first = frame.iloc[0]
     published = Published(
@@ -110,6 +129,7 @@ def publication(
         mlflow_run_id=run_id,
         mlflow_run_url=run_url,
         path=str(path),
+        calibration_alarm=alarm,
     )
     report = forecast_markdown(published, frame, evaluation.metrics_table())
-    return Publication(published, frame, report)
+    return Publication(published, frame, report, ledger)

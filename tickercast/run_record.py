@@ -6,6 +6,7 @@ Each function turns one stage's typed result into a `Record`; `Tracker.record` w
 any record to any run. A reviewer's dashboards and the tests read these names.
 """
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tickercast.ingest import IngestResult
 from tickercast.model_config import ModelConfig
 from tickercast.publish import Publication
 from tickercast.settings import Settings
+from tickercast.track_record import ALARM_WINDOW, PUBLISHED, TrackRecord
 from tickercast.windows import TrainingSet
 
 
@@ -170,6 +172,41 @@ def publication(publication: Publication, registered_version: str) -> Record:
     """The run's description (the forecast and why) and the version it registered."""
     return Record(
         tags={"mlflow.note.content": publication.report, "registered_version": registered_version}
+    )
+
+
+# what the ticker's run shows of its live track record, per model, horizon and window
+LIVE_METRICS = (
+    "forecasts",
+    "rmse_ratio",
+    "dm_pvalue",
+    "coverage_80",
+    "kupiec_p_80",
+    "coverage_95",
+    "kupiec_p_95",
+    "interval_score_80",
+    "interval_score_95",
+)
+
+
+def live_track_record(track: TrackRecord) -> Record:
+    """The live track record on the ticker's run: `live_<model>_<metric>_h<h>_<window>`
+    (published: every window; shadows: the last 60), and its plot."""
+    rows = [r for r in track.rows if r.model == PUBLISHED or r.window == str(ALARM_WINDOW)]
+    metrics = {
+        f"live_{r.model}_{metric}_h{r.horizon}_{r.window}": float(getattr(r, metric))
+        for r in rows
+        for metric in LIVE_METRICS
+    }
+    figures = (
+        {"plots/track_record.png": plots.track_record(track.ticker, track.recent)}
+        if len(track.recent)
+        else {}
+    )
+    return Record(
+        metrics={name: value for name, value in metrics.items() if math.isfinite(value)},
+        tags={"live_alarm": track.alarm.message()} if track.alarm else {},
+        figures=figures,
     )
 
 

@@ -30,6 +30,9 @@ class Settings:
             (`TICKERCAST_GATE_MARGIN`, 0.01).
         gate_significance: the Diebold-Mariano p-value under which a win over naive
             counts (`TICKERCAST_GATE_SIGNIFICANCE`, 0.1).
+        shadow_forecasts: scored live forecasts one session ahead that the LSTM's
+            shadow record needs before a holdout win is published
+            (`TICKERCAST_SHADOW_FORECASTS`, 60, about a quarter; 0: the holdout alone).
         tracking_timeout: seconds an MLflow HTTP request may take (MLflow's own
             `MLFLOW_HTTP_REQUEST_TIMEOUT`; 10 here, not MLflow's 120).
         tracking_retries: MLflow's HTTP retries (`MLFLOW_HTTP_REQUEST_MAX_RETRIES`;
@@ -47,12 +50,17 @@ class Settings:
     calendars: dict[str, str] = field(default_factory=dict)
     gate_margin: float = 0.01
     gate_significance: float = 0.1
+    shadow_forecasts: int = 60
     tracking_timeout: float = 10.0
     tracking_retries: int = 2
     warm_start: bool = True
     yahoo_requests_per_second: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.shadow_forecasts < 0:
+            raise InputError(
+                f"TICKERCAST_SHADOW_FORECASTS must be 0 or more, got {self.shadow_forecasts}"
+            )
         if not self.yahoo_requests_per_second > 0:
             raise InputError(
                 "TICKERCAST_YAHOO_REQUESTS_PER_SECOND must be above 0, "
@@ -83,6 +91,7 @@ class Settings:
             calendars=_pairs(env.get("TICKERCAST_CALENDARS") or ""),
             gate_margin=_number(env, "TICKERCAST_GATE_MARGIN", 0.01),
             gate_significance=_number(env, "TICKERCAST_GATE_SIGNIFICANCE", 0.1),
+            shadow_forecasts=int(_number(env, "TICKERCAST_SHADOW_FORECASTS", 60)),
             tracking_timeout=_number(env, "MLFLOW_HTTP_REQUEST_TIMEOUT", 10.0),
             tracking_retries=int(_number(env, "MLFLOW_HTTP_REQUEST_MAX_RETRIES", 2)),
             warm_start=(env.get("TICKERCAST_WARM_START") or "1").lower()

@@ -24,6 +24,7 @@ class TickerStatus:
         last_run: its most recent MLflow run, if the store was reachable and has one.
         champion: its registered champion, if any.
         forecast: the latest published forecast's first row, if any.
+        track_record: its live track record (`TrackRecord.as_dict`), if one was written.
     """
 
     ticker: str
@@ -34,6 +35,7 @@ class TickerStatus:
     last_run: LatestRun | None
     champion: ChampionSummary | None
     forecast: dict | None
+    track_record: dict | None
 
     @property
     def failed(self) -> bool:
@@ -97,6 +99,7 @@ def _statuses(
                 last_run=tracker.latest_run(ticker) if tracker else None,
                 champion=tracker.champion_summary(ticker) if tracker else None,
                 forecast=store.read_latest_forecast(ticker)[0] if ticker in published else None,
+                track_record=store.read_track_record(ticker),
             )
         )
     return statuses
