@@ -153,13 +153,11 @@ def score_ledger(
     """
     official = official_versions(ledger)
     last_session = prices["session"].iloc[-1].date() if len(prices) else date.min
-    due = official[official["target_date"] <= last_session]
-    realized = realized_closes(due, prices)
+    closed = official[official["target_date"] <= last_session]
+    realized = realized_closes(closed, prices)
     known = ~np.isnan(realized)
-    due, realized = due[known], realized[known]
-    missing = official[official["target_date"] <= last_session][~known][
-        ["as_of", "target_date", "horizon", "model", "shadow"]
-    ]
+    due, realized = closed[known], realized[known]
+    missing = closed[~known][["as_of", "target_date", "horizon", "model", "shadow"]]
     merged = due.reset_index(drop=True).merge(
         scores[[*FORECAST_KEY, "realized_close"]].rename(columns={"realized_close": "before"}),
         on=FORECAST_KEY,
