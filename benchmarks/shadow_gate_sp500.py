@@ -1,0 +1,292 @@
+"""The shadow gate against the holdout gate alone, walk-forward on 30 S&P 500 members.
+
+A seeded sample of the members in ../shared/data/sp500 (seed 11; one whose prices
+start after 2010-01-01's first session, or fail validation, is replaced by the next
+seeded draw), each from 2010-01-01 to the data's end (2021-04-21): 4 folds of 126
+sessions (the default spec's holdout), margin 0.01, significance 0.1, a live record
+of 60 forecasts. One backtest per ticker gives both gates' choices in each fold
+(`published_holdout`: the holdout gate alone; `published`: then the shadow gate).
+Per ticker and gate: the folds publishing the LSTM, how many of them it then lost
+to naive (its h=1 rmse_ratio on the fold at least 1), and the pooled h=1
+rmse_ratio of what was published over all folds.
+
+Resumable: each ticker's result is written to benchmarks/results/shadow_gate_sp500/
+as it finishes, and a rerun with the same settings skips it. `--jobs` processes
+backtest tickers side by side, each with its share of the cores.
+
+    nice -n 10 .venv/bin/python benchmarks/shadow_gate_sp500.py [--epochs 10] [--jobs 2]
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from results_file import RESULTS, write_result  # noqa: E402
+
+from tickercast.backtest import Backtest, run_backtest  # noqa: E402
+from tickercast.calendar import sessions_between  # noqa: E402
+from tickercast.champion import Choice  # noqa: E402
+from tickercast.errors import NoPricesError, PriceDataError  # noqa: E402
+from tickercast.model_config import ModelConfig  # noqa: E402
+from tickercast.quality import clean_prices  # noqa: E402
+from tickercast.sources import FolderSource  # noqa: E402
+from tickercast.tickers import read_universe  # noqa: E402
+from tickercast.windows import WindowSpec  # noqa: E402
+
+NAME = "shadow_gate_sp500"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sp500"
+TICKERS = RESULTS / NAME  # one file per finished ticker
+START, CALENDAR, SEED = date(2010, 1, 1), "XNYS", 11
+FOLDS, MARGIN, SIGNIFICANCE, LIVE_REQUIRED = 4, 0.01, 0.1, 60
+# gate name -> (its published series, the Fold attribute holding its decision)
+GATES = {"holdout": ("published_holdout", "holdout_decision"), "shadow": ("published", "decision")}
+
+
+def _load(ticker: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The ticker's prices from 2010 as the daily run stores them (normalized, then
+    validated and sorted: Alpha Vantage files may be newest first), and its findings."""
+    source = FolderSource(DATA)
+    prices, report = clean_prices(source.fetch(ticker, START, None), ticker, source.name, CALENDAR)
+    return prices, report.counts()
+
+
+def _draws(universe: list[str], size: int) -> Iterator[str]:
+    """The seeded sample, then the rest of the universe in a seeded order (replacements)."""
+    rng = random.Random(SEED)
+    pool = sorted(universe)
+    sample = rng.sample(pool, size)
+    rest = [ticker for ticker in pool if ticker not in sample]
+    yield from sample
+    yield from rng.sample(rest, len(rest))
+
+
+def _select(size: int) -> tuple[list[str], dict[str, str]]:
+    """`size` tickers with prices from 2010-01-01's first session, and those skipped, why."""
+    first_session = sessions_between(START, START + timedelta(days=10), CALENDAR)[0].date()
+    chosen, skipped = [], {}
+    for ticker in _draws(read_universe(DATA / "universe.txt"), size):
+        if len(chosen) == size:
+            break
+        try:
+            starts = _load(ticker)[0]["session"].iloc[0].date()
+        except (NoPricesError, PriceDataError) as error:
+            skipped[ticker] = str(error)
+            continue
+        if starts > first_session:
+            skipped[ticker] = f"prices start on {starts}, after {first_session}"
+        else:
+            chosen.append(ticker)
+    return chosen, skipped
+
+
+def _gate_summary(backtest: Backtest, series: str, attribute: str) -> dict:
+    decisions = [getattr(fold, attribute) for fold in backtest.folds]
+    published = [
+        fold
+        for fold, decision in zip(backtest.folds, decisions, strict=True)
+        if decision.published != Choice.NAIVE
+    ]
+    return {
+        "publications": len(published),
+        # the published model did worse than naive one session ahead on its own fold
+        "lost": sum(fold.scored[series].metrics[0]["rmse_ratio"] >= 1 for fold in published),
+        "rmse_ratio_h1": backtest.pooled()[series].metrics[0]["rmse_ratio"],
+        "published_by_fold": [str(decision.published) for decision in decisions],
+        "reasons": [decision.reason for decision in decisions],
+    }
+
+
+def _summary(backtest: Backtest, findings: dict[str, int], seconds: float) -> dict:
+    folds = backtest.folds
+    return {
+        "gates": {gate: _gate_summary(backtest, *where) for gate, where in GATES.items()},
+        "lstm_rmse_ratio_h1": backtest.pooled()["lstm"].metrics[0]["rmse_ratio"],
+        "lstm_rmse_ratio_h1_by_fold": [
+            fold.scored["lstm"].metrics[0]["rmse_ratio"] for fold in folds
+        ],
+        "live_by_fold": [
+            {
+                "forecasts": fold.live.forecasts,
+                "last_target": str(fold.live_targets[-1]) if fold.live.forecasts else None,
+                "rmse_ratio": fold.live.rmse_ratio if fold.live.forecasts else None,
+                "dm_pvalue": fold.live.dm_pvalue if fold.live.forecasts > 1 else None,
+            }
+            for fold in folds
+        ],
+        "folds": [[str(fold.first_origin), str(fold.last_origin)] for fold in folds],
+        "quality_findings": findings,
+        "fit_seconds": sum(fold.fit_seconds for fold in folds),
+        "seconds": seconds,
+        "rows": backtest.rows(),
+    }
+
+
+def _limit_threads(threads: int) -> None:
+    from tickercast.model import limit_threads
+
+    limit_threads(threads)
+
+
+def _backtest(ticker: str, settings: dict) -> dict:
+    """Backtest one ticker and write its result file; runs in a worker process."""
+    started = time.perf_counter()
+    prices, findings = _load(ticker)
+    backtest = run_backtest(
+        prices,
+        ticker,
+        WindowSpec(),
+        ModelConfig(epochs=settings["epochs"]),
+        settings["folds"],
+        margin=settings["margin"],
+        significance=settings["significance"],
+        live_required=settings["live_required"],
+    )
+    result = {
+        "ticker": ticker,
+        "settings": settings,
+        "first_session": str(prices["session"].iloc[0].date()),
+        "last_session": str(prices["session"].iloc[-1].date()),
+        **_summary(backtest, findings, time.perf_counter() - started),
+    }
+    # written whole, then renamed: an interrupted write is not taken for a finished ticker
+    partial = TICKERS / f"{ticker}.json.partial"
+    partial.write_text(json.dumps(result, indent=2))
+    partial.replace(TICKERS / f"{ticker}.json")
+    return result
+
+
+def _finished(ticker: str, settings: dict) -> dict | None:
+    path = TICKERS / f"{ticker}.json"
+    if not path.is_file():
+        return None
+    result = json.loads(path.read_text())
+    return result if result["settings"] == settings else None
+
+
+def _line(result: dict) -> str:
+    cells = [f"{result['ticker']:6}"]
+    for gate in GATES:
+        summary = result["gates"][gate]
+        cells.append(
+            f"{summary['publications']:>4} {summary['lost']:>4} {summary['rmse_ratio_h1']:>8.4f}"
+        )
+    cells.append(f"{result['lstm_rmse_ratio_h1']:>8.4f} {result['seconds']:>7.0f}")
+    return "  |  ".join(cells)
+
+
+HEADER = (
+    f"{'':6}  |  {'holdout gate alone':^18}  |  {'holdout + shadow gate':^18}  |\n"
+    f"{'ticker':6}  |  {'pub':>4} {'lost':>4} {'ratio':>8}  |  {'pub':>4} {'lost':>4} "
+    f"{'ratio':>8}  |  {'lstm':>8} {'seconds':>7}"
+)
+
+
+def _overall(results: list[dict]) -> dict:
+    overall = {}
+    for gate in GATES:
+        ratios = [result["gates"][gate]["rmse_ratio_h1"] for result in results]
+        overall[gate] = {
+            "publications": sum(result["gates"][gate]["publications"] for result in results),
+            "lost": sum(result["gates"][gate]["lost"] for result in results),
+            "tickers_at_most_1": sum(ratio <= 1.0 for ratio in ratios),
+            "max_rmse_ratio_h1": max(ratios),
+            "median_rmse_ratio_h1": statistics.median(ratios),
+        }
+    overall["lstm_median_rmse_ratio_h1"] = statistics.median(
+        result["lstm_rmse_ratio_h1"] for result in results
+    )
+    overall["ticker_seconds"] = sum(result["seconds"] for result in results)
+    return overall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=30, help="tickers to backtest")
+    arguments = parser.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"needs {DATA} (../shared/data beside the project)")
+    started = time.perf_counter()
+    settings = {
+        "epochs": arguments.epochs,
+        "folds": FOLDS,
+        "margin": MARGIN,
+        "significance": SIGNIFICANCE,
+        "live_required": LIVE_REQUIRED,
+        "start": str(START),
+    }
+    tickers, skipped = _select(arguments.sample)
+    print(f"tickers ({len(tickers)}): {' '.join(tickers)}")
+    for ticker, why in skipped.items():
+        print(f"skipped {ticker}: {why}")
+    TICKERS.mkdir(parents=True, exist_ok=True)
+    results = {ticker: _finished(ticker, settings) for ticker in tickers}
+    todo = [ticker for ticker, result in results.items() if result is None]
+    print(f"{len(tickers) - len(todo)} finished before, {len(todo)} to backtest", flush=True)
+    print(HEADER, flush=True)
+    threads = max(1, (os.cpu_count() or 1) // arguments.jobs)
+    with ProcessPoolExecutor(
+        arguments.jobs,
+        # TensorFlow does not survive a fork; each worker caps its threads before any op
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_limit_threads,
+        initargs=(threads,),
+    ) as pool:
+        running = {pool.submit(_backtest, ticker, settings): ticker for ticker in todo}
+        for future in as_completed(running):
+            results[running[future]] = future.result()
+            print(_line(results[running[future]]), flush=True)
+    finished = [results[ticker] for ticker in tickers]
+    overall = _overall(finished)
+    wall = time.perf_counter() - started
+    print()
+    print("in sample order:")
+    print(HEADER)
+    for result in finished:
+        print(_line(result))
+    for gate in GATES:
+        total = overall[gate]
+        print(
+            f"{gate:8} gate: {total['publications']} publications, {total['lost']} then lost "
+            f"to naive; pooled published ratio <= 1.000 for {total['tickers_at_most_1']} of "
+            f"{len(finished)} tickers; max {total['max_rmse_ratio_h1']:.4f}, median "
+            f"{total['median_rmse_ratio_h1']:.4f}"
+        )
+    print(f"lstm median pooled h=1 ratio {overall['lstm_median_rmse_ratio_h1']:.4f}")
+    print(
+        f"wall time {wall:.0f} s this run; {overall['ticker_seconds']:.0f} s of ticker "
+        f"backtests in all, {arguments.jobs} at a time"
+    )
+    out = write_result(
+        NAME,
+        {
+            "settings": {**settings, "end": "the data's end", "jobs": arguments.jobs},
+            "tickers": tickers,
+            "skipped": skipped,
+            "overall": overall,
+            "wall_seconds_this_run": wall,
+            # each ticker's rows are in its own file under TICKERS
+            "results": {
+                result["ticker"]: {k: v for k, v in result.items() if k != "rows"}
+                for result in finished
+            },
+        },
+    )
+    print(f"written to {out} (per ticker: {TICKERS})")
+
+
+if __name__ == "__main__":
+    main()
