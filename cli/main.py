@@ -284,12 +284,12 @@ def _backtested(outcomes: list, settings: Settings) -> None:
             f"{result.ticker}: {len(result.folds)} folds from {result.folds[0].first_origin} "
             f"to {result.folds[-1].last_origin}, pooled"
         )
-        print(f"{'model':10} {'h':>2} " + " ".join(f"{c[:12]:>12}" for c in columns))
+        print(f"{'model':17} {'h':>2} " + " ".join(f"{c[:12]:>12}" for c in columns))
         for row in (r for r in result.rows() if r["fold"] == "all"):
             values = " ".join(
                 f"{row[c]:12.3f}" if row[c] is not None else f"{'-':>12}" for c in columns
             )
-            print(f"{row['model']:10} {row['horizon']:>2} {values}")
+            print(f"{row['model']:17} {row['horizon']:>2} {values}")
     print()
     print(f"Report: {settings.home / 'reports' / 'backtest' / 'latest.json'}")
 

@@ -39,7 +39,7 @@ def backtest_ticker(
     backtest = run_backtest(history, ticker, spec, config, folds, warm_start=warm_start, **gate)
     tracker = tracker_for(settings)
     opened = run_record.backtest_run(
-        backtest, config, warm_start, prices_sha256(history), str(flow_run.get_id())
+        backtest, config, warm_start, prices_sha256(history), str(flow_run.get_id()), settings
     )
     as_of = history["session"].iloc[-1].date()
     run_id = tracker.start_run(ticker, as_of, opened, kind="backtest")

@@ -188,11 +188,12 @@ def test_backtest_prints_pooled_metrics_and_writes_the_report(settings, capsys):
     output = capsys.readouterr().out
     assert code == 0, output
     assert "MSFT: 2 folds from " in output
-    for model in ("lstm", "naive", "drift", "ar", "published"):
-        assert f"\n{model:10}  1 " in output
+    models = ("lstm", "naive", "drift", "ar", "published", "published_holdout")
+    for model in models:
+        assert f"\n{model:17}  1 " in output
     report = settings.home / "reports" / "backtest" / "latest.json"
     rows = json.loads(report.read_text())
-    assert {row["model"] for row in rows} == {"lstm", "naive", "drift", "ar", "published"}
+    assert {row["model"] for row in rows} == set(models)
     assert {
         "rmse_ratio",
         "mase",
@@ -253,3 +254,18 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
     assert "IBM naive" not in again  # nothing forecast again
     assert "2013-02-22: already published, skipped (IBM)" in again
     assert "2013-02-25: already published, skipped (IBM)" in again
+    # the backfill filled the ledger as the schedule would have: 02-22's forecast for
+    # 02-25 was scored in 02-25's run, and `track` and `status` show the record
+    assert main(["track", "IBM", "--last", "5"]) == 0
+    track = capsys.readouterr().out.splitlines()
+    assert track[0] == "IBM: published forecasts scored to 2013-02-25"
+    assert track[1].split()[:4] == ["published", "h=1", "last", "5"]
+    assert track[1].split()[4:6] == ["n=1", "rmse_ratio"]
+    assert {line.split()[0] for line in track[1:]} == {"published", "lstm", "ar", "drift", "naive"}
+    assert main(["track"]) == 0 and "last 250" in capsys.readouterr().out
+    assert main(["status", "--tickers", "IBM"]) == 0
+    assert "  live:     h=1, last 1 scored as of 2013-02-25: rmse_ratio 1.000" in (
+        capsys.readouterr().out
+    )
+    assert main(["track", "MSFT"]) == 1
+    assert "MSFT: no forecast scored yet" in capsys.readouterr().err

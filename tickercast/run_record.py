@@ -91,6 +91,8 @@ def ticker_run(
             "calibration_fraction": spec.calibration_fraction,
             "sessions": len(prices),
             "gate_margin": settings.gate_margin,
+            "gate_significance": settings.gate_significance,
+            "shadow_forecasts": settings.shadow_forecasts,
             **training.split.sessions(sessions.to_numpy()),
             **config.as_params(),
         },
@@ -216,12 +218,16 @@ def backtest_run(
     warm_start: bool,
     data_sha256: str,
     flow_run_id: str,
+    settings: Settings,
 ) -> Record:
-    """A ticker's backtest run as it opens: its parameters and data hash."""
+    """A ticker's backtest run as it opens: its parameters (the gates' too) and data hash."""
     spec = backtest.spec
     return Record(
         params={
             "folds": len(backtest.folds),
+            "gate_margin": settings.gate_margin,
+            "gate_significance": settings.gate_significance,
+            "shadow_forecasts": settings.shadow_forecasts,
             "warm_start": warm_start,
             "target": spec.target,
             "horizons": spec.horizons,
