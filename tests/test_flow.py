@@ -2,7 +2,7 @@
 SQLite store and real Parquet files, with real prices (the sample, or Yahoo-shaped frames)."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import mlflow
@@ -15,6 +15,7 @@ from prefect.artifacts import Artifact
 from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
+from tickercast.calendar import sessions_after
 from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.settings import Settings
 from tickercast.storage import FORECAST_SCHEMA, Store
@@ -198,6 +199,44 @@ def test_the_ledger_scores_each_session_and_the_lstm_needs_a_live_record(setting
     assert len(list(store.ledger_dir("AAPL").glob("2013-02-25_*.parquet"))) == 2
     pd.testing.assert_frame_equal(store.read_scores("AAPL"), scores)
     assert json.loads(store.track_record_file("AAPL").read_text())["as_of"] == "2013-02-27"
+
+
+def test_intervals_that_stopped_covering_raise_the_alarm_in_the_run(settings, sample_aapl):
+    # 60 published forecasts with 80 % intervals of +-0.1 %: real closes leave them
+    store = Store(settings.home)
+    as_ofs = sample_aapl["session"].dt.date.to_numpy()[-66:-6]
+    for as_of in as_ofs:
+        close = float(sample_aapl.loc[sample_aapl["session"].dt.date == as_of, "close"].iloc[0])
+        row = {"ticker": "AAPL", "as_of": as_of, "horizon": 1, "last_close": close}
+        bounds = {"lower_80": close * 0.999, "upper_80": close * 1.001}
+        bounds |= {"lower_95": close * 0.998, "upper_95": close * 1.002}
+        store.append_ledger(
+            pd.DataFrame(
+                [{**row, **bounds, "forecast": close, "model": "naive", "model_version": None}]
+            ).assign(
+                target_date=sessions_after(as_of, 1, "XNYS")[0],
+                reason="test",
+                mlflow_run_id="run",
+                data_sha256="sha",
+                shadow=False,
+                horizon=lambda f: f["horizon"].astype("int32"),
+            ),
+            datetime(2026, 1, 5, tzinfo=UTC),
+        )
+    state = daily_forecast(
+        tickers=["AAPL"], source="sample", start=date(2011, 6, 1), as_of=date(2013, 2, 25),
+        return_state=True, **SMALL,
+    )  # fmt: skip
+    (outcome,) = state.result()
+    alarm = outcome.result.calibration_alarm
+    assert alarm.startswith("AAPL: calibration drift: the published 80% interval held")
+    assert "of the last 60 closes one session ahead" in alarm
+    assert f"ALARM: {alarm}" in Artifact.get("daily-forecast-summary").data
+    assert f"**Alarm**: {alarm}" in Artifact.get("track-record-aapl").data
+    assert f"**Alarm**: {alarm}" in Artifact.get("metrics-aapl").data
+    assert store.read_track_record("AAPL")["alarm"] == alarm
+    client = mlflow.MlflowClient(tracking_uri=store.local_tracking_uri)
+    assert client.get_run(outcome.result.mlflow_run_id).data.tags["live_alarm"] == alarm
 
 
 def test_a_truncated_ledger_file_fails_its_ticker_in_scoring_and_no_other(settings):
