@@ -1,13 +1,16 @@
 """The forecasting network: the tutorial's stacked LSTM and its training."""
 
+import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.framework import ops as tf_ops
 
 from tickercast.model_config import ModelConfig
 
@@ -110,15 +113,16 @@ def train_network(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
     started = time.perf_counter()
-    fitted = network.fit(
-        x,
-        y,
-        validation_data=validation,
-        epochs=epochs or config.epochs,
-        batch_size=config.batch_size,
-        callbacks=[stop],
-        verbose=0,
-    )
+    with _custom_gradients_released():
+        fitted = network.fit(
+            x,
+            y,
+            validation_data=validation,
+            epochs=epochs or config.epochs,
+            batch_size=config.batch_size,
+            callbacks=[stop],
+            verbose=0,
+        )
     fit_seconds = time.perf_counter() - started
     history = {name: [float(v) for v in fitted.history[name]] for name in ("loss", "val_loss")}
     return TrainedModel(
@@ -127,6 +131,39 @@ def train_network(
         best_epoch=int(np.argmin(history["val_loss"])) + 1,
         fit_seconds=fit_seconds,
     )
+
+
+# TensorFlow's `@custom_gradient`, when traced into a graph, registers its gradient
+# function in the process-wide gradient registry under a new name
+# ("CustomGradient-<uid>") and never removes it; the function's closure holds the traced
+# tensors, hence the whole FuncGraph (tensorflow/tensorflow#97697, #27492). Every trace
+# of Keras's train step goes through one (the optimizer's all-reduce of the gradients),
+# so each `fit` kept its train-step graphs (~3,000 operations each, two traces a fit)
+# alive for good: about 30 MB per ticker and session in a backfill, which trains in one
+# process session after session. `keras.utils.clear_session` does not touch the
+# registry. An entry is only looked up to differentiate symbolically the graph that made
+# it, which nothing does with a train step: the tape differentiates it while it is
+# traced, and a later fit of the same network reuses the traced step or retraces it
+# under a new name. So the entries a fit added are dropped when it returns; fits hold a
+# lock meanwhile, so that no other fit of this process is mid-trace when they are.
+_FIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _custom_gradients_released() -> Iterator[None]:
+    """Drop the `CustomGradient-*` registrations made inside (see `_FIT_LOCK`)."""
+    registry = getattr(getattr(tf_ops, "gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):  # another TensorFlow: leave it as it is
+        yield
+        return
+    with _FIT_LOCK:
+        before = set(registry)
+        try:
+            yield
+        finally:
+            for name in set(registry) - before:
+                if name.startswith("CustomGradient-"):
+                    registry.pop(name, None)
 
 
 # Each network's forward pass, traced on first use (see `_forward`).
