@@ -51,6 +51,7 @@ def tracked(tracking_server, tmp_path_factory):
         patch.setenv("MLFLOW_TRACKING_URI", tracking_server)
         patch.setenv("TICKERCAST_GATE_MARGIN", "-1")
         patch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
+        patch.setenv("TICKERCAST_SHADOW_FORECASTS", "0")  # the holdout alone: promote now
         state = daily_forecast(
             tickers=["AAPL"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
         )
