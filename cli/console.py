@@ -76,6 +76,9 @@ def configure(verbose: bool = False) -> None:
     # retracing" when a run makes many networks (a backfill: one a session), each
     # traced once by design (`tickercast.model._forward`).
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    # A local Dask cluster's nannies, as it closes on a busy machine: "Worker process
+    # still alive after 4.0 seconds, killing" (its tickers have all returned by then).
+    logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
     if not sys.warnoptions:
         # Warnings raised in third-party modules say nothing about the user's data; a
         # warning attributed to tickercast's own code still shows (and fails its tests).

@@ -14,7 +14,7 @@ import sys
 from dataclasses import MISSING, fields
 from datetime import date
 
-from tickercast.errors import InputError
+from tickercast.errors import InputError, StoredFileError
 from tickercast.request import (
     COMMAND_PARAMETERS,
     COUNT_FIELDS,
@@ -388,11 +388,17 @@ def _track(arguments: argparse.Namespace, settings: Settings) -> int:
         print(f"no forecast scored yet under {settings.home / 'scores'}", file=sys.stderr)
         return EXIT_FAILED
     windows = (arguments.last,) if arguments.last else WINDOWS
-    unscored = []
+    failed = 0
     for ticker in tickers:
-        record = stored_track_record(store, ticker, windows)
+        try:
+            record = stored_track_record(store, ticker, windows)
+        except StoredFileError as error:  # one broken scores file never hides the others
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
         if not record.rows:
-            unscored.append(ticker)
+            print(f"{ticker}: no forecast scored yet", file=sys.stderr)
+            failed += 1
             continue
         print(f"{ticker}: published forecasts scored to {record.as_of}")
         published = [r for r in record.rows if r.model == "published"]
@@ -400,9 +406,7 @@ def _track(arguments: argparse.Namespace, settings: Settings) -> int:
         print(_track_table(published + shadows))
         if record.alarm:
             print(f"ALARM: {record.alarm.message()}")
-    for ticker in unscored:
-        print(f"{ticker}: no forecast scored yet", file=sys.stderr)
-    return EXIT_FAILED if unscored else EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _track_table(rows: list) -> str:

@@ -269,3 +269,16 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
     )
     assert main(["track", "MSFT"]) == 1
     assert "MSFT: no forecast scored yet" in capsys.readouterr().err
+
+
+def test_track_names_a_broken_scores_file_and_shows_the_others(settings, capsys):
+    from tickercast.storage import SCORE_SCHEMA, Store
+
+    store = Store(settings.home)
+    store.write_scores("AAPL", SCORE_SCHEMA.empty_table().to_pandas())
+    broken = store.scores_file("AAPL")
+    broken.write_bytes(b"PAR1 not a parquet file")
+    assert main(["track", "AAPL", "IBM"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: AAPL: scores file {broken} cannot be read" in err
+    assert "IBM: no forecast scored yet" in err
