@@ -226,7 +226,7 @@ def _run(request: RunRequest, settings: Settings) -> int:
         f"{kind}-{ticker_slug(o.ticker)}"
         for o in outcomes
         if o.result
-        for kind in ("quality", "forecast", "metrics")
+        for kind in ("quality", "track-record", "forecast", "metrics")
     ]
     flow_run_id = state.state_details.flow_run_id
     print(f"Prefect artifacts: {', '.join(keys) or 'none'} (flow run {flow_run_id})")

@@ -13,6 +13,15 @@ def mae(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(actual) - np.asarray(predicted))))
 
 
+def rmse_ratio(errors: np.ndarray, naive_errors: np.ndarray) -> float:
+    """RMSE of `errors` over the naive forecast's on the same targets (below 1 beats
+    naive); NaN when there is none or naive made no error."""
+    if len(errors) == 0:
+        return float("nan")
+    naive = rmse(naive_errors, 0.0)
+    return rmse(errors, 0.0) / naive if naive > 0 else float("nan")
+
+
 def binomial_pvalue(hits: int, trials: int) -> float:
     """One-sided p-value of `hits` right calls in `trials` against a coin flip (50 %)."""
     from scipy.stats import binomtest
@@ -80,11 +89,10 @@ def horizon_metrics(
     called = np.sign(forecast - origin)
     hits = int(np.sum((np.sign(actual - origin) == called) & moved & (called != 0)))
     trials = int(np.sum(moved & (called != 0)))
-    naive_rmse = rmse(actual, origin)
     return {
         "rmse": rmse(actual, forecast),
         "mae": mae(actual, forecast),
-        "rmse_ratio": rmse(actual, forecast) / naive_rmse if naive_rmse > 0 else float("nan"),
+        "rmse_ratio": rmse_ratio(errors, naive_errors),
         "directional_accuracy": hits / trials if trials else float("nan"),
         "da_pvalue": binomial_pvalue(hits, trials),
         "dm_pvalue": diebold_mariano_pvalue(errors, naive_errors, horizon),

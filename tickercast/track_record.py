@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from tickercast.metrics import diebold_mariano_pvalue, kupiec_pvalue, rmse
+from tickercast.metrics import diebold_mariano_pvalue, kupiec_pvalue, rmse_ratio
 from tickercast.storage import Store
 
 # When the 60-forecast coverage of the 80 % interval is this unlikely under correct
@@ -68,10 +68,7 @@ class LiveRecord:
 
     @property
     def rmse_ratio(self) -> float:
-        if not self.forecasts:
-            return float("nan")
-        naive = rmse(self.naive_errors, 0.0)
-        return rmse(self.errors, 0.0) / naive if naive > 0 else float("nan")
+        return rmse_ratio(self.errors, self.naive_errors)
 
     @property
     def dm_pvalue(self) -> float:
@@ -130,13 +127,12 @@ class TrackRow:
 def _row(model: str, horizon: int, window: int | None, scores: pd.DataFrame) -> TrackRow:
     recent = scores if window is None else scores.tail(window)
     errors, naive = recent["error"].to_numpy(), recent["naive_error"].to_numpy()
-    naive_rmse = rmse(naive, 0.0)
     return TrackRow(
         model=model,
         horizon=horizon,
         window=window_name(window),
         forecasts=len(recent),
-        rmse_ratio=rmse(errors, 0.0) / naive_rmse if naive_rmse > 0 else float("nan"),
+        rmse_ratio=rmse_ratio(errors, naive),
         dm_pvalue=diebold_mariano_pvalue(errors, naive, horizon)
         if len(recent) > 1
         else float("nan"),

@@ -1,0 +1,79 @@
+"""Releasing a day's forecast: register today's LSTM, move the `champion` alias if it
+earned it, write the chosen forecast, ledger every candidate's, and record it all on
+the ticker's run. The publish stage calls this and only adds Prefect's artifacts."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tickercast import run_record
+from tickercast.champion import Champion, Evaluation, alias_moves
+from tickercast.fitting import Fitted
+from tickercast.publish import Publication, publication, registered_lstm
+from tickercast.settings import Settings
+from tickercast.storage import Store
+from tickercast.tracking import tracker_for
+from tickercast.windows import TrainingSet
+
+
+@dataclass(frozen=True)
+class Release:
+    """What was published, the LSTM version registered, and whether it became champion."""
+
+    publication: Publication
+    version: str
+    promoted: bool
+
+    def summary(self) -> str:
+        """One line for the run's log."""
+        promotion = ", now champion" if self.promoted else ""
+        return f"{self.publication.summary()}; registered v{self.version}{promotion}"
+
+
+def release(
+    training: TrainingSet,
+    fitted: Fitted,
+    evaluation: Evaluation,
+    champion: Champion | None,
+    alarm: str | None,
+    run_id: str,
+    settings: Settings,
+    published_at: datetime,
+) -> Release:
+    """Register, promote, publish and ledger one ticker's forecast.
+
+    Args:
+        training: the history and split the run used.
+        fitted: today's candidates.
+        evaluation: the holdout scores and the gate's decision.
+        champion: the registered champion, if any.
+        alarm: the track record's calibration alarm, if one is raised today.
+        run_id: the ticker's MLflow run.
+        settings: where the home and the MLflow store are.
+        published_at: the publication's time in the ledger.
+
+    Returns:
+        The release.
+    """
+    ticker, tracker, store = training.ticker, tracker_for(settings), Store(settings.home)
+    lstm = registered_lstm(training, fitted)
+    version = tracker.log_model(run_id, ticker, lstm, training.prices)
+    promoted = alias_moves(evaluation.decision, champion, training.as_of)
+    if promoted:
+        tracker.set_champion(ticker, version)
+    done = publication(
+        training,
+        fitted,
+        evaluation,
+        champion,
+        lstm,
+        version,
+        run_id,
+        tracker.run_url(run_id),
+        store.forecast_file(ticker, training.as_of),
+        settings.calendar_for(ticker),
+        alarm,
+    )
+    tracker.log_file(run_id, store.write_forecast(done.frame), "forecast")
+    store.append_ledger(done.ledger, published_at)
+    tracker.record(run_id, run_record.publication(done, version))
+    return Release(done, version, promoted)
