@@ -37,8 +37,7 @@ def score_forecasts(ticker: str, as_of: date | None, settings: Settings) -> Trac
 def report_track_record(track: TrackRecord, run_id: str, settings: Settings) -> None:
     """Show the live track record: run metrics and plot, artifact, report file, alarm."""
     store, logger = Store(settings.home), get_run_logger()
-    previous = store.read_track_record(track.ticker)
-    store.write_track_record(track.ticker, track.as_dict())
+    previous = store.write_track_record(track.ticker, track.as_dict())
     tracker_for(settings).record(run_id, run_record.live_track_record(track))
     create_markdown_artifact(
         key=f"track-record-{ticker_slug(track.ticker)}",

@@ -394,20 +394,20 @@ class Store:
             self.scores_file(ticker), lambda temporary: pq.write_table(table, temporary)
         )
 
-    def write_track_record(self, ticker: str, record: dict) -> Path | None:
+    def write_track_record(self, ticker: str, record: dict) -> dict | None:
         """Write a ticker's track record as `reports/track/<TICKER>/latest.json`, unless
         the one there is as of a later session (a replay never hides the newest).
 
         Returns:
-            The file, or None when a later record was kept.
+            The record that was there before, read under the ticker's lock (None if none).
         """
         path = self.track_record_file(ticker)
         with self.lock(ticker):
-            current = self.read_track_record(ticker)
-            if current is not None and str(current["as_of"]) > str(record["as_of"]):
-                return None
-            text = json.dumps(record, indent=1, default=str) + "\n"
-            return atomic_write(path, lambda temporary: temporary.write_text(text))
+            previous = self.read_track_record(ticker)
+            if previous is None or str(previous["as_of"]) <= str(record["as_of"]):
+                text = json.dumps(record, indent=1, default=str) + "\n"
+                atomic_write(path, lambda temporary: temporary.write_text(text))
+        return previous
 
     def read_track_record(self, ticker: str) -> dict | None:
         """A ticker's latest track record, if one was written."""
