@@ -1,0 +1,297 @@
+"""Volatility models: how far the price may move h sessions ahead, from data up to each origin.
+
+As in `tickercast.windows`, `prices` has an `adjusted_close` column and positions are
+sessions; a forecast at origin t knows prices 0..t. The daily log returns are
+ret[t] = log(P[t] / P[t-1]) for t >= 1, and the targets are the cumulative log returns
+log(P[t+h] / P[t]), h = 1..H. Intervals are centred elsewhere (on the naive point, a
+zero return); a model here gives only their spread at each origin and horizon.
+
+GARCH parameters are refitted every `refit_every` sessions on a rolling window and held
+fixed in between, where the variance is filtered forward with each new return. Fits
+are cached per window of returns, so the daily run and every backtest fold, which ask
+for overlapping origins of the same history, fit each window once per process.
+"""
+
+import functools
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+import numpy as np
+import pandas as pd
+
+from tickercast.errors import InputError
+from tickercast.windows import realized_volatility
+
+logger = logging.getLogger(__name__)
+
+# Fewer returns than this cannot identify GARCH's four or five parameters.
+MIN_RETURNS = 100
+# Squared returns whose mean seeds the EWMA recursion.
+EWMA_SEED = 20
+# Returns are fitted in percent: arch's optimizer is tuned for variances of order 1.
+PERCENT = 100.0
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Each origin's forecast spread of the cumulative log return h sessions ahead.
+
+    Attributes:
+        sd: (n, H) standard deviation of log(P[t+h] / P[t]). For `RealizedVolatility`
+            and `ConstantScale` a scale only, the same at every h, which conformal
+            quantiles per horizon turn into intervals.
+        dof: (n,) Student-t degrees of freedom of the standardized innovations;
+            np.inf is normal.
+    """
+
+    sd: np.ndarray
+    dof: np.ndarray
+
+    def half_width(self, level: float) -> np.ndarray:
+        """(n, H) half-width of the central `level` interval around the point forecast.
+
+        Args:
+            level: nominal coverage, e.g. 0.8.
+
+        Returns:
+            `sd` times the standardized quantile: Student-t's with `dof`, rescaled to
+            unit variance (so that `sd` keeps meaning a standard deviation), or the
+            normal's where `dof` is infinite.
+        """
+        from scipy.stats import t as student_t
+
+        tail = 1 - (1 - level) / 2
+        # t.ppf is the normal quantile at dof = inf, where sqrt(1 - 2 / dof) is 1
+        quantile = student_t.ppf(tail, self.dof) * np.sqrt(1 - 2 / self.dof)  # (n,)
+        return self.sd * quantile[:, None]
+
+
+class VolatilityModel(Protocol):
+    """Gives the spread of each origin's cumulative log returns, from prices up to it."""
+
+    @property
+    def name(self) -> str:
+        """What runs and results call the model."""
+
+    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+        """The spread at `origins` (any order; rows follow it) for h = 1..`horizons`."""
+
+
+@dataclass(frozen=True)
+class ConstantScale:
+    """Scale 1 everywhere: unscaled split-conformal intervals."""
+
+    name: ClassVar[str] = "static"
+
+    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+        return Spread(np.ones((len(origins), horizons)), np.full(len(origins), np.inf))
+
+
+@dataclass(frozen=True)
+class RealizedVolatility:
+    """The standard deviation of the last `lookback` daily returns, at every horizon.
+
+    It must stay exactly `windows.realized_volatility`: the conformal quantiles of
+    saved models are relative to it.
+    """
+
+    lookback: int
+    name: ClassVar[str] = "realized"
+
+    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+        adjusted = prices["adjusted_close"].to_numpy("float64")
+        volatility = realized_volatility(adjusted, np.asarray(origins), self.lookback)  # (n,)
+        return Spread(
+            np.repeat(volatility[:, None], horizons, axis=1), np.full(len(origins), np.inf)
+        )
+
+
+@dataclass(frozen=True)
+class EWMA:
+    """RiskMetrics' exponentially weighted variance, flat ahead: sd grows like sqrt(h).
+
+    sigma2[t+1|t] = decay * sigma2[t|t-1] + (1 - decay) * ret[t]**2, starting at origin
+    `EWMA_SEED` from the mean of the first `EWMA_SEED` squared returns.
+    """
+
+    decay: float = 0.94
+    name: ClassVar[str] = "ewma"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.decay < 1:
+            raise InputError(f"EWMA decay must lie strictly between 0 and 1, not {self.decay}")
+
+    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+        """The spread at `origins` (each at least `EWMA_SEED`: the seed's returns are
+        then all known) for h = 1..`horizons`."""
+        from scipy.signal import lfilter
+
+        origins = np.asarray(origins)
+        _check_origins(origins, EWMA_SEED, self.name)
+        returns = _log_returns(prices)
+        seed = np.mean(returns[1 : EWMA_SEED + 1] ** 2)
+        squares = returns[EWMA_SEED + 1 :] ** 2
+        decay = self.decay
+        filtered = lfilter([1 - decay], [1, -decay], squares, zi=[decay * seed])[0]
+        # sigma2[s+1|s] for s = EWMA_SEED, EWMA_SEED + 1, ..., picked at each origin
+        one_step = np.concatenate([[seed], filtered])[origins - EWMA_SEED]  # (n,)
+        steps = np.arange(1, horizons + 1)
+        return Spread(np.sqrt(one_step[:, None] * steps), np.full(len(origins), np.inf))
+
+
+@dataclass(frozen=True)
+class GarchFit:
+    """One window's GARCH parameters, in percent returns (ret * 100).
+
+    sigma2[s+1] = omega + (alpha + gamma * [ret[s] < 0]) * ret[s]**2 + beta * sigma2[s];
+    gamma is 0 without leverage.
+
+    Attributes:
+        omega, alpha, gamma, beta: the variance recursion's parameters.
+        nu: Student-t degrees of freedom of the innovations (np.inf: normal).
+        last_variance: the variance of the window's last return, given those before it.
+        failure: why the fit failed and these are RiskMetrics' parameters; None if fitted.
+    """
+
+    omega: float
+    alpha: float
+    gamma: float
+    beta: float
+    nu: float
+    last_variance: float
+    failure: str | None = None
+
+    def filter(self, percent: np.ndarray) -> np.ndarray:
+        """(m,) one-step variances sigma2[s+1|s] for the returns `percent` (percent units),
+        the first being the window's last return."""
+        from scipy.signal import lfilter
+
+        shock = self.omega + (self.alpha + self.gamma * (percent < 0)) * percent**2  # (m,)
+        return lfilter([1.0], [1.0, -self.beta], shock, zi=[self.beta * self.last_variance])[0]
+
+    def cumulative(self, one_step: np.ndarray, horizons: int) -> np.ndarray:
+        """(n, H) expected variance of the sum of the next h returns, from (n,) one-step
+        variances; innovations are symmetric, so a negative one comes half the time."""
+        persistence = self.alpha + self.gamma / 2 + self.beta
+        ahead = np.empty((len(one_step), horizons))
+        ahead[:, 0] = one_step
+        for step in range(1, horizons):
+            ahead[:, step] = self.omega + persistence * ahead[:, step - 1]
+        return np.cumsum(ahead, axis=1)
+
+
+@functools.lru_cache(maxsize=4096)  # a window's key holds its returns: 8 kB, 32 MB at most
+def fit_garch(leverage: bool, window: bytes) -> GarchFit:
+    """Fit zero-mean GARCH(1,1), or GJR-GARCH(1,1,1) with leverage, with Student-t errors.
+
+    Cached on the window's returns alone, so that a backtest fold, whose history is a
+    prefix of the full one, reuses the fits of the same windows.
+
+    Args:
+        leverage: add the GJR term (a negative return raises the variance more).
+        window: the float64 bytes of the window's returns in percent.
+
+    Returns:
+        The fitted parameters, or RiskMetrics' (omega 0, alpha 0.06, beta 0.94, normal
+        innovations) if the optimizer fails or gives non-finite parameters.
+    """
+    from arch import arch_model
+
+    percent = np.frombuffer(window)
+    try:
+        with warnings.catch_warnings():
+            # convergence and scale chatter from arch and scipy: the result is checked below
+            warnings.simplefilter("ignore")
+            result = arch_model(
+                percent, mean="Zero", vol="GARCH", p=1, o=int(leverage), q=1, dist="t"
+            ).fit(disp="off", show_warning=False)
+    except Exception as error:  # the optimizer fails in many ways; the fallback is logged
+        return _risk_metrics(percent, f"{type(error).__name__}: {error}")
+    params = result.params
+    fit = GarchFit(
+        omega=float(params["omega"]),
+        alpha=float(params["alpha[1]"]),
+        gamma=float(params["gamma[1]"]) if leverage else 0.0,
+        beta=float(params["beta[1]"]),
+        nu=float(params["nu"]),
+        last_variance=float(result.conditional_volatility[-1] ** 2),
+    )
+    values = (fit.omega, fit.alpha, fit.gamma, fit.beta, fit.nu, fit.last_variance)
+    if not np.all(np.isfinite(values)):
+        return _risk_metrics(percent, f"non-finite parameters {dict(params)}")
+    return fit
+
+
+def _risk_metrics(percent: np.ndarray, failure: str) -> GarchFit:
+    # the variance at the window's end is unknown: the window's mean square stands in
+    return GarchFit(0.0, 0.06, 0.0, 0.94, np.inf, float(np.mean(percent**2)), failure)
+
+
+@dataclass(frozen=True)
+class Garch:
+    """GARCH(1,1), or GJR-GARCH(1,1,1) with leverage: zero mean, Student-t innovations.
+
+    Origin t uses the parameters fitted at its refit point r = t - t % refit_every on
+    the `window` returns up to r (at t itself while r has fewer than `MIN_RETURNS`
+    returns), and the variance filtered with those parameters through ret[t].
+    """
+
+    leverage: bool = False
+    # about four years of sessions: long enough to pin down the persistence, short
+    # enough to follow a change of regime
+    window: int = 1000
+    # sessions between refits: benchmarks/garch_cadence.py measures what refitting
+    # less often costs
+    refit_every: int = 21
+
+    def __post_init__(self) -> None:
+        if self.window < MIN_RETURNS or self.refit_every < 1:
+            raise InputError(
+                f"GARCH needs a window of at least {MIN_RETURNS} returns and a refit every "
+                f"session or more, not window {self.window}, refit_every {self.refit_every}"
+            )
+
+    @property
+    def name(self) -> str:
+        return "gjr" if self.leverage else "garch"
+
+    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+        """The spread at `origins` (each with at least `MIN_RETURNS` returns; any order,
+        rows follow it) for h = 1..`horizons`."""
+        origins = np.asarray(origins)
+        _check_origins(origins, MIN_RETURNS, self.name)
+        percent = PERCENT * _log_returns(prices)  # (N,), percent[0] is NaN
+        refits = origins - origins % self.refit_every
+        refits = np.where(refits < MIN_RETURNS, origins, refits)
+        variance = np.empty((len(origins), horizons))
+        dof = np.empty(len(origins))
+        for refit in np.unique(refits):
+            members = np.flatnonzero(refits == refit)
+            first = max(1, refit - self.window + 1)
+            fit = fit_garch(self.leverage, percent[first : refit + 1].tobytes())
+            if fit.failure:
+                logger.warning(
+                    "%s fit at position %d failed (%s): RiskMetrics parameters instead",
+                    self.name,
+                    refit,
+                    fit.failure,
+                )
+            one_step = fit.filter(percent[refit : origins[members].max() + 1])
+            variance[members] = fit.cumulative(one_step[origins[members] - refit], horizons)
+            dof[members] = fit.nu
+        return Spread(np.sqrt(variance) / PERCENT, dof)
+
+
+def _log_returns(prices: pd.DataFrame) -> np.ndarray:
+    """(N,) ret[t] = log(P[t] / P[t-1]) at position t; NaN at 0."""
+    return np.diff(np.log(prices["adjusted_close"].to_numpy("float64")), prepend=np.nan)
+
+
+def _check_origins(origins: np.ndarray, minimum: int, model: str) -> None:
+    if len(origins) and origins.min() < minimum:
+        raise InputError(
+            f"{model}: origin {origins.min()} has {origins.min()} returns up to it; the "
+            f"model needs at least {minimum}"
+        )
