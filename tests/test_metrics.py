@@ -2,13 +2,17 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import chi2
 
 from tickercast.metrics import (
     binomial_pvalue,
+    christoffersen_pvalue,
     diebold_mariano_pvalue,
     horizon_metrics,
+    interval_metrics,
     interval_score,
     kupiec_pvalue,
+    loss_pvalue,
     mae,
     pinball_loss,
     rmse,
@@ -75,3 +79,45 @@ def test_interval_score_and_pinball_loss_by_hand():
     scores = interval_score(actual, np.full(3, 2.0), np.full(3, 6.0), 0.8)
     assert scores.tolist() == pytest.approx([4.0, 14.0, 44.0])
     assert pinball_loss(actual, np.full(3, 2.0), 0.1).tolist() == pytest.approx([0.1, 0.9, 0.8])
+
+
+def test_christoffersen_against_hand_computed_transitions():
+    # misses: F F T T F F F T F F -> transitions 00: 4, 01: 2, 10: 2, 11: 1
+    inside = ~np.array([0, 0, 1, 1, 0, 0, 0, 1, 0, 0], dtype=bool)
+    pi0, pi1, pi = 2 / 6, 1 / 3, 3 / 9
+
+    def log_l(p, stays, moves):
+        return stays * math.log(1 - p) + moves * math.log(p)
+
+    separate = log_l(pi0, 4, 2) + log_l(pi1, 2, 1)
+    together = log_l(pi, 6, 3)
+    expected = 1 - chi2.cdf(-2 * (together - separate), 1)
+    assert christoffersen_pvalue(inside) == pytest.approx(expected)
+    clustered = np.r_[np.ones(200, bool), np.zeros(20, bool), np.ones(200, bool)]
+    assert christoffersen_pvalue(clustered) < 1e-6  # misses in one block
+    assert christoffersen_pvalue(np.ones(50, bool)) == 1.0  # no miss: nothing clusters
+    assert math.isnan(christoffersen_pvalue(np.ones(1, bool)))
+
+
+def test_interval_metrics_score_and_split_coverage_by_volatility():
+    actual = np.array([0.0, 2.0, -3.0, 0.5, 0.1, 5.0])
+    lower, upper = np.full(6, -1.0), np.full(6, 1.0)
+    volatility = np.array([1.0, 1.1, 2.0, 2.1, 3.0, 3.1])  # terciles: pairs
+    metrics = interval_metrics(actual, lower, upper, 0.8, volatility)
+    assert metrics["coverage_80"] == 0.5
+    # width 2, plus 2 / 0.2 = 10 times the misses 1, 2 and 4
+    assert metrics["interval_score_80"] == pytest.approx(2 + 10 * 7 / 6)
+    assert metrics["coverage_80_low_vol"] == 0.5
+    assert metrics["coverage_80_mid_vol"] == 0.5
+    assert metrics["coverage_80_high_vol"] == 0.5
+    assert metrics["pinball_lower_80"] == pytest.approx(np.mean(pinball_loss(actual, lower, 0.1)))
+    assert metrics["kupiec_p_80"] == kupiec_pvalue((actual >= -1) & (actual <= 1), 0.8)
+    assert {"christoffersen_p_80", "pinball_upper_80"} <= set(metrics)
+
+
+def test_loss_pvalue_is_the_diebold_mariano_test_on_any_loss():
+    rng = np.random.default_rng(3)
+    errors, naive = rng.normal(size=300), rng.normal(size=300) * 1.3
+    assert loss_pvalue(errors**2, naive**2, 2) == diebold_mariano_pvalue(errors, naive, 2)
+    narrow, wide = np.full(300, 1.0) + rng.random(300), np.full(300, 1.2) + rng.random(300)
+    assert loss_pvalue(narrow, wide, 1) < 0.01 < 0.99 < loss_pvalue(wide, narrow, 1)

@@ -1,4 +1,5 @@
-"""Point-forecast metrics, always next to the naive forecast "next close = last close"."""
+"""Forecast metrics: points always next to the naive forecast "next close = last close",
+intervals by proper scores and calibration tests."""
 
 import numpy as np
 
@@ -36,11 +37,8 @@ def binomial_pvalue(hits: int, trials: int) -> float:
 def diebold_mariano_pvalue(
     model_errors: np.ndarray, naive_errors: np.ndarray, horizon: int
 ) -> float:
-    """One-sided Diebold-Mariano p-value that the model is more accurate than naive.
-
-    Squared-error loss; the loss differential's long-run variance sums its
-    autocovariances up to lag h-1 (h-step forecasts overlap), with Harvey,
-    Leybourne and Newbold's small-sample correction and a Student t reference.
+    """One-sided Diebold-Mariano p-value that the model is more accurate than naive,
+    on squared errors (`loss_pvalue`).
 
     Args:
         model_errors: (n,) the model's forecast errors.
@@ -50,9 +48,28 @@ def diebold_mariano_pvalue(
     Returns:
         The p-value (small: the model beats naive); NaN when the forecasts are identical.
     """
+    return loss_pvalue(np.asarray(model_errors) ** 2, np.asarray(naive_errors) ** 2, horizon)
+
+
+def loss_pvalue(losses: np.ndarray, reference_losses: np.ndarray, horizon: int) -> float:
+    """One-sided Diebold-Mariano p-value that `losses` are smaller than the reference's.
+
+    The loss differential's long-run variance sums its autocovariances up to lag h-1
+    (h-step forecasts overlap), with Harvey, Leybourne and Newbold's small-sample
+    correction and a Student t reference. Any loss works: squared errors, interval scores.
+
+    Args:
+        losses: (n,) the model's loss at each point.
+        reference_losses: (n,) the reference's loss at the same points.
+        horizon: sessions ahead, h (1 when the points do not overlap).
+
+    Returns:
+        The p-value (small: the model's losses are smaller); NaN when they are identical
+        or there are fewer than two points.
+    """
     from scipy.stats import t as student_t
 
-    differential = np.asarray(model_errors) ** 2 - np.asarray(naive_errors) ** 2
+    differential = np.asarray(losses, dtype="float64") - np.asarray(reference_losses)
     n = len(differential)
     if n < 2:
         return float("nan")
@@ -163,3 +180,89 @@ def kupiec_pvalue(inside: np.ndarray, level: float) -> float:
 
     statistic = -2 * (log_likelihood(expected) - log_likelihood(observed))
     return float(chi2.sf(max(statistic, 0.0), df=1))
+
+
+def christoffersen_pvalue(inside: np.ndarray) -> float:
+    """Christoffersen's independence likelihood-ratio test of an interval's misses.
+
+    Under the null a miss is as likely after a miss as after a hit (misses do not
+    cluster, as they do when an interval is slow to widen in a storm); the statistic
+    compares a first-order Markov chain of misses with independent ones and is
+    chi-squared with one degree of freedom. Only meaningful for forecasts that do not
+    overlap (one session ahead): h-step misses cluster by construction.
+
+    Args:
+        inside: (n,) whether each outcome fell inside its interval, in time order.
+
+    Returns:
+        The p-value (small: misses cluster, or avoid each other); NaN with fewer than
+        two outcomes.
+    """
+    from scipy.special import xlogy
+    from scipy.stats import chi2
+
+    missed = ~np.asarray(inside, dtype=bool)
+    if len(missed) < 2:
+        return float("nan")
+    before, after = missed[:-1], missed[1:]
+    pairs = [(a, b) for a in (False, True) for b in (False, True)]
+    counts = {(a, b): int(np.sum((before == a) & (after == b))) for a, b in pairs}
+
+    def log_likelihood(stays: int, moves: int) -> float:
+        total = stays + moves
+        return float(xlogy(stays, stays / total) + xlogy(moves, moves / total)) if total else 0.0
+
+    separate = log_likelihood(counts[False, False], counts[False, True]) + log_likelihood(
+        counts[True, False], counts[True, True]
+    )
+    together = log_likelihood(
+        counts[False, False] + counts[True, False], counts[False, True] + counts[True, True]
+    )
+    return float(chi2.sf(max(-2 * (together - separate), 0.0), df=1))
+
+
+TERCILES = ("low_vol", "mid_vol", "high_vol")
+
+
+def interval_metrics(
+    actual: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    level: float,
+    volatility: np.ndarray,
+) -> dict[str, float]:
+    """Proper scores and calibration tests of one level's intervals, in time order.
+
+    Args:
+        actual: (n,) outcomes.
+        lower, upper: (n,) the intervals' bounds, in the outcomes' units.
+        level: their nominal coverage.
+        volatility: (n,) the realized volatility at each forecast's origin, whose
+            terciles split the coverage into calm, normal and stormy markets.
+
+    Returns:
+        With L the level in percent: `coverage_L`, `interval_score_L` (mean Winkler
+        score), `pinball_lower_L` and `pinball_upper_L` (mean pinball loss of each
+        bound as a quantile), `kupiec_p_L`, `christoffersen_p_L`, and `coverage_L_low_vol`,
+        `coverage_L_mid_vol`, `coverage_L_high_vol` (coverage within each tercile of
+        the origin's volatility).
+    """
+    percent = round(level * 100)
+    inside = (actual >= lower) & (actual <= upper)
+    alpha = 1 - level
+    metrics = {
+        f"coverage_{percent}": float(np.mean(inside)),
+        f"interval_score_{percent}": float(np.mean(interval_score(actual, lower, upper, level))),
+        f"pinball_lower_{percent}": float(np.mean(pinball_loss(actual, lower, alpha / 2))),
+        f"pinball_upper_{percent}": float(np.mean(pinball_loss(actual, upper, 1 - alpha / 2))),
+        f"kupiec_p_{percent}": kupiec_pvalue(inside, level),
+        f"christoffersen_p_{percent}": christoffersen_pvalue(inside),
+    }
+    edges = np.quantile(volatility, [1 / 3, 2 / 3])
+    tercile = np.searchsorted(edges, volatility, side="right")  # 0, 1, 2
+    for index, name in enumerate(TERCILES):
+        chosen = tercile == index
+        metrics[f"coverage_{percent}_{name}"] = (
+            float(np.mean(inside[chosen])) if chosen.any() else float("nan")
+        )
+    return metrics
