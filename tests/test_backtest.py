@@ -50,12 +50,9 @@ def test_rows_have_every_model_horizon_and_fold(backtest, small_spec):
     assert len(rows) == (1 + 2) * len(MODELS) * small_spec.horizons
     pooled = [r for r in rows if r["fold"] == "all"]
     assert {r["model"] for r in pooled} == {
-        "lstm",
-        "naive",
-        "drift",
-        "ar",
-        "published",
-        "published_holdout",
+        *("lstm", "naive", "drift", "ar", "published", "published_holdout"),
+        *("static", "ewma", "ewma_conformal", "garch", "garch_conformal"),
+        *("gjr", "gjr_conformal", "lstm_head", "lstm_head_conformal"),
     }
     naive = [r for r in pooled if r["model"] == "naive"]
     assert all(r["rmse_ratio"] == 1.0 and r["directional_accuracy"] is None for r in naive)
@@ -71,6 +68,14 @@ def test_rows_have_every_model_horizon_and_fold(backtest, small_spec):
         "dm_pvalue",
         "coverage_80",
         "coverage_95",
+        "interval_score_80",
+        "interval_score_95",
+        "kupiec_p_80",
+        "kupiec_p_95",
+        "christoffersen_p_95",
+        "pinball_lower_80",
+        "pinball_upper_95",
+        "coverage_95_high_vol",
     }
     assert keys <= set(rows[0])
 
@@ -83,6 +88,12 @@ def test_published_is_what_the_gates_chose_in_each_fold(shadowed):
         ):
             chosen = fold.scored[decision.published]
             np.testing.assert_array_equal(fold.scored[name].forecast, chosen.forecast)
+            # the interval gate's intervals, moved onto the published point
+            source = chosen if fold.intervals.current else fold.scored[fold.intervals.model]
+            for level, (lower, upper) in fold.scored[name].bounds.items():
+                offset = chosen.forecast - source.forecast
+                np.testing.assert_allclose(lower, source.bounds[level][0] + offset)
+                np.testing.assert_allclose(upper, source.bounds[level][1] + offset)
     # the two series differ where the gates did
     first = shadowed.folds[0].scored
     np.testing.assert_array_equal(first["published"].forecast, first["naive"].forecast)
@@ -173,6 +184,7 @@ def test_a_fold_never_sees_its_future(history, small_spec, small_config, feature
             )
     assert changed.folds[1].holdout_decision == second.holdout_decision
     assert changed.folds[1].decision == second.decision
+    assert changed.folds[1].intervals == second.intervals
     np.testing.assert_array_equal(changed.folds[1].live.errors, second.live.errors)
     np.testing.assert_array_equal(changed.folds[1].live.naive_errors, second.live.naive_errors)
     # while the perturbation is visible where it should be: later targets

@@ -16,8 +16,9 @@ from tickercast.champion import (
     warm_start_network,
 )
 from tickercast.evaluate import Scored
-from tickercast.fitting import recalibrated
+from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, recalibrated
 from tickercast.forecast import forecast_latest
+from tickercast.interval_gate import IntervalDecision
 from tickercast.publish import publication, registered_lstm
 from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec, training_set
@@ -26,7 +27,7 @@ from tickercast.windows import WindowSpec, training_set
 def _scored(name: str, ratio: float, p_value: float = 0.01) -> Scored:
     metrics = [{"rmse_ratio": ratio, "dm_pvalue": p_value}] * 2
     empty = np.zeros((1, 2))
-    return Scored(name, np.ones(1), empty, empty, {}, empty, metrics)
+    return Scored(name, np.ones(1), empty, empty, {}, empty, np.ones(1), metrics)
 
 
 def test_a_new_model_is_promoted_only_when_it_beats_naive_and_the_champion():
@@ -54,6 +55,7 @@ def test_a_model_worse_one_session_ahead_is_not_a_winner():
         np.zeros((1, 2)),
         {},
         np.zeros((1, 2)),
+        np.ones(1),
         [{"rmse_ratio": 1.02, "dm_pvalue": 0.97}, {"rmse_ratio": 0.8, "dm_pvalue": 0.01}],
     )
     assert decide(worse_at_h1, _scored("naive", 1.0), None, 0.01).published == "naive"
@@ -79,14 +81,17 @@ def test_evaluate_candidates_scores_everyone_on_the_holdout(fitted_aapl):
     history, fitted = fitted_aapl
     champion = _champion(fitted, date(2013, 2, 28))  # the same network, registered earlier
     evaluation = evaluate_candidates(history, fitted, champion, margin=0.01)
-    assert set(evaluation.scored) == {"lstm", "naive", "drift", "ar", "champion"}
+    assert set(evaluation.scored) == {*POINT_MODELS, *INTERVAL_MODELS, "champion"}
     assert evaluation.scored["champion"].metrics == evaluation.scored["lstm"].metrics
     replayed = evaluate_candidates(history, fitted, _champion(fitted, date(2013, 3, 1)), 0.01)
     assert "champion" not in replayed.scored  # trained as of today: not compared
     assert evaluation.scored["naive"].mean_rmse_ratio == 1.0
     table = evaluation.metrics_table()
-    assert len(table) == 5 * 3 and {"rmse_ratio", "mase", "coverage_80", "dm_pvalue"} <= set(table)
+    assert len(table) == 14 * 3 and {"rmse_ratio", "mase", "coverage_80", "dm_pvalue"} <= set(table)
+    assert {"interval_score_95", "kupiec_p_80", "christoffersen_p_95"} <= set(table)
     assert evaluation.decision.published in {"lstm", "champion", "naive"}
+    assert evaluation.intervals.model in {"naive", *INTERVAL_MODELS}
+    assert set(evaluation.intervals.scores) == set(INTERVAL_MODELS)
 
 
 def _champion(fitted, as_of: date | None) -> Champion:
@@ -145,18 +150,9 @@ def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spe
     scored["champion"] = scored["drift"].renamed("champion")
     kept = GateDecision(Choice.CHAMPION, False, "the champion still beats naive", {})
     lstm = registered_lstm(training, fitted)
-    done = publication(
-        training,
-        fitted,
-        Evaluation(scored, kept),
-        champion,
-        lstm,
-        "8",
-        "run",
-        "url",
-        Path("/f.parquet"),
-        "XNYS",
-    )
+    own = IntervalDecision("naive", "nothing beats realized-volatility conformal", {})
+    arguments = (champion, lstm, "8", "run", "url", Path("/f.parquet"), "XNYS")
+    done = publication(training, fitted, Evaluation(scored, kept, own), *arguments)
     frame = done.frame
     assert (done.published.model, done.published.model_version) == ("lstm", "7")
     assert done.published.reason == "the champion still beats naive"
@@ -168,6 +164,17 @@ def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spe
     np.testing.assert_allclose(frame["forecast"], expected["forecast"] * to_units)
     np.testing.assert_allclose(frame["upper_95"], expected["upper_95"] * to_units)
     assert "Published model: **lstm** version 7" in done.report
+    assert (frame["interval_model"] == "lstm").all()  # its own intervals
+    # the interval gate's choice: GARCH's intervals, moved onto the champion's forecast
+    garch = IntervalDecision("garch", "garch beats realized-volatility conformal", {})
+    moved = publication(training, fitted, Evaluation(scored, kept, garch), *arguments).frame
+    garch_alone = forecast_latest(fitted.candidates["garch"], history, small_spec)
+    np.testing.assert_allclose(moved["forecast"], frame["forecast"])
+    for bound in ("lower_80", "upper_80", "lower_95", "upper_95"):
+        ratio = garch_alone[bound] / garch_alone["forecast"]
+        np.testing.assert_allclose(moved[bound], frame["forecast"] * ratio)
+    assert (moved["interval_model"] == "garch").all()
+    assert (moved["interval_reason"] == garch.reason).all()
 
 
 def _live(sample_aapl, sessions: int, scale: float) -> LiveRecord:

@@ -40,6 +40,8 @@ def test_coverage_counts_actuals_inside_the_bounds():
         0.8: (np.full((4, 1), -0.2), np.full((4, 1), 0.2)),
         0.95: (np.full((4, 1), -0.5), np.full((4, 1), 0.5)),
     }
-    scored = Scored.build("m", np.ones(4), forecast, actual, bounds, np.ones((4, 1)))
+    scored = Scored.build(
+        "m", np.ones(4), forecast, actual, bounds, np.ones((4, 1)), np.arange(4.0)
+    )
     assert scored.metrics[0]["coverage_80"] == 0.5  # 0.0 and 0.1 inside, -0.3 and 0.25 out
     assert scored.metrics[0]["coverage_95"] == 1.0

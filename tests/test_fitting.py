@@ -1,18 +1,27 @@
 import numpy as np
 
-from tickercast.fitting import recalibrated
+from tickercast.conformal import Conformal
+from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, recalibrated
+from tickercast.intervals import ModelQuantiles
 
 
 def test_every_candidate_is_fitted_and_calibrated(fitted_aapl, small_spec):
     history, fitted = fitted_aapl
-    assert set(fitted.candidates) == {"lstm", "naive", "drift", "ar"}
-    for candidate in fitted.candidates.values():
-        forecast = candidate.forecaster.predict(history, fitted.split.holdout)
+    assert set(fitted.candidates) == {*POINT_MODELS, *INTERVAL_MODELS}
+    for name, candidate in fitted.candidates.items():
+        forecast, bounds = candidate.forecast(history, fitted.split.holdout)
         assert forecast.shape == (len(fitted.split.holdout), small_spec.horizons)
         assert np.isfinite(forecast).all()
-        for half in candidate.conformal.quantiles.values():
-            assert half.shape == (small_spec.horizons,) and (half > 0).all()
-        assert (candidate.conformal.quantiles[0.95] > candidate.conformal.quantiles[0.8]).all()
+        inner, outer = bounds[0.8], bounds[0.95]
+        assert (outer[0] < inner[0]).all() and (inner[0] < forecast).all(), name
+        assert (forecast < inner[1]).all() and (inner[1] < outer[1]).all(), name
+        if isinstance(candidate.intervals, Conformal):
+            for half in candidate.intervals.quantiles.values():
+                assert half.shape == (small_spec.horizons,) and (half > 0).all()
+        else:
+            assert isinstance(candidate.intervals, ModelQuantiles), name
+    for name in INTERVAL_MODELS:  # intervals around naive's zero return
+        assert fitted.candidates[name].forecaster.name == "naive"
     assert not fitted.warm_started
 
 
@@ -21,4 +30,6 @@ def test_published_intervals_are_recalibrated_on_the_latest_residuals(fitted_aap
     candidate = fitted.candidates["naive"]
     wider = recalibrated(candidate, history, fitted.split, small_spec)
     assert wider.forecaster is candidate.forecaster
-    assert not np.array_equal(wider.conformal.quantiles[0.8], candidate.conformal.quantiles[0.8])
+    assert not np.array_equal(wider.intervals.quantiles[0.8], candidate.intervals.quantiles[0.8])
+    garch = fitted.candidates["garch"]  # its own quantiles: nothing to recalibrate
+    assert recalibrated(garch, history, fitted.split, small_spec) is garch

@@ -50,6 +50,8 @@ def test_markdown_names_the_model_and_why(fitted_aapl, small_spec):
         "naive",
         None,
         "nothing beat it",
+        "garch_conformal",
+        "garch_conformal beats naive (0.97 of its interval score)",
         1.0,
         "r",
         "http://127.0.0.1:5000/#/r",
@@ -58,3 +60,7 @@ def test_markdown_names_the_model_and_why(fitted_aapl, small_spec):
     text = forecast_markdown(published, frame, evaluation.metrics_table())
     assert "Published model: **naive**, because nothing beat it." in text
     assert "| 1 | 2013-03-04 |" in text and "| lstm |" in text and "| ar |" in text
+    assert "Intervals of **garch_conformal**, because garch_conformal beats naive" in text
+    # every candidate's holdout intervals, scored; the interval candidates' points are naive's
+    assert "| gjr_conformal | " in text.split("Holdout intervals")[1]
+    assert "| gjr_conformal | " not in text.split("Holdout intervals")[0]

@@ -165,9 +165,9 @@ def test_a_candidate_round_trips_through_plain_data(published, fitted_aapl, tmp_
     np.testing.assert_allclose(
         loaded.forecaster.predict(history, origins), lstm.forecaster.predict(history, origins)
     )
-    assert loaded.conformal.quantiles.keys() == lstm.conformal.quantiles.keys()
-    for level, quantiles in lstm.conformal.quantiles.items():
-        np.testing.assert_array_equal(loaded.conformal.quantiles[level], quantiles)
+    assert loaded.intervals.quantiles.keys() == lstm.intervals.quantiles.keys()
+    for level, quantiles in lstm.intervals.quantiles.items():
+        np.testing.assert_array_equal(loaded.intervals.quantiles[level], quantiles)
 
 
 def test_a_price_target_preprocessor_round_trips_through_json(fitted_aapl):

@@ -41,6 +41,8 @@ def _publication(
             "model": "naive",
             "model_version": None,
             "reason": "no model beats naive",
+            "interval_model": "garch",
+            "interval_reason": "garch beats naive",
             "mlflow_run_id": "run",
             "data_sha256": "sha",
         }

@@ -45,6 +45,8 @@ def _scores(prices: pd.DataFrame, sessions: int, half_width: float) -> pd.DataFr
                     "model": model,
                     "model_version": None,
                     "reason": "test",
+                    "interval_model": model,
+                    "interval_reason": "test",
                     "mlflow_run_id": "run",
                     "data_sha256": "sha",
                     "shadow": shadow,

@@ -15,6 +15,10 @@ origins, out of sample, whose targets had closed by the fold's first origin. The
 first fold has none, as a new ticker has none, so it publishes naive. Both
 choices are reported: `published` (both gates, what the daily run publishes) and
 `published_holdout` (the holdout gate alone).
+
+The interval gate chooses each fold's published intervals on the same holdout
+(`decide_intervals`), before any of the fold's origins is seen; both published
+series carry them. Every interval candidate is reported beside the point models.
 """
 
 import time
@@ -26,13 +30,14 @@ import pandas as pd
 
 from tickercast.champion import GateDecision, decide, shadow_gate
 from tickercast.evaluate import Scored, mase_scales, pooled, score
-from tickercast.fitting import fit_candidates, recalibrated
+from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, fit_candidates, recalibrated
 from tickercast.forecasters import LSTMForecaster
+from tickercast.interval_gate import IntervalDecision, decide_intervals
 from tickercast.model_config import ModelConfig
 from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec
 
-MODELS = ("lstm", "naive", "drift", "ar", "published", "published_holdout")
+MODELS = (*POINT_MODELS, *INTERVAL_MODELS, "published", "published_holdout")
 # the report's metrics, per model and horizon
 REPORT_METRICS = (
     "rmse_ratio",
@@ -42,6 +47,11 @@ REPORT_METRICS = (
     "dm_pvalue",
     "coverage_80",
     "coverage_95",
+    "interval_score_80",
+    "interval_score_95",
+    "kupiec_p_80",
+    "kupiec_p_95",
+    "christoffersen_p_95",
 )
 
 
@@ -52,6 +62,9 @@ class Fold:
     Attributes:
         holdout_decision: the holdout gate's choice (`published_holdout`).
         decision: that choice after the shadow gate (`published`).
+        intervals: the interval gate's choice, which both published series carry.
+        holdout: the scores the gates chose by: the LSTM's, naive's and every interval
+            candidate's on the fold's holdout (before its first origin).
         live: the LSTM's live record the shadow gate was given.
         live_targets: the target session of each of its forecasts, oldest first.
     """
@@ -62,6 +75,8 @@ class Fold:
     last_origin: date
     holdout_decision: GateDecision
     decision: GateDecision
+    intervals: IntervalDecision
+    holdout: dict[str, Scored]
     live: LiveRecord
     live_targets: np.ndarray
     scored: dict[str, Scored]
@@ -89,10 +104,13 @@ class Backtest:
             f"{name} {pooled[name]['rmse_ratio']:.3f}"
             for name in ("lstm", "ar", "drift", "published_holdout", "published")
         )
+        published, garch = pooled["published"], pooled["garch"]
         return (
             f"{self.ticker}: {len(self.folds)} folds; pooled h=1 RMSE ratio {ratios}; "
-            f"coverage 80/95 of published {pooled['published']['coverage_80']:.2f}/"
-            f"{pooled['published']['coverage_95']:.2f}"
+            f"published h=1 coverage 80/95 {published['coverage_80']:.2f}/"
+            f"{published['coverage_95']:.2f}, interval score 80/95 "
+            f"{published['interval_score_80'] / garch['interval_score_80']:.3f}/"
+            f"{published['interval_score_95'] / garch['interval_score_95']:.3f} of GARCH's"
         )
 
     def rows(self) -> list[dict]:
@@ -203,9 +221,10 @@ def run_backtest(
         scales = mase_scales(history, fitted.split.fit, spec.horizons)
         holdout = {
             name: score(name, fitted.candidates[name], history, fitted.split.holdout, spec, scales)
-            for name in ("lstm", "naive")
+            for name in ("lstm", "naive", *INTERVAL_MODELS)
         }
         holdout_decision = decide(holdout["lstm"], holdout["naive"], None, margin, significance)
+        intervals = decide_intervals(holdout, margin, significance)
         live, live_targets = ledger.live(first, live_required)
         decision = shadow_gate(holdout_decision, live, live_required, margin, significance)
         origins = np.arange(first, first + spec.holdout)
@@ -220,9 +239,13 @@ def run_backtest(
             )
             for name, candidate in fitted.candidates.items()
         }
-        scored["published"] = scored[decision.published].renamed("published")
-        published_holdout = scored[holdout_decision.published]
-        scored["published_holdout"] = published_holdout.renamed("published_holdout")
+        for name, choice in (("published", decision), ("published_holdout", holdout_decision)):
+            point = scored[choice.published]
+            scored[name] = (
+                point.renamed(name)
+                if intervals.current
+                else point.with_intervals(name, scored[intervals.model])
+            )
         results.append(
             Fold(
                 number=number,
@@ -231,6 +254,8 @@ def run_backtest(
                 last_origin=sessions[origins[-1]],
                 holdout_decision=holdout_decision,
                 decision=decision,
+                intervals=intervals,
+                holdout=holdout,
                 live=live,
                 live_targets=sessions[live_targets],
                 scored=scored,

@@ -18,6 +18,7 @@ import pandas as pd
 from tickercast.evaluate import Scored, mase_scales, score
 from tickercast.fitting import Candidate, Fitted
 from tickercast.forecasters import LSTMForecaster
+from tickercast.interval_gate import IntervalDecision, decide_intervals
 from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec
 
@@ -220,10 +221,12 @@ def alias_moves(decision: GateDecision, champion: Champion | None, as_of: date) 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Every candidate's holdout scores and the gate's decision."""
+    """Every candidate's holdout scores and the gates' decisions: the point forecast's
+    (`decision`) and its intervals' (`intervals`)."""
 
     scored: dict[str, Scored]
     decision: GateDecision
+    intervals: IntervalDecision
 
     @property
     def published(self) -> Scored:
@@ -248,7 +251,8 @@ class Evaluation:
         )
         return (
             f"{ticker}: holdout h=1 RMSE ratio {ratios}; publishing "
-            f"{self.decision.published}: {self.decision.reason}"
+            f"{self.decision.published}: {self.decision.reason}; intervals of "
+            f"{self.intervals.model}: {self.intervals.reason}"
         )
 
 
@@ -262,7 +266,8 @@ def evaluate_candidates(
     live_required: int = 0,
 ) -> Evaluation:
     """Score the fitted candidates, and the champion when it is comparable, on the
-    holdout, and decide what to publish (`decide`, then `shadow_gate`).
+    holdout, and decide what to publish (`decide`, then `shadow_gate`) and with which
+    intervals (`decide_intervals`).
 
     Args:
         prices: the history the candidates were fitted on (up to as_of).
@@ -288,4 +293,4 @@ def evaluate_candidates(
     }
     decision = decide(scored["lstm"], scored["naive"], scored.get("champion"), margin, significance)
     decision = shadow_gate(decision, live, live_required, margin, significance)
-    return Evaluation(scored, decision)
+    return Evaluation(scored, decision, decide_intervals(scored, margin, significance))

@@ -1,15 +1,19 @@
 """Split-conformal prediction intervals per horizon, optionally scaled by volatility.
 
 Calibration residuals are log(actual / forecast) on held-out origins. With volatility
-scaling, each residual is divided by the realized volatility known at its origin,
-and intervals widen and narrow with the market; the quantile of the absolute scaled
-residuals, with the finite-sample correction, sets each horizon's half-width.
+scaling, each residual is divided by a volatility forecast known at its origin (the
+realized volatility, or a volatility model's: `tickercast.volatility`), and intervals
+widen and narrow with the market; the quantile of the absolute scaled residuals,
+with the finite-sample correction, sets each horizon's half-width. Coverage then
+holds whatever the volatility model's own distribution gets wrong.
 """
 
 import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from tickercast.volatility import Spread
 
 LEVELS = (0.8, 0.95)
 
@@ -30,7 +34,7 @@ class Conformal:
     def calibrate(
         cls,
         residuals: np.ndarray,
-        volatility: np.ndarray,
+        scale: np.ndarray,
         volatility_scaled: bool = True,
         levels: tuple[float, ...] = LEVELS,
     ) -> "Conformal":
@@ -38,16 +42,14 @@ class Conformal:
 
         Args:
             residuals: (n, H) log(actual / forecast) on calibration origins.
-            volatility: (n,) realized volatility at those origins.
+            scale: (n, H) the volatility model's spread at those origins (`Spread.sd`).
             volatility_scaled: divide residuals by volatility first.
             levels: coverage levels.
 
         Returns:
             The calibrated intervals.
         """
-        scores = np.sort(
-            np.abs(residuals / volatility[:, None] if volatility_scaled else residuals), axis=0
-        )
+        scores = np.sort(np.abs(residuals / scale if volatility_scaled else residuals), axis=0)
         n = len(scores)
         # the ceil((n + 1) * level)-th smallest score; unbounded when there are too few
         ranks = {level: math.ceil((n + 1) * level) for level in levels}
@@ -58,10 +60,15 @@ class Conformal:
         return cls(quantiles=quantiles, volatility_scaled=volatility_scaled)
 
     def bounds(
-        self, forecast: np.ndarray, volatility: np.ndarray
+        self, forecast: np.ndarray, spread: Spread
     ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
-        """Lower and upper bounds, (n, H) each, in the forecast's log-return units."""
-        scale = volatility[:, None] if self.volatility_scaled else np.ones((len(forecast), 1))
+        """Lower and upper bounds, (n, H) each, in the forecast's log-return units.
+
+        Args:
+            forecast: (n, H) cumulative log returns.
+            spread: the volatility model's spread at the same origins.
+        """
+        scale = spread.sd if self.volatility_scaled else np.ones((len(forecast), 1))
         return {
             level: (forecast - half * scale, forecast + half * scale)
             for level, half in self.quantiles.items()

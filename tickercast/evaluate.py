@@ -1,4 +1,5 @@
-"""Scoring candidates on origins with known targets: metrics per horizon, coverage."""
+"""Scoring candidates on origins with known targets: point metrics per horizon, and
+the intervals' proper scores and calibration tests."""
 
 from dataclasses import dataclass, replace
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from tickercast.fitting import Candidate
-from tickercast.metrics import horizon_metrics
+from tickercast.metrics import horizon_metrics, interval_metrics, interval_score
 from tickercast.windows import WindowSpec, cumulative_log_returns, realized_volatility
 
 
@@ -15,15 +16,17 @@ class Scored:
     """One candidate's forecasts on some origins, and how good they were.
 
     Attributes:
-        name: the candidate (`lstm`, `naive`, `drift`, `ar`, `champion`, `published`).
+        name: the candidate (`POINT_MODELS`, `INTERVAL_MODELS`, `champion`, `published`).
         current: (n,) adjusted close at each origin.
         forecast: (n, H) forecast cumulative log returns.
         actual: (n, H) realised cumulative log returns.
         bounds: `{level: (lower, upper)}`, (n, H) each, in log returns.
         scales: (n, H) MASE denominator of each point: the mean absolute h-session
             log return of its fold's fit origins.
-        metrics: one dict per horizon (see `horizon_metrics`), with `mase`,
-            `coverage_80` and `coverage_95`.
+        volatility: (n,) realized volatility at each origin (for coverage by tercile).
+        metrics: one dict per horizon (see `horizon_metrics`), with `mase` and each
+            level's `interval_metrics` (coverage, interval score, pinball losses,
+            Kupiec and Christoffersen p-values, coverage by volatility tercile), in prices.
     """
 
     name: str
@@ -32,6 +35,7 @@ class Scored:
     actual: np.ndarray
     bounds: dict[float, tuple[np.ndarray, np.ndarray]]
     scales: np.ndarray
+    volatility: np.ndarray
     metrics: list[dict[str, float]]
 
     @property
@@ -40,23 +44,55 @@ class Scored:
         return float(np.mean([m["rmse_ratio"] for m in self.metrics]))
 
     @classmethod
-    def build(cls, name, current, forecast, actual, bounds, scales) -> "Scored":
+    def build(cls, name, current, forecast, actual, bounds, scales, volatility) -> "Scored":
         """Compute the metrics of forecasts against what happened, per horizon."""
         metrics = []
+        prices = {
+            level: (current[:, None] * np.exp(b[0]), current[:, None] * np.exp(b[1]))
+            for level, b in bounds.items()
+        }
         for h in range(forecast.shape[1]):
-            row = horizon_metrics(
-                current * np.exp(actual[:, h]), current * np.exp(forecast[:, h]), current, h + 1
-            )
+            realized = current * np.exp(actual[:, h])
+            row = horizon_metrics(realized, current * np.exp(forecast[:, h]), current, h + 1)
             # MASE on log returns: scale-free where prices trend over the years
             row["mase"] = float(np.mean(np.abs(actual[:, h] - forecast[:, h]) / scales[:, h]))
-            for level, (lower, upper) in bounds.items():
-                inside = (actual[:, h] >= lower[:, h]) & (actual[:, h] <= upper[:, h])
-                row[f"coverage_{round(level * 100)}"] = float(np.mean(inside))
+            for level, (lower, upper) in prices.items():
+                row |= interval_metrics(realized, lower[:, h], upper[:, h], level, volatility)
             metrics.append(row)
-        return cls(name, current, forecast, actual, bounds, scales, metrics)
+        return cls(name, current, forecast, actual, bounds, scales, volatility, metrics)
 
     def renamed(self, name: str) -> "Scored":
         return replace(self, name=name)
+
+    def interval_scores(self, level: float) -> np.ndarray:
+        """(n, H) each forecast's interval (Winkler) score at `level`, in prices."""
+        lower, upper = self.bounds[level]
+        realized, current = np.exp(self.actual), self.current[:, None]
+        return interval_score(
+            current * realized, current * np.exp(lower), current * np.exp(upper), level
+        )
+
+    def with_intervals(self, name: str, intervals: "Scored") -> "Scored":
+        """These point forecasts with another candidate's intervals, moved from its point
+        forecast onto these (the same offsets in log returns) and scored again.
+
+        Args:
+            name: the label to score under.
+            intervals: another candidate's scores on the same origins.
+
+        Returns:
+            The combined scores.
+        """
+        moved = {
+            level: (
+                lower - intervals.forecast + self.forecast,
+                upper - intervals.forecast + self.forecast,
+            )
+            for level, (lower, upper) in intervals.bounds.items()
+        }
+        return Scored.build(
+            name, self.current, self.forecast, self.actual, moved, self.scales, self.volatility
+        )
 
 
 def pooled(name: str, parts: list[Scored]) -> Scored:
@@ -72,6 +108,7 @@ def pooled(name: str, parts: list[Scored]) -> Scored:
             for level in levels
         },
         np.concatenate([p.scales for p in parts]),
+        np.concatenate([p.volatility for p in parts]),
     )
 
 
@@ -103,13 +140,13 @@ def score(
         The scored forecasts.
     """
     adjusted = prices["adjusted_close"].to_numpy("float64")
-    forecast = candidate.forecaster.predict(prices, origins)
-    volatility = realized_volatility(adjusted, origins, spec.volatility_lookback)
+    forecast, bounds = candidate.forecast(prices, origins)
     return Scored.build(
         name,
         adjusted[origins],
         forecast,
         cumulative_log_returns(adjusted, origins, spec.horizons),
-        candidate.conformal.bounds(forecast, volatility),
+        bounds,
         np.tile(scales, (len(origins), 1)),
+        realized_volatility(adjusted, origins, spec.volatility_lookback),
     )

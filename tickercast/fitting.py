@@ -7,6 +7,12 @@ calibration origins, and keep the holdout origins (the most recent with known
 targets) for comparing the candidates, intervals included, out of sample. What is
 then published is recalibrated on the calibration and holdout origins together
 (`recalibrated`), so that its intervals reflect the most recent residuals.
+
+Two kinds of candidate: *point* candidates (`POINT_MODELS`), each with conformal
+intervals scaled by the realized volatility, compete for the point forecast; the
+*interval* candidates (`INTERVAL_MODELS`) all forecast naive's zero return and
+compete for the published intervals only: each volatility model with its own
+distribution's quantiles and conformalized, and unscaled conformal (`static`).
 """
 
 from dataclasses import dataclass
@@ -22,36 +28,67 @@ from tickercast.forecasters import (
     LSTMForecaster,
     NaiveForecaster,
 )
+from tickercast.intervals import Intervals, ModelQuantiles
+from tickercast.lstm_head import LSTMHead
 from tickercast.model import TrainedModel, train_network
 from tickercast.model_config import ModelConfig
+from tickercast.volatility import (
+    EWMA,
+    ConstantScale,
+    Garch,
+    RealizedVolatility,
+    VolatilityModel,
+)
 from tickercast.windows import (
     Preprocessor,
     Split,
     WindowSpec,
     cumulative_log_returns,
-    realized_volatility,
     split_origins,
+)
+
+POINT_MODELS = ("lstm", "naive", "drift", "ar")
+# naive's zero return with each volatility model's intervals: its own and conformalized
+VOLATILITY_MODELS = ("ewma", "garch", "gjr", "lstm_head")
+INTERVAL_MODELS = (
+    "static",
+    *(f"{name}{suffix}" for name in VOLATILITY_MODELS for suffix in ("", "_conformal")),
 )
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A fitted forecaster and its calibrated intervals."""
+    """A fitted forecaster, the volatility model that spreads its intervals, and how."""
 
     forecaster: Forecaster
-    conformal: Conformal
+    intervals: Intervals
+    volatility: VolatilityModel
 
     @classmethod
     def calibrate(
-        cls, forecaster: Forecaster, prices: pd.DataFrame, origins: np.ndarray, spec: WindowSpec
+        cls,
+        forecaster: Forecaster,
+        prices: pd.DataFrame,
+        origins: np.ndarray,
+        spec: WindowSpec,
+        volatility: VolatilityModel,
     ) -> "Candidate":
-        """Calibrate a forecaster's intervals on `origins` (whose targets are known)."""
+        """Conformal intervals of a forecaster, scaled by `volatility`, calibrated on
+        `origins` (whose targets are known)."""
         adjusted = prices["adjusted_close"].to_numpy("float64")
         residuals = cumulative_log_returns(adjusted, origins, spec.horizons) - forecaster.predict(
             prices, origins
         )
-        volatility = realized_volatility(adjusted, origins, spec.volatility_lookback)
-        return cls(forecaster, Conformal.calibrate(residuals, volatility))
+        spread = volatility.spread(prices, origins, spec.horizons)
+        return cls(forecaster, Conformal.calibrate(residuals, spread.sd), volatility)
+
+    def forecast(
+        self, prices: pd.DataFrame, origins: np.ndarray
+    ) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
+        """(n, H) log-return forecasts at `origins` and `{level: (lower, upper)}` around them."""
+        forecast = self.forecaster.predict(prices, origins)
+        spread = self.volatility.spread(prices, origins, forecast.shape[1])
+        return forecast, self.intervals.bounds(forecast, spread)
 
 
 @dataclass(frozen=True)
@@ -62,7 +99,8 @@ class Fitted:
         spec: windows and split.
         split: origin positions of the fit, calibration and holdout blocks.
         trained: the LSTM's training record (history, best epoch, fit time).
-        candidates: `lstm`, `naive`, `drift`, `ar`, each with calibrated intervals.
+        candidates: the point candidates (`POINT_MODELS`) and the interval candidates
+            (`INTERVAL_MODELS`), each with calibrated intervals.
         warm_started: whether the LSTM fine-tuned an earlier network.
     """
 
@@ -120,23 +158,61 @@ def fit_candidates(
         initial=warm_start.network if warm_start else None,
         epochs=config.warm_start_epochs if warm_start else None,
     )
+    lstm = LSTMForecaster(preprocessor, trained.network)
     forecasters: list[Forecaster] = [
-        LSTMForecaster(preprocessor, trained.network),
+        lstm,
         NaiveForecaster(spec.horizons),
         DriftForecaster.fit(prices, split.fit, spec.horizons),
         LinearARForecaster.fit(prices, preprocessor, split.fit),
     ]
+    realized = RealizedVolatility(spec.volatility_lookback)
     candidates = {
-        forecaster.name: Candidate.calibrate(forecaster, prices, split.calibration, spec)
+        forecaster.name: Candidate.calibrate(forecaster, prices, split.calibration, spec, realized)
         for forecaster in forecasters
     }
+    candidates |= interval_candidates(prices, split, spec, lstm)
     return Fitted(spec, split, trained, candidates, warm_started=warm_start is not None)
+
+
+def interval_candidates(
+    prices: pd.DataFrame, split: Split, spec: WindowSpec, lstm: LSTMForecaster
+) -> dict[str, Candidate]:
+    """Naive's zero return with each volatility model's intervals (`INTERVAL_MODELS`).
+
+    Args:
+        prices: canonical prices up to and including as_of.
+        split: the origins' blocks; conformal versions calibrate on `split.calibration`.
+        spec: windows and split.
+        lstm: today's LSTM, the body of the variance head (fitted on `split.fit`).
+
+    Returns:
+        The candidates by name.
+    """
+    naive = NaiveForecaster(spec.horizons)
+    models: list[VolatilityModel] = [
+        EWMA(),
+        Garch(),
+        Garch(leverage=True),
+        LSTMHead.fit(lstm, prices, split.fit),
+    ]
+    candidates = {
+        "static": Candidate.calibrate(naive, prices, split.calibration, spec, ConstantScale())
+    }
+    for model in models:
+        candidates[model.name] = Candidate(naive, ModelQuantiles(), model)
+        candidates[f"{model.name}_conformal"] = Candidate.calibrate(
+            naive, prices, split.calibration, spec, model
+        )
+    return candidates
 
 
 def recalibrated(
     candidate: Candidate, prices: pd.DataFrame, split: Split, spec: WindowSpec
 ) -> Candidate:
-    """The candidate with intervals recalibrated on the calibration and holdout origins:
-    every origin no model was fitted on, the most recent included (used to publish)."""
+    """The candidate with conformal intervals recalibrated on the calibration and
+    holdout origins: every origin no model was fitted on, the most recent included
+    (used to publish). A model's own quantiles have nothing to recalibrate."""
+    if not isinstance(candidate.intervals, Conformal):
+        return candidate
     held_out = np.concatenate([split.calibration, split.holdout])
-    return Candidate.calibrate(candidate.forecaster, prices, held_out, spec)
+    return Candidate.calibrate(candidate.forecaster, prices, held_out, spec, candidate.volatility)

@@ -8,9 +8,9 @@ import pandas as pd
 
 from tickercast.calendar import sessions_after
 from tickercast.conformal import LEVELS
-from tickercast.fitting import Candidate
+from tickercast.fitting import INTERVAL_MODELS, Candidate
 from tickercast.storage import FORECAST_SCHEMA
-from tickercast.windows import WindowSpec, realized_volatility
+from tickercast.windows import WindowSpec
 
 BOUND_COLUMNS = [f"{side}_{round(level * 100)}" for level in LEVELS for side in ("lower", "upper")]
 
@@ -28,11 +28,8 @@ def forecast_latest(candidate: Candidate, prices: pd.DataFrame, spec: WindowSpec
         `lower_95`, `upper_95`.
     """
     origin = np.array([len(prices) - 1])
-    adjusted = prices["adjusted_close"].to_numpy("float64")
-    forecast = candidate.forecaster.predict(prices, origin)  # (1, H) log returns
-    volatility = realized_volatility(adjusted, origin, spec.volatility_lookback)
-    bounds = candidate.conformal.bounds(forecast, volatility)
-    current = adjusted[-1]
+    forecast, bounds = candidate.forecast(prices, origin)  # (1, H) log returns
+    current = float(prices["adjusted_close"].iloc[-1])
     rows = {"horizon": np.arange(1, spec.horizons + 1), "forecast": current * np.exp(forecast[0])}
     for level, (lower, upper) in bounds.items():
         rows[f"lower_{round(level * 100)}"] = current * np.exp(lower[0])
@@ -89,9 +86,9 @@ def forecast_frame(
         prices: the history the forecast was made from (the last row is as_of).
         latest: `forecast_latest`'s rows.
         calendar: exchange calendar code, for the target sessions.
-        model: `lstm` or `naive`.
+        model: the candidate (`lstm`, `naive`, ...), whose intervals these are too.
         model_version: the registered version behind it (None for naive).
-        reason: why the gate published this model.
+        reason: why the gate published this model (and its intervals).
         run_id: the MLflow run that trained and evaluated it.
         data_sha256: hash of the history it was made from.
 
@@ -108,6 +105,8 @@ def forecast_frame(
             "model": model,
             "model_version": model_version,
             "reason": reason,
+            "interval_model": model,
+            "interval_reason": reason,
             "mlflow_run_id": run_id,
             "data_sha256": data_sha256,
         }
@@ -129,6 +128,8 @@ class Published:
     model: str
     model_version: str | None
     reason: str
+    interval_model: str
+    interval_reason: str
     rmse_ratio: float
     mlflow_run_id: str
     mlflow_run_url: str
@@ -155,8 +156,14 @@ def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.Dat
     )
     table = metrics[metrics["horizon"] == 1].drop(columns="horizon")
     scores = "\n".join(
-        f"| {row.model} | {row.rmse_ratio:.3f} | {row.mase:.3f} | {row.directional_accuracy:.3f} | "
-        f"{row.coverage_80:.2f} | {row.coverage_95:.2f} |"
+        f"| {row.model} | {row.rmse_ratio:.3f} | {row.mase:.3f} | {row.directional_accuracy:.3f} |"
+        for row in table.itertuples()
+        if row.model not in INTERVAL_MODELS
+    )
+    intervals = "\n".join(
+        f"| {row.model} | {row.coverage_80:.2f} ({row.kupiec_p_80:.2g}) | "
+        f"{row.coverage_95:.2f} ({row.kupiec_p_95:.2g}) | {row.christoffersen_p_95:.2g} | "
+        f"{row.interval_score_80:.2f} | {row.interval_score_95:.2f} |"
         for row in table.itertuples()
     )
     version = f" version {published.model_version}" if published.model_version else ""
@@ -164,12 +171,18 @@ def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.Dat
     return (
         f"# {published.ticker}: forecast as of {published.as_of}\n\n{alarm}"
         f"Published model: **{published.model}**{version}, because {published.reason}.\n\n"
+        f"Intervals of **{published.interval_model}**, because {published.interval_reason}.\n\n"
         f"Close on {published.as_of}: **{published.last_close:.2f}**.\n\n"
         "| h | session | forecast | 80 % interval | 95 % interval |\n|---|---|---|---|---|\n"
         f"{forecasts}\n\n"
         "Holdout, horizon 1 (RMSE ratio below 1 beats naive):\n\n"
-        "| model | rmse_ratio | mase | directional accuracy | coverage 80 | coverage 95 |\n"
-        f"|---|---|---|---|---|---|\n{scores}\n\n"
+        "| model | rmse_ratio | mase | directional accuracy |\n"
+        f"|---|---|---|---|\n{scores}\n\n"
+        "Holdout intervals, horizon 1 (coverage with Kupiec's p; Christoffersen's p of the "
+        "95 % misses; interval score: lower is better):\n\n"
+        "| model | coverage 80 | coverage 95 | Christoffersen p 95 | interval score 80 | "
+        "interval score 95 |\n"
+        f"|---|---|---|---|---|---|\n{intervals}\n\n"
         f"MLflow run: [{published.mlflow_run_id}]({published.mlflow_run_url})  \n"
         f"Forecast file: `{published.path}`\n"
     )

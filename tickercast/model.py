@@ -194,3 +194,28 @@ def _forward(network: keras.Model) -> Callable[[np.ndarray], tf.Tensor]:
 def predict_scaled(network: keras.Model, inputs: np.ndarray) -> np.ndarray:
     """(n, window, F) scaled windows -> (n, H) scaled outputs."""
     return _forward(network)(inputs).numpy()
+
+
+# Each network's body (every layer but the output Dense), traced on first use.
+_BODY: weakref.WeakKeyDictionary[keras.Model, Callable[[np.ndarray], tf.Tensor]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hidden_state(network: keras.Model, inputs: np.ndarray) -> np.ndarray:
+    """(n, window, F) scaled windows -> (n, units): the last LSTM layer's final state,
+    what the output layer reads (dropout is off at inference)."""
+    body = _BODY.get(network)
+    if body is None:
+        model = weakref.ref(network)
+        spec = tf.TensorSpec((None, *network.input_shape[1:]), network.inputs[0].dtype)
+
+        @tf.function(input_signature=[spec])
+        def body(inputs: tf.Tensor) -> tf.Tensor:
+            state = inputs
+            for layer in model().layers[:-1]:
+                state = layer(state, training=False)
+            return state
+
+        _BODY[network] = body
+    return body(inputs).numpy()

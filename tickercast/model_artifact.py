@@ -25,6 +25,7 @@ from tickercast.conformal import Conformal
 from tickercast.fitting import Candidate
 from tickercast.forecast import BOUND_COLUMNS, forecast_latest, in_as_of_units
 from tickercast.forecasters import LSTMForecaster
+from tickercast.volatility import RealizedVolatility
 from tickercast.windows import Preprocessor
 
 FORMAT_VERSION = 1
@@ -55,7 +56,7 @@ def save_candidate(candidate: Candidate, folder: Path) -> Path:
         "preprocessor": forecaster.preprocessor.as_dict(),
         # unbounded intervals (too few residuals) are written as Infinity, which
         # Python's json reads back
-        "conformal": candidate.conformal.as_dict(),
+        "conformal": candidate.intervals.as_dict(),
     }
     (folder / STATE).write_text(json.dumps(state, indent=1) + "\n")
     return folder
@@ -89,9 +90,12 @@ def load_candidate(folder: Path | str) -> Candidate:
         )
     # safe_mode (the default) refuses a network whose config would run Python code
     network = keras.saving.load_model(Path(folder) / NETWORK, compile=False)
+    preprocessor = Preprocessor.from_dict(state["preprocessor"])
     return Candidate(
-        LSTMForecaster(Preprocessor.from_dict(state["preprocessor"]), network),
+        LSTMForecaster(preprocessor, network),
         Conformal.from_dict(state["conformal"]),
+        # a registered LSTM's intervals are always scaled by the realized volatility
+        RealizedVolatility(preprocessor.spec.volatility_lookback),
     )
 
 

@@ -1,7 +1,7 @@
-"""What a run publishes: the gate's choice, its intervals recalibrated on the newest
-residuals, as forecast rows in the as_of session's units, with the report a
-reviewer reads; and for the ledger, every candidate's forecast made the same way
-(its shadows), so that each earns a live record whether published or not."""
+"""What a run publishes: the point gate's choice with the interval gate's intervals,
+recalibrated on the newest residuals, as forecast rows in the as_of session's units,
+with the report a reviewer reads; and for the ledger, every candidate's forecast made
+the same way (its shadows), so that each earns a live record whether published or not."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +10,13 @@ import pandas as pd
 
 from tickercast.champion import Champion, Choice, Evaluation
 from tickercast.fitting import Candidate, Fitted, recalibrated
-from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
+from tickercast.forecast import (
+    BOUND_COLUMNS,
+    Published,
+    forecast_frame,
+    forecast_latest,
+    forecast_markdown,
+)
 from tickercast.windows import TrainingSet
 
 
@@ -108,7 +114,14 @@ def publication(
     }
     chosen = str(decision.published)  # the Choice values name the candidates
     model, version = ("lstm" if chosen == Choice.CHAMPION else chosen), versions.get(chosen)
-    frame = frames[chosen].assign(model=model, reason=decision.reason)
+    intervals = evaluation.intervals
+    frame = with_intervals(frames[chosen], None if intervals.current else frames[intervals.model])
+    frame = frame.assign(
+        model=model,
+        reason=decision.reason,
+        interval_model=model if intervals.current else intervals.model,
+        interval_reason=intervals.reason,
+    )
     ledger = pd.concat(
         [frame.assign(shadow=False), *(shadow.assign(shadow=True) for shadow in frames.values())],
         ignore_index=True,
@@ -125,6 +138,8 @@ def publication(
         model=model,
         model_version=version,
         reason=decision.reason,
+        interval_model=str(first["interval_model"]),
+        interval_reason=intervals.reason,
         rmse_ratio=evaluation.published.metrics[0]["rmse_ratio"],
         mlflow_run_id=run_id,
         mlflow_run_url=run_url,
@@ -133,3 +148,22 @@ def publication(
     )
     report = forecast_markdown(published, frame, evaluation.metrics_table())
     return Publication(published, frame, report, ledger)
+
+
+def with_intervals(point: pd.DataFrame, intervals: pd.DataFrame | None) -> pd.DataFrame:
+    """A forecast's rows with another candidate's intervals, moved onto its forecast
+    (the same ratios to the forecast: the same offsets in log returns).
+
+    Args:
+        point: the published candidate's rows.
+        intervals: the interval candidate's rows (same as_of and horizons); None keeps
+            the point's own intervals.
+
+    Returns:
+        The rows with the new bounds.
+    """
+    if intervals is None:
+        return point
+    ratios = intervals[BOUND_COLUMNS].to_numpy() / intervals[["forecast"]].to_numpy()
+    bounds = point[["forecast"]].to_numpy() * ratios  # (H, 4)
+    return point.assign(**dict(zip(BOUND_COLUMNS, bounds.T, strict=True)))

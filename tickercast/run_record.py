@@ -17,7 +17,7 @@ from tickercast import plots
 from tickercast.backtest import MODELS, Backtest
 from tickercast.champion import Champion, Evaluation
 from tickercast.evaluate import Scored
-from tickercast.fitting import Fitted
+from tickercast.fitting import INTERVAL_MODELS, Fitted
 from tickercast.ingest import IngestResult
 from tickercast.model_config import ModelConfig
 from tickercast.publish import Publication
@@ -143,11 +143,17 @@ def evaluation(
             "published_rmse_ratio": published.metrics[0]["rmse_ratio"],
             "coverage_80": published.metrics[0]["coverage_80"],
             "coverage_95": published.metrics[0]["coverage_95"],
+            **{
+                f"interval_score_ratio_{name}": ratio
+                for name, ratio in evaluation.intervals.scores.items()
+            },
             "evaluate_seconds": seconds,
         },
         tags={
             "published_model": str(evaluation.decision.published),
             "gate": evaluation.decision.reason,
+            "interval_model": evaluation.intervals.model,
+            "interval_gate": evaluation.intervals.reason,
         },
         figures={
             "plots/holdout_lstm.png": plots.forecast_bands(
@@ -160,7 +166,11 @@ def evaluation(
             "plots/residuals.png": plots.residual_histogram(ticker, scored["lstm"]),
             "plots/rmse_ratio_by_horizon.png": plots.ratio_bars(
                 f"{ticker}: holdout RMSE ratio by horizon",
-                {name: [m["rmse_ratio"] for m in entry.metrics] for name, entry in scored.items()},
+                {
+                    name: [m["rmse_ratio"] for m in entry.metrics]
+                    for name, entry in scored.items()
+                    if name not in INTERVAL_MODELS  # naive's points, every one
+                },
                 horizons,
             ),
             "plots/training_curves.png": plots.training_curves(
@@ -251,7 +261,11 @@ def backtest_results(backtest: Backtest, history: pd.DataFrame) -> Record:
     figures = {
         "plots/rmse_ratio_by_fold.png": plots.ratio_bars(
             f"{ticker}: h=1 RMSE ratio by fold",
-            {n: [f.scored[n].metrics[0]["rmse_ratio"] for f in folds] for n in MODELS},
+            {
+                n: [f.scored[n].metrics[0]["rmse_ratio"] for f in folds]
+                for n in MODELS
+                if n not in INTERVAL_MODELS
+            },
             [f"fold {fold.number}" for fold in folds],
         ),
         "plots/coverage_by_horizon.png": plots.coverage_by_horizon(ticker, pooled["published"]),

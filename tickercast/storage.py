@@ -51,6 +51,9 @@ FORECAST_SCHEMA = pa.schema(
         pa.field("model", pa.string(), nullable=False),
         pa.field("model_version", pa.string()),
         pa.field("reason", pa.string()),
+        # whose intervals these are, and why (null in files written before they were chosen apart)
+        pa.field("interval_model", pa.string()),
+        pa.field("interval_reason", pa.string()),
         pa.field("mlflow_run_id", pa.string()),
         pa.field("data_sha256", pa.string(), nullable=False),
     ]

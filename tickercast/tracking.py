@@ -249,7 +249,9 @@ class Tracker:
             for key, value in metrics.items()
             if np.isfinite(value)
         ]
-        self.client.log_batch(run_id, metrics=batch)
+        # MLflow refuses a batch of more than 1,000 metrics
+        for first in range(0, len(batch), 1000):
+            self.client.log_batch(run_id, metrics=batch[first : first + 1000])
 
     def log_history(self, run_id: str, history: dict[str, list[float]]) -> None:
         """Log per-epoch series (`loss`, `val_loss`) with the epoch as the step."""

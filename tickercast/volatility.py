@@ -242,8 +242,11 @@ class Garch:
     # about four years of sessions: long enough to pin down the persistence, short
     # enough to follow a change of regime
     window: int = 1000
-    # sessions between refits: benchmarks/garch_cadence.py measures what refitting
-    # less often costs
+    # sessions between refits, about a month. benchmarks/garch_cadence.py (10 members,
+    # 2010-2012, not the reported sample): against daily refits, the interval score is
+    # the same in the median at every cadence up to 126, but the worst ticker loses
+    # 0.1 % (GARCH) and 0.7 % (GJR) at 21 against 1.7 % and 1.6 % at 126; 21 costs
+    # about 0.5 s per model for 630 origins, daily refits 9-11 s
     refit_every: int = 21
 
     def __post_init__(self) -> None:

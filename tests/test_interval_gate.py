@@ -1,0 +1,86 @@
+"""The interval gate on real AAPL moves: sharper intervals win only when they are
+calibrated and significantly better."""
+
+import numpy as np
+import pytest
+
+from tickercast.evaluate import Scored
+from tickercast.fitting import INTERVAL_MODELS
+from tickercast.interval_gate import CURRENT, decide_intervals
+from tickercast.windows import realized_volatility
+
+LEVELS = {0.8: 1.2816, 0.95: 1.96}
+
+
+@pytest.fixture(scope="module")
+def moves(sample_aapl) -> tuple[np.ndarray, np.ndarray]:
+    """The last 1,500 one-session log returns of AAPL (2007-2013: calm years and 2008's
+    storm) and the 20-session volatility before each."""
+    adjusted = sample_aapl["adjusted_close"].to_numpy("float64")
+    origins = np.arange(len(adjusted) - 1501, len(adjusted) - 1)
+    returns = np.log(adjusted[origins + 1] / adjusted[origins])
+    return returns[:, None], realized_volatility(adjusted, origins, 20)
+
+
+def _scored(name: str, actual: np.ndarray, volatility: np.ndarray, half: dict) -> Scored:
+    """Naive's zero forecast with intervals of half-widths `half[level]`, (n,) each."""
+    n = len(actual)
+    bounds = {level: (-width[:, None], width[:, None]) for level, width in half.items()}
+    zeros = np.zeros((n, 1))
+    return Scored.build(name, np.ones(n), zeros, actual, bounds, np.ones((n, 1)), volatility)
+
+
+def _field(actual, volatility, **chosen: dict) -> dict[str, Scored]:
+    """Constant-width intervals (the unconditional quantiles) for the current method and
+    every candidate not in `chosen`."""
+    constant = {level: np.full(len(actual), np.quantile(np.abs(actual), level)) for level in LEVELS}
+    field = {CURRENT: _scored(CURRENT, actual, volatility, constant)}
+    for name in INTERVAL_MODELS:
+        field[name] = _scored(name, actual, volatility, chosen.get(name, constant))
+    return field
+
+
+def test_intervals_that_follow_volatility_replace_constant_ones(moves):
+    actual, volatility = moves
+    # the volatility scaled to cover each level over these moves (a good volatility model)
+    scaled = {
+        level: volatility * np.quantile(np.abs(actual[:, 0]) / volatility, level)
+        for level in LEVELS
+    }
+    decision = decide_intervals(_field(actual, volatility, garch=scaled), 0.01, 0.1)
+    assert decision.model == "garch"
+    assert decision.scores["garch"] < 0.99
+    assert decision.scores["static"] == pytest.approx(1.0)
+    assert decision.reason.startswith("garch beats naive")
+    assert not decision.current
+
+
+def test_without_a_significant_winner_the_current_method_holds(moves):
+    actual, volatility = moves
+    decision = decide_intervals(_field(actual, volatility), 0.01, 0.1)
+    assert decision.model == CURRENT and decision.current
+    assert "no interval candidate beats naive by 1%" in decision.reason
+
+
+def test_a_sharper_interval_whose_coverage_is_wrong_is_not_chosen(moves):
+    actual, volatility = moves
+    # half the current width: a lower interval score here, but it covers far too little
+    narrow = {
+        level: np.full(len(actual), 0.5 * np.quantile(np.abs(actual), level)) for level in LEVELS
+    }
+    field = _field(actual, volatility, ewma=narrow)
+    assert field["ewma"].metrics[0]["kupiec_p_80"] < 0.05
+    decision = decide_intervals(field, 0.0, 1.0)  # any improvement would do
+    assert decision.model != "ewma"
+
+
+def test_the_incumbent_can_be_another_method(moves):
+    actual, volatility = moves
+    scaled = {
+        level: volatility * np.quantile(np.abs(actual[:, 0]) / volatility, level)
+        for level in LEVELS
+    }
+    field = _field(actual, volatility, garch_conformal=scaled)
+    decision = decide_intervals(field, 0.01, 0.1, incumbent="garch_conformal")
+    assert decision.model == "garch_conformal"
+    assert "garch_conformal" not in decision.scores and CURRENT in decision.scores

@@ -1,0 +1,98 @@
+"""The interval gate: which candidate's intervals are published, and why.
+
+The point forecast stays under the point gate (`champion.decide`); its intervals are
+chosen apart, on the same holdout. The current method, split-conformal on returns
+scaled by the realized volatility (`naive`'s intervals, kept with whatever point is
+published), holds unless an interval candidate (`INTERVAL_MODELS`) whose coverage the
+holdout cannot reject beats it on the interval score by the margin, with a one-sided
+Diebold-Mariano test on that score. Coverage alone would reward a too-wide interval;
+the interval score (its width, plus 2/alpha times each miss) does not.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tickercast.conformal import LEVELS
+from tickercast.evaluate import Scored
+from tickercast.fitting import INTERVAL_MODELS
+from tickercast.metrics import loss_pvalue
+
+CURRENT = "naive"
+# Kupiec's test of the one-session-ahead coverage, at each level, must not reject at
+# this size: a holdout of 126 origins tells 80 % from 70 % coverage, not from 78 %.
+COVERAGE_PVALUE = 0.05
+
+
+@dataclass(frozen=True)
+class IntervalDecision:
+    """Whose intervals are published, and why.
+
+    Attributes:
+        model: an interval candidate, or `CURRENT` (the published point's own intervals).
+        reason: one sentence for the forecast file, the report and the run.
+        scores: each candidate's holdout interval score relative to the current
+            method's (below 1 is sharper for the same outcomes).
+    """
+
+    model: str
+    reason: str
+    scores: dict[str, float]
+
+    @property
+    def current(self) -> bool:
+        """Whether the current method holds (the published point keeps its intervals)."""
+        return self.model == CURRENT
+
+
+def relative_losses(scored: Scored, reference: Scored) -> np.ndarray:
+    """(n,) each origin's interval score, relative to the reference's mean per level and
+    horizon and averaged over them, so that every level and horizon weighs the same."""
+    parts = [
+        scored.interval_scores(level) / reference.interval_scores(level).mean(axis=0)
+        for level in LEVELS
+    ]
+    return np.mean(np.concatenate(parts, axis=1), axis=1)
+
+
+def decide_intervals(
+    scored: dict[str, Scored], margin: float, significance: float, incumbent: str = CURRENT
+) -> IntervalDecision:
+    """Choose the published intervals on the holdout.
+
+    Args:
+        scored: every candidate's holdout scores, `CURRENT` and `INTERVAL_MODELS` among them.
+        margin: the improvement on the incumbent's interval score required, as a
+            fraction of it.
+        significance: the one-sided Diebold-Mariano p-value the win must stay under.
+        incumbent: the method that holds unless beaten.
+
+    Returns:
+        The decision.
+    """
+    reference = relative_losses(scored[incumbent], scored[incumbent])
+    horizons = scored[incumbent].forecast.shape[1]
+    names = [name for name in (CURRENT, *INTERVAL_MODELS) if name != incumbent]
+    losses = {name: relative_losses(scored[name], scored[incumbent]) for name in names}
+    scores = {name: float(loss.mean()) for name, loss in losses.items()}
+    eligible = [
+        name
+        for name in names
+        if all(
+            scored[name].metrics[0][f"kupiec_p_{round(level * 100)}"] >= COVERAGE_PVALUE
+            for level in LEVELS
+        )
+    ]
+    if not eligible:
+        reason = f"no challenger of {incumbent} has a one-session coverage Kupiec's test accepts"
+        return IntervalDecision(incumbent, reason, scores)
+    best = min(eligible, key=scores.__getitem__)
+    p_value = loss_pvalue(losses[best], reference, horizons)
+    summary = f"{best} {scores[best]:.3f} of {incumbent}'s interval score, DM p {p_value:.2g}"
+    if scores[best] < 1 - margin and p_value < significance:
+        return IntervalDecision(best, f"{best} beats {incumbent} ({summary})", scores)
+    reason = (
+        f"no interval candidate beats {incumbent} by {margin:.0%} of its interval score "
+        f"with a Diebold-Mariano p-value under {significance:g} (best: {summary})"
+    )
+    return IntervalDecision(incumbent, reason, scores)
