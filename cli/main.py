@@ -275,21 +275,22 @@ def _backtest(request: RunRequest, settings: Settings) -> int:
 
 
 def _backtested(outcomes: list, settings: Settings) -> None:
-    from tickercast.backtest import REPORT_METRICS
+    from tickercast.backtest import INTERVAL_METRICS, POINT_METRICS, PUBLISHED
+    from tickercast.fitting import POINT_MODELS
 
-    columns = REPORT_METRICS
     for result in _results(outcomes):
         print()
         print(
             f"{result.ticker}: {len(result.folds)} folds from {result.folds[0].first_origin} "
             f"to {result.folds[-1].last_origin}, pooled"
         )
-        print(f"{'model':17} {'h':>2} " + " ".join(f"{c[:12]:>12}" for c in columns))
-        for row in (r for r in result.rows() if r["fold"] == "all"):
-            values = " ".join(
-                f"{row[c]:12.3f}" if row[c] is not None else f"{'-':>12}" for c in columns
-            )
-            print(f"{row['model']:17} {row['horizon']:>2} {values}")
+        pooled = [r for r in result.rows() if r["fold"] == "all"]
+        points = [r for r in pooled if r["model"] in (*POINT_MODELS, *PUBLISHED)]
+        print(_report_table(points, POINT_METRICS))
+        print()
+        print(_report_table([r for r in pooled if r["horizon"] == 1], INTERVAL_METRICS))
+        choices = ", ".join(fold.intervals.model for fold in result.folds)
+        print(f"intervals published by fold: {choices}")
     print()
     print(f"Report: {settings.home / 'reports' / 'backtest' / 'latest.json'}")
 
@@ -373,6 +374,17 @@ def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
                 f"({row['model']}), {row['lower_80']:.2f}-{row['upper_80']:.2f} at 80 %"
             )
     return EXIT_FAILED if any(status.failed for status in statuses) else EXIT_OK
+
+
+def _report_table(rows: list[dict], columns: tuple[str, ...]) -> str:
+    """Backtest report rows as a text table: model, horizon and `columns`."""
+    lines = [f"{'model':19} {'h':>2} " + " ".join(f"{c[:12]:>12}" for c in columns)]
+    for row in rows:
+        values = " ".join(
+            f"{row[c]:12.3f}" if row[c] is not None else f"{'-':>12}" for c in columns
+        )
+        lines.append(f"{row['model']:19} {row['horizon']:>2} {values}")
+    return "\n".join(lines)
 
 
 def _number(value: float | None, spec: str) -> str:

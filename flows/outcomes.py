@@ -76,7 +76,8 @@ def summary_row(outcome: TickerOutcome) -> tuple[str, str, str]:
         outcome.ticker,
         "published",
         f"{published.model}{version}: {published.forecast:.2f} for {published.target_date} "
-        f"({published.reason}){alarm}",
+        f"[{published.lower_80:.2f}, {published.upper_80:.2f}] ({published.reason}); "
+        f"intervals of {published.interval_model}{alarm}",
     )
 
 

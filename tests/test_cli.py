@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SMALL_RUN_OPTIONS
+from tickercast.backtest import MODELS
 from tickercast.cli.main import main
 
 
@@ -188,12 +189,12 @@ def test_backtest_prints_pooled_metrics_and_writes_the_report(settings, capsys):
     output = capsys.readouterr().out
     assert code == 0, output
     assert "MSFT: 2 folds from " in output
-    models = ("lstm", "naive", "drift", "ar", "published", "published_holdout")
-    for model in models:
-        assert f"\n{model:17}  1 " in output
+    for model in MODELS:
+        assert f"\n{model:19}  1 " in output
+    assert "intervals published by fold: " in output
     report = settings.home / "reports" / "backtest" / "latest.json"
     rows = json.loads(report.read_text())
-    assert {row["model"] for row in rows} == set(models)
+    assert {row["model"] for row in rows} == set(MODELS)
     assert {
         "rmse_ratio",
         "mase",
@@ -202,6 +203,8 @@ def test_backtest_prints_pooled_metrics_and_writes_the_report(settings, capsys):
         "dm_pvalue",
         "coverage_80",
         "coverage_95",
+        "interval_score_80",
+        "christoffersen_p_95",
     } <= set(rows[0])
     assert len(list(report.parent.glob("2*.json"))) == 1  # the timestamped copy
 

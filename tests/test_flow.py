@@ -16,6 +16,7 @@ from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
 from tickercast.calendar import sessions_after
+from tickercast.fitting import INTERVAL_MODELS
 from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.settings import Settings
 from tickercast.storage import FORECAST_SCHEMA, Store
@@ -72,6 +73,9 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
         r["lower_95"] < r["lower_80"] < r["forecast"] < r["upper_80"] < r["upper_95"] for r in rows
     )
     assert rows[0]["reason"].startswith("the new model beats naive and the champion")
+    # the interval gate, at the same margin and significance, takes a volatility candidate
+    assert rows[0]["interval_model"] in INTERVAL_MODELS
+    assert rows[0]["interval_reason"].startswith(f"{rows[0]['interval_model']} beats naive")
     latest = json.loads((settings.home / "forecasts" / "AAPL" / "latest.json").read_text())
     assert latest[0]["mlflow_run_id"] == rows[0]["mlflow_run_id"] == published.mlflow_run_id
 
@@ -109,6 +113,11 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     } <= set(metrics)
     assert len(client.get_metric_history(run.info.run_id, "val_loss")) <= 2
     assert run.data.tags["published_model"] == "lstm" and run.data.tags["warm_start"] == "no"
+    assert run.data.tags["interval_model"] == rows[0]["interval_model"]
+    assert run.data.tags["interval_gate"] == rows[0]["interval_reason"]
+    for name in INTERVAL_MODELS:
+        assert {f"{name}_interval_score_95_h1", f"interval_score_ratio_{name}"} <= set(metrics)
+    assert {"garch_christoffersen_p_95_h1", "lstm_head_coverage_80_high_vol_h2"} <= set(metrics)
     assert run.data.tags["prefect_flow_run_id"] == str(state.state_details.flow_run_id)
     parent = client.get_run(run.data.tags["mlflow.parentRunId"])
     assert parent.info.run_name == "daily forecast as of 2013-02-25: AAPL"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tickercast.calendar import sessions_after
-from tickercast.metrics import kupiec_pvalue
+from tickercast.metrics import christoffersen_pvalue, kupiec_pvalue
 from tickercast.scoring import score_ledger
 from tickercast.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
 from tickercast.track_record import (
@@ -71,6 +71,9 @@ def test_windows_hold_the_most_recent_scored_forecasts(sample_aapl):
     assert published.coverage_80 == pytest.approx(last20["inside_80"].mean())
     assert published.kupiec_p_80 == pytest.approx(kupiec_pvalue(last20["inside_80"], 0.8))
     assert published.interval_score_80 == pytest.approx(last20["interval_score_80"].mean())
+    assert published.christoffersen_p_95 == christoffersen_pvalue(last20["inside_95"])
+    pinball = (last20["pinball_lower_95"] + last20["pinball_upper_95"]) / 2
+    assert published.pinball_95 == pytest.approx(pinball.mean())
     lstm = record.row("lstm", 1, None)
     assert lstm.rmse_ratio != 1.0 and 0 <= lstm.dm_pvalue <= 1
     assert record.live.forecasts == 60 and record.live.model == "lstm"

@@ -37,14 +37,13 @@ from tickercast.model_config import ModelConfig
 from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec
 
-MODELS = (*POINT_MODELS, *INTERVAL_MODELS, "published", "published_holdout")
-# the report's metrics, per model and horizon
-REPORT_METRICS = (
-    "rmse_ratio",
-    "mase",
-    "directional_accuracy",
-    "da_pvalue",
-    "dm_pvalue",
+PUBLISHED = ("published", "published_holdout")
+MODELS = (*POINT_MODELS, *INTERVAL_MODELS, *PUBLISHED)
+# the console's report: the point models' accuracy, per horizon ...
+POINT_METRICS = ("rmse_ratio", "mase", "directional_accuracy", "da_pvalue", "dm_pvalue")
+# ... and every model's intervals, one session ahead (Christoffersen's test only means
+# something there); the report file holds every metric of every model and horizon
+INTERVAL_METRICS = (
     "coverage_80",
     "coverage_95",
     "interval_score_80",

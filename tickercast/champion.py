@@ -230,8 +230,12 @@ class Evaluation:
 
     @property
     def published(self) -> Scored:
-        """The published candidate's holdout scores."""
-        return self.scored[self.decision.published]
+        """The published forecast's holdout scores: the chosen point, with the chosen
+        intervals moved onto it."""
+        point = self.scored[self.decision.published]
+        if self.intervals.current:
+            return point
+        return point.with_intervals(point.name, self.scored[self.intervals.model])
 
     def metrics_table(self) -> pd.DataFrame:
         """One row per candidate and horizon: `model`, `horizon` and the metrics."""

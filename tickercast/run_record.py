@@ -198,6 +198,7 @@ LIVE_METRICS = (
     "kupiec_p_95",
     "interval_score_80",
     "interval_score_95",
+    "christoffersen_p_95",
 )
 
 

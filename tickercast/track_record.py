@@ -8,7 +8,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from tickercast.metrics import diebold_mariano_pvalue, kupiec_pvalue, rmse_ratio
+from tickercast.metrics import (
+    christoffersen_pvalue,
+    diebold_mariano_pvalue,
+    kupiec_pvalue,
+    rmse_ratio,
+)
 from tickercast.storage import Store
 
 # When the 60-forecast coverage of the 80 % interval is this unlikely under correct
@@ -108,6 +113,10 @@ class TrackRow:
         coverage_80, coverage_95: fraction of realized closes inside each interval.
         kupiec_p_80, kupiec_p_95: Kupiec's test of that coverage (small: miscalibrated).
         interval_score_80, interval_score_95: mean interval (Winkler) score, in prices.
+        pinball_80, pinball_95: mean pinball loss of the interval's two bounds as
+            quantiles, in prices.
+        christoffersen_p_80, christoffersen_p_95: Christoffersen's test that misses do
+            not cluster (small: they do; meaningful one session ahead).
     """
 
     model: str
@@ -122,6 +131,10 @@ class TrackRow:
     kupiec_p_95: float
     interval_score_80: float
     interval_score_95: float
+    pinball_80: float
+    pinball_95: float
+    christoffersen_p_80: float
+    christoffersen_p_95: float
 
 
 def _row(model: str, horizon: int, window: int | None, scores: pd.DataFrame) -> TrackRow:
@@ -142,6 +155,10 @@ def _row(model: str, horizon: int, window: int | None, scores: pd.DataFrame) -> 
         kupiec_p_95=kupiec_pvalue(recent["inside_95"].to_numpy(bool), 0.95),
         interval_score_80=float(recent["interval_score_80"].mean()),
         interval_score_95=float(recent["interval_score_95"].mean()),
+        pinball_80=float((recent["pinball_lower_80"] + recent["pinball_upper_80"]).mean() / 2),
+        pinball_95=float((recent["pinball_lower_95"] + recent["pinball_upper_95"]).mean() / 2),
+        christoffersen_p_80=christoffersen_pvalue(recent["inside_80"].to_numpy(bool)),
+        christoffersen_p_95=christoffersen_pvalue(recent["inside_95"].to_numpy(bool)),
     )
 
 
@@ -250,14 +267,14 @@ def _finite(value: float) -> float | None:
 def markdown_table(table: pd.DataFrame) -> list[str]:
     """A `TrackRow` table as markdown lines."""
     header = ("model", "h", "last", "n", "rmse_ratio", "DM p", "cov 80", "Kupiec p", "cov 95")
-    header += ("Kupiec p", "IS 80", "IS 95")
+    header += ("Kupiec p", "Christoffersen p", "IS 80", "IS 95")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in table.itertuples():
         lines.append(
             f"| {r.model} | {r.horizon} | {r.window} | {r.forecasts} | {r.rmse_ratio:.3f} | "
             f"{r.dm_pvalue:.2g} | {r.coverage_80:.2f} | {r.kupiec_p_80:.2g} | "
-            f"{r.coverage_95:.2f} | {r.kupiec_p_95:.2g} | {r.interval_score_80:.2f} | "
-            f"{r.interval_score_95:.2f} |"
+            f"{r.coverage_95:.2f} | {r.kupiec_p_95:.2g} | {r.christoffersen_p_95:.2g} | "
+            f"{r.interval_score_80:.2f} | {r.interval_score_95:.2f} |"
         )
     return lines
 

@@ -1,0 +1,41 @@
+"""The LSTM's variance head on real AAPL prices."""
+
+import numpy as np
+
+from tickercast.lstm_head import LSTMHead
+from tickercast.volatility import EWMA
+from tickercast.windows import cumulative_log_returns
+
+
+def _gaussian_nll(returns: np.ndarray, sd: np.ndarray) -> float:
+    return float(np.mean(np.log(sd) + 0.5 * (returns / sd) ** 2))
+
+
+def test_the_head_forecasts_the_spread_of_each_horizon_out_of_sample(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    head = fitted.candidates["lstm_head"].volatility
+    assert isinstance(head, LSTMHead) and head.forecaster is fitted.candidates["lstm"].forecaster
+    holdout = fitted.split.holdout
+    spread = head.spread(history, holdout, small_spec.horizons)
+    assert spread.sd.shape == (len(holdout), small_spec.horizons)
+    assert np.isfinite(spread.sd).all() and (spread.sd > 0).all() and np.isinf(spread.dof).all()
+    assert (np.diff(spread.sd.mean(axis=0)) > 0).all()  # farther ahead, wider
+    # on the holdout, which it never saw, its Gaussian likelihood beats one constant
+    # spread per horizon fitted on the same fit origins as the head
+    adjusted = history["adjusted_close"].to_numpy("float64")
+    actual = cumulative_log_returns(adjusted, holdout, small_spec.horizons)
+    fit_returns = cumulative_log_returns(adjusted, fitted.split.fit, small_spec.horizons)
+    constant = np.sqrt(np.mean(fit_returns**2, axis=0))
+    assert _gaussian_nll(actual, spread.sd) < _gaussian_nll(actual, constant[None, :])
+    # and RiskMetrics' EWMA, one of its inputs
+    ewma = EWMA().spread(history, holdout, small_spec.horizons).sd
+    assert _gaussian_nll(actual, spread.sd) < _gaussian_nll(actual, ewma)
+
+
+def test_the_head_reads_nothing_after_each_origin(fitted_aapl, small_spec):
+    history, fitted = fitted_aapl
+    head = fitted.candidates["lstm_head"].volatility
+    origin = int(fitted.split.holdout[10])
+    whole = head.spread(history, np.array([origin]), small_spec.horizons).sd
+    cut = head.spread(history.iloc[: origin + 1], np.array([origin]), small_spec.horizons).sd
+    np.testing.assert_array_equal(whole, cut)
