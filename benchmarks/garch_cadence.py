@@ -17,72 +17,26 @@ ticker, from a cold fit cache. The table shows medians over tickers.
 """
 
 import argparse
-import random
 import statistics
 import time
-from collections.abc import Iterator
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from results_file import write_result
+from sp500_sample import load, select
 
-from tickercast.calendar import sessions_between
-from tickercast.errors import NoPricesError, PriceDataError
 from tickercast.metrics import interval_score
-from tickercast.quality import clean_prices
-from tickercast.sources import FolderSource
-from tickercast.tickers import read_universe
 from tickercast.volatility import Garch, fit_garch
 from tickercast.windows import cumulative_log_returns
 
 NAME = "garch_cadence"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sp500"
-START, END, CALENDAR, SEED = date(2003, 1, 1), date(2012, 12, 31), "XNYS", 7
+START, END, SEED = date(2003, 1, 1), date(2012, 12, 31), 7
 ORIGINS, HORIZONS, LEVELS = 630, 5, (0.8, 0.95)
 CADENCES = (1, 5, 21, 63, 126, 252)
 MODELS = {"garch": False, "gjr": True}  # name -> leverage
 # a cadence is as good as daily refits when its median relative score is at most this
 TOLERANCE = 1.002
-
-
-def _load(ticker: str) -> pd.DataFrame:
-    """The ticker's prices of the period as the daily run stores them (normalized, then
-    validated and sorted: Alpha Vantage files may be newest first)."""
-    source = FolderSource(DATA)
-    prices, _ = clean_prices(source.fetch(ticker, START, END), ticker, source.name, CALENDAR)
-    return prices
-
-
-def _draws(universe: list[str], size: int) -> Iterator[str]:
-    """The seeded sample, then the rest of the universe in a seeded order (replacements)."""
-    rng = random.Random(SEED)
-    pool = sorted(universe)
-    sample = rng.sample(pool, size)
-    rest = [ticker for ticker in pool if ticker not in sample]
-    yield from sample
-    yield from rng.sample(rest, len(rest))
-
-
-def _select(size: int) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """`size` tickers' prices from 2003's first session, and the tickers skipped, why."""
-    first_session = sessions_between(START, START + timedelta(days=10), CALENDAR)[0].date()
-    chosen, skipped = {}, {}
-    for ticker in _draws(read_universe(DATA / "universe.txt"), size):
-        if len(chosen) == size:
-            break
-        try:
-            prices = _load(ticker)
-        except (NoPricesError, PriceDataError) as error:
-            skipped[ticker] = str(error)
-            continue
-        starts = prices["session"].iloc[0].date()
-        if starts > first_session:
-            skipped[ticker] = f"prices start on {starts}, after {first_session}"
-        else:
-            chosen[ticker] = prices
-    return chosen, skipped
 
 
 def _score(model: Garch, prices: pd.DataFrame, origins: np.ndarray) -> dict:
@@ -197,16 +151,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=10, help="tickers to score")
     arguments = parser.parse_args()
-    if not DATA.is_dir():
-        raise SystemExit(f"needs {DATA} (../shared/data beside the project)")
     started = time.perf_counter()
-    chosen, skipped = _select(arguments.sample)
+    # each loaded and validated over the period only, as `_ticker` scores it
+    chosen, skipped = select(arguments.sample, SEED, START, END)
     print(f"tickers ({len(chosen)}): {' '.join(chosen)}")
     for ticker, why in skipped.items():
         print(f"skipped {ticker}: {why}")
     results = {}
-    for ticker, prices in chosen.items():
-        results[ticker] = _ticker(prices)
+    for ticker in chosen:
+        results[ticker] = _ticker(load(ticker, START, END)[0])
         seconds = sum(
             scored["seconds"]
             for model in results[ticker]["models"].values()

@@ -18,77 +18,27 @@ backtest tickers side by side, each with its share of the cores.
 """
 
 import argparse
-import json
-import multiprocessing
 import os
-import random
 import statistics
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import date, timedelta
-from pathlib import Path
-
-import pandas as pd
+from datetime import date
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import RESULTS, write_result  # noqa: E402
+from sp500_sample import load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import Backtest, run_backtest  # noqa: E402
-from tickercast.calendar import sessions_between  # noqa: E402
 from tickercast.champion import Choice  # noqa: E402
-from tickercast.errors import NoPricesError, PriceDataError  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.quality import clean_prices  # noqa: E402
-from tickercast.sources import FolderSource  # noqa: E402
-from tickercast.tickers import read_universe  # noqa: E402
 from tickercast.windows import WindowSpec  # noqa: E402
 
 NAME = "shadow_gate_sp500"
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sp500"
 TICKERS = RESULTS / NAME  # one file per finished ticker
-START, CALENDAR, SEED = date(2010, 1, 1), "XNYS", 11
+START, SEED = date(2010, 1, 1), 11
 FOLDS, MARGIN, SIGNIFICANCE, LIVE_REQUIRED = 4, 0.01, 0.1, 60
 # gate name -> (its published series, the Fold attribute holding its decision)
 GATES = {"holdout": ("published_holdout", "holdout_decision"), "shadow": ("published", "decision")}
-
-
-def _load(ticker: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The ticker's prices from 2010 as the daily run stores them (normalized, then
-    validated and sorted: Alpha Vantage files may be newest first), and its findings."""
-    source = FolderSource(DATA)
-    prices, report = clean_prices(source.fetch(ticker, START, None), ticker, source.name, CALENDAR)
-    return prices, report.counts()
-
-
-def _draws(universe: list[str], size: int) -> Iterator[str]:
-    """The seeded sample, then the rest of the universe in a seeded order (replacements)."""
-    rng = random.Random(SEED)
-    pool = sorted(universe)
-    sample = rng.sample(pool, size)
-    rest = [ticker for ticker in pool if ticker not in sample]
-    yield from sample
-    yield from rng.sample(rest, len(rest))
-
-
-def _select(size: int) -> tuple[list[str], dict[str, str]]:
-    """`size` tickers with prices from 2010-01-01's first session, and those skipped, why."""
-    first_session = sessions_between(START, START + timedelta(days=10), CALENDAR)[0].date()
-    chosen, skipped = [], {}
-    for ticker in _draws(read_universe(DATA / "universe.txt"), size):
-        if len(chosen) == size:
-            break
-        try:
-            starts = _load(ticker)[0]["session"].iloc[0].date()
-        except (NoPricesError, PriceDataError) as error:
-            skipped[ticker] = str(error)
-            continue
-        if starts > first_session:
-            skipped[ticker] = f"prices start on {starts}, after {first_session}"
-        else:
-            chosen.append(ticker)
-    return chosen, skipped
 
 
 def _gate_summary(backtest: Backtest, series: str, attribute: str) -> dict:
@@ -133,16 +83,11 @@ def _summary(backtest: Backtest, findings: dict[str, int], seconds: float) -> di
     }
 
 
-def _limit_threads(threads: int) -> None:
-    from tickercast.model import limit_threads
-
-    limit_threads(threads)
-
-
 def _backtest(ticker: str, settings: dict) -> dict:
-    """Backtest one ticker and write its result file; runs in a worker process."""
+    """Backtest one ticker (its result file, with "ticker" and "settings", is written by
+    `run_tickers`); runs in a worker process."""
     started = time.perf_counter()
-    prices, findings = _load(ticker)
+    prices, findings = load(ticker, START)
     backtest = run_backtest(
         prices,
         ticker,
@@ -153,26 +98,11 @@ def _backtest(ticker: str, settings: dict) -> dict:
         significance=settings["significance"],
         live_required=settings["live_required"],
     )
-    result = {
-        "ticker": ticker,
-        "settings": settings,
+    return {
         "first_session": str(prices["session"].iloc[0].date()),
         "last_session": str(prices["session"].iloc[-1].date()),
         **_summary(backtest, findings, time.perf_counter() - started),
     }
-    # written whole, then renamed: an interrupted write is not taken for a finished ticker
-    partial = TICKERS / f"{ticker}.json.partial"
-    partial.write_text(json.dumps(result, indent=2))
-    partial.replace(TICKERS / f"{ticker}.json")
-    return result
-
-
-def _finished(ticker: str, settings: dict) -> dict | None:
-    path = TICKERS / f"{ticker}.json"
-    if not path.is_file():
-        return None
-    result = json.loads(path.read_text())
-    return result if result["settings"] == settings else None
 
 
 def _line(result: dict) -> str:
@@ -217,8 +147,6 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=30, help="tickers to backtest")
     arguments = parser.parse_args()
-    if not DATA.is_dir():
-        raise SystemExit(f"needs {DATA} (../shared/data beside the project)")
     started = time.perf_counter()
     settings = {
         "epochs": arguments.epochs,
@@ -228,28 +156,14 @@ def main() -> None:
         "live_required": LIVE_REQUIRED,
         "start": str(START),
     }
-    tickers, skipped = _select(arguments.sample)
+    tickers, skipped = select(arguments.sample, SEED, START)
     print(f"tickers ({len(tickers)}): {' '.join(tickers)}")
     for ticker, why in skipped.items():
         print(f"skipped {ticker}: {why}")
-    TICKERS.mkdir(parents=True, exist_ok=True)
-    results = {ticker: _finished(ticker, settings) for ticker in tickers}
-    todo = [ticker for ticker, result in results.items() if result is None]
-    print(f"{len(tickers) - len(todo)} finished before, {len(todo)} to backtest", flush=True)
     print(HEADER, flush=True)
-    threads = max(1, (os.cpu_count() or 1) // arguments.jobs)
-    with ProcessPoolExecutor(
-        arguments.jobs,
-        # TensorFlow does not survive a fork; each worker caps its threads before any op
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_limit_threads,
-        initargs=(threads,),
-    ) as pool:
-        running = {pool.submit(_backtest, ticker, settings): ticker for ticker in todo}
-        for future in as_completed(running):
-            results[running[future]] = future.result()
-            print(_line(results[running[future]]), flush=True)
-    finished = [results[ticker] for ticker in tickers]
+    finished = run_tickers(
+        _backtest, tickers, settings, TICKERS, arguments.jobs, lambda r: print(_line(r), flush=True)
+    )
     overall = _overall(finished)
     wall = time.perf_counter() - started
     print()
