@@ -35,6 +35,7 @@ def backtest_ticker(
         "margin": settings.gate_margin,
         "significance": settings.gate_significance,
         "live_required": settings.shadow_forecasts,
+        "interval_significance": settings.interval_significance,
     }
     backtest = run_backtest(history, ticker, spec, config, folds, warm_start=warm_start, **gate)
     tracker = tracker_for(settings)

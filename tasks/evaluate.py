@@ -34,6 +34,7 @@ def evaluate_model(
         settings.gate_significance,
         live,
         settings.shadow_forecasts,
+        settings.interval_significance,
     )
     seconds = time.perf_counter() - started
     record = run_record.evaluation(training, fitted, evaluation, seconds)

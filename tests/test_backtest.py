@@ -89,7 +89,7 @@ def test_published_is_what_the_gates_chose_in_each_fold(shadowed):
             chosen = fold.scored[decision.published]
             np.testing.assert_array_equal(fold.scored[name].forecast, chosen.forecast)
             # the interval gate's intervals, moved onto the published point
-            source = chosen if fold.intervals.current else fold.scored[fold.intervals.model]
+            source = chosen if fold.intervals.own else fold.scored[fold.intervals.model]
             for level, (lower, upper) in fold.scored[name].bounds.items():
                 offset = chosen.forecast - source.forecast
                 np.testing.assert_allclose(lower, source.bounds[level][0] + offset)

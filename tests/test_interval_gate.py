@@ -1,12 +1,12 @@
 """The interval gate on real AAPL moves: sharper intervals win only when they are
-calibrated and significantly better."""
+calibrated and significantly better than the incumbent's."""
 
 import numpy as np
 import pytest
 
 from tickercast.evaluate import Scored
 from tickercast.fitting import INTERVAL_MODELS
-from tickercast.interval_gate import CURRENT, decide_intervals
+from tickercast.interval_gate import INCUMBENT, OWN, decide_intervals
 from tickercast.windows import realized_volatility
 
 LEVELS = {0.8: 1.2816, 0.95: 1.96}
@@ -31,13 +31,13 @@ def _scored(name: str, actual: np.ndarray, volatility: np.ndarray, half: dict) -
 
 
 def _field(actual, volatility, **chosen: dict) -> dict[str, Scored]:
-    """Constant-width intervals (the unconditional quantiles) for the current method and
+    """Constant-width intervals (the unconditional quantiles) for the points' own and
     every candidate not in `chosen`."""
     constant = {level: np.full(len(actual), np.quantile(np.abs(actual), level)) for level in LEVELS}
-    field = {CURRENT: _scored(CURRENT, actual, volatility, constant)}
-    for name in INTERVAL_MODELS:
-        field[name] = _scored(name, actual, volatility, chosen.get(name, constant))
-    return field
+    return {
+        name: _scored(name, actual, volatility, chosen.get(name, constant))
+        for name in (OWN, *INTERVAL_MODELS)
+    }
 
 
 def test_intervals_that_follow_volatility_replace_constant_ones(moves):
@@ -47,19 +47,26 @@ def test_intervals_that_follow_volatility_replace_constant_ones(moves):
         level: volatility * np.quantile(np.abs(actual[:, 0]) / volatility, level)
         for level in LEVELS
     }
-    decision = decide_intervals(_field(actual, volatility, garch=scaled), 0.01, 0.1)
+    decision = decide_intervals(_field(actual, volatility, garch=scaled), 0.01, 0.01)
     assert decision.model == "garch"
     assert decision.scores["garch"] < 0.99
     assert decision.scores["static"] == pytest.approx(1.0)
-    assert decision.reason.startswith("garch beats naive")
-    assert not decision.current
+    assert decision.reason.startswith(f"garch beats {INCUMBENT}")
+    assert not decision.own
 
 
-def test_without_a_significant_winner_the_current_method_holds(moves):
+def test_without_a_significant_winner_the_incumbent_holds(moves):
     actual, volatility = moves
     decision = decide_intervals(_field(actual, volatility), 0.01, 0.1)
-    assert decision.model == CURRENT and decision.current
-    assert "no interval candidate beats naive by 1%" in decision.reason
+    assert decision.model == INCUMBENT and not decision.own
+    assert f"no interval candidate beats {INCUMBENT} by 1%" in decision.reason
+    # the points' own intervals are a challenger like any other
+    scaled = {
+        level: volatility * np.quantile(np.abs(actual[:, 0]) / volatility, level)
+        for level in LEVELS
+    }
+    won = decide_intervals(_field(actual, volatility, naive=scaled), 0.01, 0.01)
+    assert won.model == OWN and won.own
 
 
 def test_a_sharper_interval_whose_coverage_is_wrong_is_not_chosen(moves):
@@ -83,4 +90,4 @@ def test_the_incumbent_can_be_another_method(moves):
     field = _field(actual, volatility, garch_conformal=scaled)
     decision = decide_intervals(field, 0.01, 0.1, incumbent="garch_conformal")
     assert decision.model == "garch_conformal"
-    assert "garch_conformal" not in decision.scores and CURRENT in decision.scores
+    assert "garch_conformal" not in decision.scores and OWN in decision.scores

@@ -188,6 +188,7 @@ def run_backtest(
     warm_start: bool = False,
     significance: float = 0.1,
     live_required: int = 60,
+    interval_significance: float = 0.01,
 ) -> Backtest:
     """Walk forward over the last `folds` blocks of `spec.holdout` origins.
 
@@ -203,6 +204,7 @@ def run_backtest(
             (after the first fold), as the daily run does between full retrains.
         live_required: scored live forecasts the shadow gate needs (`shadow_gate`);
             0: the holdout gate alone, and both published series are the same.
+        interval_significance: the interval gate's Diebold-Mariano p-value threshold.
 
     Returns:
         The folds, each with every model's scores on its origins.
@@ -223,7 +225,7 @@ def run_backtest(
             for name in ("lstm", "naive", *INTERVAL_MODELS)
         }
         holdout_decision = decide(holdout["lstm"], holdout["naive"], None, margin, significance)
-        intervals = decide_intervals(holdout, margin, significance)
+        intervals = decide_intervals(holdout, margin, interval_significance)
         live, live_targets = ledger.live(first, live_required)
         decision = shadow_gate(holdout_decision, live, live_required, margin, significance)
         origins = np.arange(first, first + spec.holdout)
@@ -242,7 +244,7 @@ def run_backtest(
             point = scored[choice.published]
             scored[name] = (
                 point.renamed(name)
-                if intervals.current
+                if intervals.own
                 else point.with_intervals(name, scored[intervals.model])
             )
         results.append(

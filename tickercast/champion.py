@@ -233,7 +233,7 @@ class Evaluation:
         """The published forecast's holdout scores: the chosen point, with the chosen
         intervals moved onto it."""
         point = self.scored[self.decision.published]
-        if self.intervals.current:
+        if self.intervals.own:
             return point
         return point.with_intervals(point.name, self.scored[self.intervals.model])
 
@@ -268,6 +268,7 @@ def evaluate_candidates(
     significance: float = 0.1,
     live: LiveRecord | None = None,
     live_required: int = 0,
+    interval_significance: float = 0.01,
 ) -> Evaluation:
     """Score the fitted candidates, and the champion when it is comparable, on the
     holdout, and decide what to publish (`decide`, then `shadow_gate`) and with which
@@ -281,6 +282,7 @@ def evaluate_candidates(
         significance: the Diebold-Mariano p-value a win must stay under.
         live: the LSTM's live shadow record (`shadow_gate`).
         live_required: scored live forecasts the shadow gate needs; 0: holdout alone.
+        interval_significance: the interval gate's Diebold-Mariano p-value threshold.
 
     Returns:
         The scores and the decision.
@@ -297,4 +299,5 @@ def evaluate_candidates(
     }
     decision = decide(scored["lstm"], scored["naive"], scored.get("champion"), margin, significance)
     decision = shadow_gate(decision, live, live_required, margin, significance)
-    return Evaluation(scored, decision, decide_intervals(scored, margin, significance))
+    intervals = decide_intervals(scored, margin, interval_significance)
+    return Evaluation(scored, decision, intervals)

@@ -43,8 +43,8 @@ class Publication:
         version = f" v{p.model_version}" if p.model_version else ""
         return (
             f"{p.ticker}: published {p.model}{version} forecast {p.forecast:.2f} "
-            f"[{p.lower_80:.2f}, {p.upper_80:.2f}] for {p.target_date} "
-            f"(close {p.last_close:.2f} on {p.as_of})"
+            f"[{p.lower_80:.2f}, {p.upper_80:.2f}] ({p.interval_model}'s intervals) for "
+            f"{p.target_date} (close {p.last_close:.2f} on {p.as_of})"
         )
 
 
@@ -115,11 +115,11 @@ def publication(
     chosen = str(decision.published)  # the Choice values name the candidates
     model, version = ("lstm" if chosen == Choice.CHAMPION else chosen), versions.get(chosen)
     intervals = evaluation.intervals
-    frame = with_intervals(frames[chosen], None if intervals.current else frames[intervals.model])
+    frame = with_intervals(frames[chosen], None if intervals.own else frames[intervals.model])
     frame = frame.assign(
         model=model,
         reason=decision.reason,
-        interval_model=model if intervals.current else intervals.model,
+        interval_model=model if intervals.own else intervals.model,
         interval_reason=intervals.reason,
     )
     ledger = pd.concat(

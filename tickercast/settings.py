@@ -30,6 +30,11 @@ class Settings:
             (`TICKERCAST_GATE_MARGIN`, 0.01).
         gate_significance: the Diebold-Mariano p-value under which a win over naive
             counts (`TICKERCAST_GATE_SIGNIFICANCE`, 0.1).
+        interval_significance: the Diebold-Mariano p-value under which a challenger's
+            interval score beats the incumbent's (`TICKERCAST_INTERVAL_SIGNIFICANCE`,
+            0.01; the margin is `gate_margin`): on development data a strict interval
+            gate published sharper intervals than one switching at 0.1
+            (benchmarks/interval_gate_dev.py).
         shadow_forecasts: scored live forecasts one session ahead that the LSTM's
             shadow record needs before a holdout win is published
             (`TICKERCAST_SHADOW_FORECASTS`, 60, about a quarter; 0: the holdout alone).
@@ -50,6 +55,7 @@ class Settings:
     calendars: dict[str, str] = field(default_factory=dict)
     gate_margin: float = 0.01
     gate_significance: float = 0.1
+    interval_significance: float = 0.01
     shadow_forecasts: int = 60
     tracking_timeout: float = 10.0
     tracking_retries: int = 2
@@ -91,6 +97,7 @@ class Settings:
             calendars=_pairs(env.get("TICKERCAST_CALENDARS") or ""),
             gate_margin=_number(env, "TICKERCAST_GATE_MARGIN", 0.01),
             gate_significance=_number(env, "TICKERCAST_GATE_SIGNIFICANCE", 0.1),
+            interval_significance=_number(env, "TICKERCAST_INTERVAL_SIGNIFICANCE", 0.01),
             shadow_forecasts=int(_number(env, "TICKERCAST_SHADOW_FORECASTS", 60)),
             tracking_timeout=_number(env, "MLFLOW_HTTP_REQUEST_TIMEOUT", 10.0),
             tracking_retries=int(_number(env, "MLFLOW_HTTP_REQUEST_MAX_RETRIES", 2)),

@@ -1,0 +1,128 @@
+"""Which incumbent the interval gate should defend, chosen on development data only.
+
+The interval gate publishes a challenger's intervals when they beat the incumbent's
+on the holdout (`decide_intervals`). Which method should hold when nothing beats it,
+and how strict the test should be, is decided here, on data that the reported
+benchmark (benchmarks/intervals_sp500.py: seed 12, folds from 2018-10 to 2021-04)
+never scores: 10 other seeded S&P 500 members (seed 7) from 2003-01-01 to 2012-12-31,
+5 folds of 126 sessions (2010-07 to 2012-12), the LSTM at 10 epochs.
+
+Each gate variant (incumbent, margin, significance) replays its choices on every
+fold's own holdout, and the chosen intervals are scored on the fold, pooled; the
+figure of merit is the one-session interval score relative to GARCH(1,1)-t's, at
+80 % and 95 %: the median over tickers and the count at or below 1.
+
+    nice -n 10 .venv/bin/python benchmarks/interval_gate_dev.py [--jobs 2]
+"""
+
+import argparse
+import os
+import statistics
+from datetime import date
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from results_file import RESULTS, write_result  # noqa: E402
+from sp500_sample import load, run_tickers, select  # noqa: E402
+
+from tickercast.backtest import run_backtest  # noqa: E402
+from tickercast.evaluate import pooled  # noqa: E402
+from tickercast.interval_gate import decide_intervals  # noqa: E402
+from tickercast.model_config import ModelConfig  # noqa: E402
+from tickercast.windows import WindowSpec  # noqa: E402
+
+NAME = "interval_gate_dev"
+START, END, SEED, SAMPLE, FOLDS = date(2003, 1, 1), date(2012, 12, 31), 7, 10, 5
+VARIANTS = [
+    (incumbent, margin, significance)
+    for incumbent in ("naive", "garch", "garch_conformal", "gjr_conformal")
+    for margin, significance in ((0.01, 0.1), (0.0, 0.1), (0.01, 0.01))
+]
+LEVELS = (80, 95)
+
+
+def _variant_scores(backtest, incumbent: str, margin: float, significance: float) -> dict:
+    """The variant's pooled one-session scores, its choices, relative to GARCH-t's."""
+    folds = []
+    choices = []
+    for fold in backtest.folds:
+        choice = decide_intervals(fold.holdout, margin, significance, incumbent).model
+        choices.append(choice)
+        point = fold.scored[fold.decision.published]
+        folds.append(
+            point if choice == "naive" else point.with_intervals("variant", fold.scored[choice])
+        )
+    variant = pooled("variant", folds).metrics[0]
+    garch = pooled("garch", [fold.scored["garch"] for fold in backtest.folds]).metrics[0]
+    return {
+        "choices": choices,
+        **{f"coverage_{level}": variant[f"coverage_{level}"] for level in LEVELS},
+        **{
+            f"ratio_{level}": variant[f"interval_score_{level}"] / garch[f"interval_score_{level}"]
+            for level in LEVELS
+        },
+    }
+
+
+def _ticker(ticker: str, settings: dict) -> dict:
+    prices, _ = load(ticker, START, END)
+    backtest = run_backtest(
+        prices, ticker, WindowSpec(), ModelConfig(epochs=settings["epochs"]), FOLDS
+    )
+    return {
+        "variants": {
+            f"{incumbent} {margin} {significance}": _variant_scores(
+                backtest, incumbent, margin, significance
+            )
+            for incumbent, margin, significance in VARIANTS
+        }
+    }
+
+
+def _line(result: dict) -> None:
+    print(result["ticker"], flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=10)
+    arguments = parser.parse_args()
+    settings = {"epochs": arguments.epochs, "start": str(START), "end": str(END), "seed": SEED}
+    tickers, skipped = select(SAMPLE, SEED, START)
+    print(f"tickers ({len(tickers)}): {' '.join(tickers)}; skipped {skipped}")
+    results = run_tickers(_ticker, tickers, settings, RESULTS / NAME, arguments.jobs, _line)
+    lines, figures = [], {}
+    for variant in results[0]["variants"]:
+        entries = [r["variants"][variant] for r in results]
+        figures[variant] = {
+            f"{what}_{level}": statistics.median(e[f"{what}_{level}"] for e in entries)
+            for what in ("ratio", "coverage")
+            for level in LEVELS
+        } | {
+            f"at_most_garch_{level}": sum(e[f"ratio_{level}"] <= 1 for e in entries)
+            for level in LEVELS
+        }
+        f = figures[variant]
+        lines.append(
+            f"| {variant} | "
+            + " | ".join(
+                f"{f[f'ratio_{level}']:.4f} | {f[f'at_most_garch_{level}']} | "
+                f"{f[f'coverage_{level}']:.3f}"
+                for level in LEVELS
+            )
+            + " |"
+        )
+    table = (
+        f"| incumbent margin significance ({len(results)} tickers, h=1) | IS 80 / GARCH | "
+        "at most GARCH | cov 80 | IS 95 / GARCH | at most GARCH | cov 95 |\n"
+        "|---|---|---|---|---|---|---|\n" + "\n".join(lines)
+    )
+    print(table)
+    write_result(
+        NAME, {"settings": settings, "tickers": tickers, "figures": figures, "table": table}
+    )
+
+
+if __name__ == "__main__":
+    main()
