@@ -15,7 +15,6 @@ figure of merit is the one-session interval score relative to GARCH(1,1)-t's, at
     nice -n 10 .venv/bin/python benchmarks/interval_gate_dev.py [--jobs 2]
 """
 
-import argparse
 import os
 import statistics
 from datetime import date
@@ -23,6 +22,7 @@ from datetime import date
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import RESULTS, write_result  # noqa: E402
+from sp500_sample import arguments as sample_arguments
 from sp500_sample import load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import run_backtest  # noqa: E402
@@ -84,12 +84,9 @@ def _line(result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=10)
-    arguments = parser.parse_args()
+    arguments = sample_arguments(__doc__.splitlines()[0], SAMPLE)
     settings = {"epochs": arguments.epochs, "start": str(START), "end": str(END), "seed": SEED}
-    tickers, skipped = select(SAMPLE, SEED, START)
+    tickers, skipped = select(arguments.sample, SEED, START)
     print(f"tickers ({len(tickers)}): {' '.join(tickers)}; skipped {skipped}")
     results = run_tickers(_ticker, tickers, settings, RESULTS / NAME, arguments.jobs, _line)
     lines, figures = [], {}

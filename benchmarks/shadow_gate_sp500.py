@@ -17,7 +17,6 @@ backtest tickers side by side, each with its share of the cores.
     nice -n 10 .venv/bin/python benchmarks/shadow_gate_sp500.py [--epochs 10] [--jobs 2]
 """
 
-import argparse
 import os
 import statistics
 import time
@@ -26,6 +25,7 @@ from datetime import date
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import RESULTS, write_result  # noqa: E402
+from sp500_sample import arguments as sample_arguments
 from sp500_sample import load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import Backtest, run_backtest  # noqa: E402
@@ -142,11 +142,7 @@ def _overall(results: list[dict]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--sample", type=int, default=30, help="tickers to backtest")
-    arguments = parser.parse_args()
+    arguments = sample_arguments(__doc__.splitlines()[0], 30)
     started = time.perf_counter()
     settings = {
         "epochs": arguments.epochs,

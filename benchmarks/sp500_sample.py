@@ -7,6 +7,7 @@ seeded draw. Prices are loaded as the daily run stores them (normalized, then
 validated and sorted: Alpha Vantage files may be newest first).
 """
 
+import argparse
 import json
 import multiprocessing
 import os
@@ -120,3 +121,13 @@ def run_tickers(
             results[running[future]] = future.result()
             on_result(results[running[future]])
     return [results[ticker] for ticker in tickers]
+
+
+def arguments(description: str, sample: int) -> argparse.Namespace:
+    """The options of a benchmark over a sample: `--epochs` (the LSTM's, 10), `--jobs`
+    (tickers side by side, 2) and `--sample` (how many tickers, `sample`)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=sample, help="tickers to backtest")
+    return parser.parse_args()

@@ -47,16 +47,16 @@ class Scored:
     def build(cls, name, current, forecast, actual, bounds, scales, volatility) -> "Scored":
         """Compute the metrics of forecasts against what happened, per horizon."""
         metrics = []
-        prices = {
-            level: (current[:, None] * np.exp(b[0]), current[:, None] * np.exp(b[1]))
-            for level, b in bounds.items()
+        price_bounds = {
+            level: (current[:, None] * np.exp(lower), current[:, None] * np.exp(upper))
+            for level, (lower, upper) in bounds.items()
         }
         for h in range(forecast.shape[1]):
             realized = current * np.exp(actual[:, h])
             row = horizon_metrics(realized, current * np.exp(forecast[:, h]), current, h + 1)
             # MASE on log returns: scale-free where prices trend over the years
             row["mase"] = float(np.mean(np.abs(actual[:, h] - forecast[:, h]) / scales[:, h]))
-            for level, (lower, upper) in prices.items():
+            for level, (lower, upper) in price_bounds.items():
                 row |= interval_metrics(realized, lower[:, h], upper[:, h], level, volatility)
             metrics.append(row)
         return cls(name, current, forecast, actual, bounds, scales, volatility, metrics)
