@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import SMALL_RUN_OPTIONS
 from tickercast.backtest import MODELS
 from tickercast.cli.main import main
+from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS
 
 
 @pytest.mark.slow
@@ -264,7 +265,8 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
     assert track[0] == "IBM: published forecasts scored to 2013-02-25"
     assert track[1].split()[:4] == ["published", "h=1", "last", "5"]
     assert track[1].split()[4:6] == ["n=1", "rmse_ratio"]
-    assert {line.split()[0] for line in track[1:]} == {"published", "lstm", "ar", "drift", "naive"}
+    shadows = {*POINT_MODELS, *INTERVAL_MODELS}
+    assert {line.split()[0] for line in track[1:]} == {"published", *shadows}
     assert main(["track"]) == 0 and "last 250" in capsys.readouterr().out
     assert main(["status", "--tickers", "IBM"]) == 0
     assert "  live:     h=1, last 1 scored as of 2013-02-25: rmse_ratio 1.000" in (

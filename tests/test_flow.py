@@ -16,8 +16,9 @@ from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
 from tickercast.calendar import sessions_after
-from tickercast.fitting import INTERVAL_MODELS
+from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS
 from tickercast.flows.daily_forecast import daily_forecast
+from tickercast.interval_gate import INCUMBENT
 from tickercast.settings import Settings
 from tickercast.storage import FORECAST_SCHEMA, Store
 from tickercast.tasks.ingest import ingest_prices
@@ -116,7 +117,9 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     assert run.data.tags["interval_model"] == rows[0]["interval_model"]
     assert run.data.tags["interval_gate"] == rows[0]["interval_reason"]
     for name in INTERVAL_MODELS:
-        assert {f"{name}_interval_score_95_h1", f"interval_score_ratio_{name}"} <= set(metrics)
+        assert f"{name}_interval_score_95_h1" in metrics
+    challengers = {"naive", *INTERVAL_MODELS} - {INCUMBENT}
+    assert {f"interval_score_ratio_{name}" for name in challengers} <= set(metrics)
     assert {"garch_christoffersen_p_95_h1", "lstm_head_coverage_80_high_vol_h2"} <= set(metrics)
     assert run.data.tags["prefect_flow_run_id"] == str(state.state_details.flow_run_id)
     parent = client.get_run(run.data.tags["mlflow.parentRunId"])
@@ -172,10 +175,7 @@ def test_the_ledger_scores_each_session_and_the_lstm_needs_a_live_record(setting
     # published naive, and every candidate as a shadow: 3 horizons each
     assert sorted(ledger.groupby(["shadow", "model"]).size().items()) == [
         ((False, "naive"), 3),
-        ((True, "ar"), 3),
-        ((True, "drift"), 3),
-        ((True, "lstm"), 3),
-        ((True, "naive"), 3),
+        *(((True, name), 3) for name in sorted({*POINT_MODELS, *INTERVAL_MODELS})),
     ]
     assert run(date(2013, 2, 26)).model == "naive"  # one lstm forecast scored: 1 of 2
     third = run(date(2013, 2, 27))
@@ -225,6 +225,8 @@ def test_intervals_that_stopped_covering_raise_the_alarm_in_the_run(settings, sa
             ).assign(
                 target_date=sessions_after(as_of, 1, "XNYS")[0],
                 reason="test",
+                interval_model="naive",
+                interval_reason="test",
                 mlflow_run_id="run",
                 data_sha256="sha",
                 shadow=False,

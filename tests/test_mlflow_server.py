@@ -138,10 +138,22 @@ def test_mlflow_models_serve_answers_the_published_forecast(tracked, tracking_se
         with urllib.request.urlopen(request, timeout=60) as answer:
             predictions = pd.DataFrame(json.loads(answer.read())["predictions"])
     forecast = pd.read_parquet(published.path)
-    columns = ["horizon", "last_close", "forecast", *BOUND_COLUMNS]
+    points = ["horizon", "last_close", "forecast"]
     assert predictions["as_of"].tolist() == [d.isoformat() for d in forecast["as_of"]]
     pd.testing.assert_frame_equal(
-        predictions[columns], forecast[columns], check_dtype=False, rtol=1e-6
+        predictions[points], forecast[points], check_dtype=False, rtol=1e-6
+    )
+    # the registered model answers with its own intervals: the LSTM's row in the ledger
+    # (the published file carries the interval gate's choice, which may be another's)
+    ledger = Store(home).read_ledger("AAPL")
+    as_of = forecast["as_of"].iloc[0]
+    own = ledger[ledger["shadow"] & (ledger["model"] == "lstm") & (ledger["as_of"] == as_of)]
+    own = own.reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        predictions[[*points, *BOUND_COLUMNS]],
+        own[[*points, *BOUND_COLUMNS]],
+        check_dtype=False,
+        rtol=1e-6,
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -203,3 +204,22 @@ def test_interval_scores_and_pinball_losses_of_a_scored_row(sample_aapl):
     assert row.pinball_lower_80 == pytest.approx(0.9 * miss)
     assert row.pinball_upper_80 == pytest.approx(0.1 * (row.upper_80 - realized))
     assert not row.inside_80 and not row.inside_95
+
+
+def test_a_ledger_file_written_before_intervals_were_chosen_apart_still_scores(
+    tmp_path, sample_aapl
+):
+    """A home's ledger files from before `interval_model` and `interval_reason` existed
+    read with those columns null, and score like today's."""
+    store = Store(tmp_path)
+    store.write_prices("AAPL", sample_aapl)
+    new = store.append_ledger(_publication(sample_aapl, date(2013, 2, 20)), T0)
+    old = pq.read_table(new).drop_columns(["interval_model", "interval_reason"])
+    path = new.with_name(f"2013-02-19_{T0:%Y%m%dT%H%M%S%fZ}.parquet")
+    pq.write_table(
+        old.set_column(1, "as_of", pa.array([date(2013, 2, 19)] * len(old), pa.date32())), path
+    )
+    ledger = store.read_ledger("AAPL")
+    before = ledger[ledger["as_of"] == date(2013, 2, 19)]
+    assert len(before) == 6 and before["interval_model"].isna().all()
+    assert score_ticker(store, "AAPL", None, T0).scored == 12
