@@ -211,6 +211,7 @@ def _run(request: RunRequest, settings: Settings) -> int:
             f"{published.rmse_ratio:10.3f}  {published.mlflow_run_id}"
         )
         print(f"{'':8} why:      {published.reason}")
+        print(f"{'':8} interval: {published.interval_model}'s, {published.interval_reason}")
         print(f"{'':8} forecast: {published.path}")
     print()
     print("rmse_ratio: the published model's holdout RMSE over the naive forecast's")

@@ -35,6 +35,7 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     assert code == 0, output
     assert "IBM      2013-03-01 2013-03-04" in output
     assert "why:      no model beats naive" in output
+    assert "interval: " in output and "interval score" in output
     assert str(settings.home / "forecasts" / "IBM" / "2013-03-01.parquet") in output
     assert f"sqlite:///{settings.home / 'mlflow.db'}" in output
 
