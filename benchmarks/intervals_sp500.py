@@ -34,6 +34,7 @@ import os
 import statistics
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments
-from sp500_sample import load, run_tickers, select  # noqa: E402
+from sp500_sample import backtest_settings, load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import run_backtest  # noqa: E402
 from tickercast.fitting import INTERVAL_MODELS  # noqa: E402
@@ -50,12 +51,12 @@ from tickercast.lstm_head import LSTMHead  # noqa: E402
 from tickercast.metrics import TERCILES  # noqa: E402
 from tickercast.model import train_network  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402
+from tickercast.settings import Settings  # noqa: E402
 from tickercast.volatility import EWMA, Garch, fit_garch  # noqa: E402
 from tickercast.windows import Preprocessor, WindowSpec, split_origins  # noqa: E402
 
 NAME = "intervals_sp500"
 START, SEED, FOLDS = date(2010, 1, 1), 12, 5
-MARGIN, SIGNIFICANCE, INTERVAL_SIGNIFICANCE, LIVE_REQUIRED = 0.01, 0.1, 0.01, 60
 METHODS = (*INTERVAL_MODELS[:1], "naive", *INTERVAL_MODELS[1:], "published")
 LEVELS = (80, 95)
 
@@ -211,13 +212,8 @@ def main() -> None:
     arguments = sample_arguments(__doc__.splitlines()[0], 30)
     started = time.perf_counter()
     settings = {
-        "epochs": arguments.epochs,
-        "folds": FOLDS,
-        "margin": MARGIN,
-        "significance": SIGNIFICANCE,
-        "live_required": LIVE_REQUIRED,
-        "interval_significance": INTERVAL_SIGNIFICANCE,
-        "start": str(START),
+        **backtest_settings(arguments.epochs, FOLDS, START),
+        "interval_significance": Settings(home=Path(".")).interval_significance,
         "seed": SEED,
     }
     tickers, skipped = select(arguments.sample, SEED, START)

@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments
-from sp500_sample import load, run_tickers, select  # noqa: E402
+from sp500_sample import backtest_settings, load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import Backtest, run_backtest  # noqa: E402
 from tickercast.champion import Choice  # noqa: E402
@@ -36,7 +36,7 @@ from tickercast.windows import WindowSpec  # noqa: E402
 NAME = "shadow_gate_sp500"
 TICKERS = RESULTS / NAME  # one file per finished ticker
 START, SEED = date(2010, 1, 1), 11
-FOLDS, MARGIN, SIGNIFICANCE, LIVE_REQUIRED = 4, 0.01, 0.1, 60
+FOLDS = 4
 # gate name -> (its published series, the Fold attribute holding its decision)
 GATES = {"holdout": ("published_holdout", "holdout_decision"), "shadow": ("published", "decision")}
 
@@ -144,14 +144,7 @@ def _overall(results: list[dict]) -> dict:
 def main() -> None:
     arguments = sample_arguments(__doc__.splitlines()[0], 30)
     started = time.perf_counter()
-    settings = {
-        "epochs": arguments.epochs,
-        "folds": FOLDS,
-        "margin": MARGIN,
-        "significance": SIGNIFICANCE,
-        "live_required": LIVE_REQUIRED,
-        "start": str(START),
-    }
+    settings = backtest_settings(arguments.epochs, FOLDS, START)
     tickers, skipped = select(arguments.sample, SEED, START)
     print(f"tickers ({len(tickers)}): {' '.join(tickers)}")
     for ticker, why in skipped.items():

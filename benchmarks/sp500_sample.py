@@ -22,6 +22,7 @@ import pandas as pd
 from tickercast.calendar import sessions_between
 from tickercast.errors import NoPricesError, PriceDataError
 from tickercast.quality import clean_prices
+from tickercast.settings import Settings
 from tickercast.sources import FolderSource
 from tickercast.tickers import read_universe
 
@@ -131,3 +132,17 @@ def arguments(description: str, sample: int) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=sample, help="tickers to backtest")
     return parser.parse_args()
+
+
+def backtest_settings(epochs: int, folds: int, start: date) -> dict:
+    """A backtest's settings, the gates' as the daily run's defaults set them: what a
+    ticker's kept result must match to be reused."""
+    defaults = Settings(home=Path("."))
+    return {
+        "epochs": epochs,
+        "folds": folds,
+        "margin": defaults.gate_margin,
+        "significance": defaults.gate_significance,
+        "live_required": defaults.shadow_forecasts,
+        "start": str(start),
+    }

@@ -2,9 +2,11 @@
 
 import numpy as np
 
+from tickercast.fitting import fit_candidates
 from tickercast.lstm_head import LSTMHead
+from tickercast.model_config import ModelConfig
 from tickercast.volatility import EWMA
-from tickercast.windows import cumulative_log_returns
+from tickercast.windows import WindowSpec, cumulative_log_returns
 
 
 def _gaussian_nll(returns: np.ndarray, sd: np.ndarray) -> float:
@@ -39,3 +41,14 @@ def test_the_head_reads_nothing_after_each_origin(fitted_aapl, small_spec):
     whole = head.spread(history, np.array([origin]), small_spec.horizons).sd
     cut = head.spread(history.iloc[: origin + 1], np.array([origin]), small_spec.horizons).sd
     np.testing.assert_array_equal(whole, cut)
+
+
+def test_a_window_shorter_than_the_ewma_seed_still_fits(sample_aapl):
+    """Fit origins start at the window; those before the EWMA's seed are left out."""
+    prices = sample_aapl.iloc[-700:].reset_index(drop=True)
+    fitted = fit_candidates(
+        prices, "AAPL", WindowSpec(window=5, horizons=2), ModelConfig(units=4, epochs=1)
+    )
+    assert fitted.split.fit[0] == 5
+    holdout = fitted.split.holdout
+    assert (fitted.candidates["lstm_head"].volatility.spread(prices, holdout, 2).sd > 0).all()

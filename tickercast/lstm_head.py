@@ -19,7 +19,7 @@ from scipy.optimize import minimize
 
 from tickercast.forecasters import LSTMForecaster
 from tickercast.model import hidden_state
-from tickercast.volatility import EWMA, Spread
+from tickercast.volatility import EWMA, EWMA_SEED, Spread
 from tickercast.windows import cumulative_log_returns
 
 # Shrinks the hidden state's weights (not the intercept or the EWMA's): 50 units on a
@@ -53,12 +53,13 @@ class LSTMHead:
         Args:
             forecaster: the trained LSTM.
             prices: canonical prices covering the origins' windows and targets.
-            origins: positions to fit on.
+            origins: positions to fit on (those before `EWMA_SEED` are left out).
 
         Returns:
             The fitted head.
         """
         horizons = forecaster.preprocessor.spec.horizons
+        origins = origins[origins >= EWMA_SEED]  # the EWMA needs its seed's returns first
         log_ewma = np.log(EWMA().spread(prices, origins, 1).sd[:, 0])  # (n,)
         location, scale = float(log_ewma.mean()), float(log_ewma.std() or 1.0)
         features = _features(forecaster, prices, origins, (log_ewma - location) / scale)
