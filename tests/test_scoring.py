@@ -16,6 +16,7 @@ from tickercast.errors import InputError, StoredFileError
 from tickercast.scoring import score_ledger, score_ticker
 from tickercast.sources import FolderSource
 from tickercast.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
+from tickercast.track_record import stored_track_record
 
 T0 = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
 
@@ -204,6 +205,11 @@ def test_interval_scores_and_pinball_losses_of_a_scored_row(sample_aapl):
     assert row.pinball_lower_80 == pytest.approx(0.9 * miss)
     assert row.pinball_upper_80 == pytest.approx(0.1 * (row.upper_80 - realized))
     assert not row.inside_80 and not row.inside_95
+    # the 20-session realized volatility up to as_of, for coverage by volatility tercile
+    adjusted = sample_aapl["adjusted_close"].to_numpy()
+    position = int(np.flatnonzero(sample_aapl["session"].dt.date == date(2013, 2, 20))[0])
+    returns = np.diff(np.log(adjusted[position - 20 : position + 1]))
+    assert row.origin_volatility == pytest.approx(np.std(returns, ddof=1))
 
 
 def test_a_ledger_file_written_before_intervals_were_chosen_apart_still_scores(
@@ -223,3 +229,27 @@ def test_a_ledger_file_written_before_intervals_were_chosen_apart_still_scores(
     before = ledger[ledger["as_of"] == date(2013, 2, 19)]
     assert len(before) == 6 and before["interval_model"].isna().all()
     assert score_ticker(store, "AAPL", None, T0).scored == 12
+
+
+def test_scores_written_before_origin_volatility_was_kept_still_read(tmp_path, sample_aapl):
+    """A scores file without `origin_volatility` reads it as null; the track record's
+    coverage by tercile then uses the scores that have it."""
+    store = Store(tmp_path)
+    store.write_prices("AAPL", sample_aapl)
+    store.append_ledger(_publication(sample_aapl, date(2013, 2, 19)), T0)
+    score_ticker(store, "AAPL", None, T0)
+    path = store.scores_file("AAPL")
+    pq.write_table(pq.read_table(path).drop_columns(["origin_volatility"]), path)
+    assert store.read_scores("AAPL")["origin_volatility"].isna().all()
+    store.append_ledger(_publication(sample_aapl, date(2013, 2, 20)), T0 + timedelta(1))
+    score_ticker(store, "AAPL", None, T0 + timedelta(1))
+    scores = store.read_scores("AAPL")
+    assert scores["origin_volatility"].notna().sum() == 6  # the new publication's
+    record = stored_track_record(store, "AAPL")
+    published = record.row("published", 1, None)
+    assert published.forecasts == 2
+    one = scores[~scores["shadow"] & (scores["horizon"] == 1) & scores["origin_volatility"].notna()]
+    terciles = [published.coverage_80_low_vol, published.coverage_80_mid_vol]
+    terciles.append(published.coverage_80_high_vol)
+    # the one forecast that kept its volatility falls in one tercile; the others are empty
+    assert [t for t in terciles if not np.isnan(t)] == [float(one["inside_80"].iloc[0])]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tickercast.calendar import sessions_after
-from tickercast.metrics import christoffersen_pvalue, kupiec_pvalue
+from tickercast.metrics import christoffersen_pvalue, coverage_by_tercile, kupiec_pvalue
 from tickercast.scoring import score_ledger
 from tickercast.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
 from tickercast.track_record import (
@@ -74,6 +74,9 @@ def test_windows_hold_the_most_recent_scored_forecasts(sample_aapl):
     assert published.christoffersen_p_95 == christoffersen_pvalue(last20["inside_95"])
     pinball = (last20["pinball_lower_95"] + last20["pinball_upper_95"]) / 2
     assert published.pinball_95 == pytest.approx(pinball.mean())
+    by_tercile = coverage_by_tercile(last20["inside_95"], last20["origin_volatility"])
+    assert published.coverage_95_high_vol == by_tercile["high_vol"]
+    assert published.coverage_95_low_vol == by_tercile["low_vol"]
     lstm = record.row("lstm", 1, None)
     assert lstm.rmse_ratio != 1.0 and 0 <= lstm.dm_pvalue <= 1
     assert record.live.forecasts == 60 and record.live.model == "lstm"

@@ -258,11 +258,25 @@ def interval_metrics(
         f"kupiec_p_{percent}": kupiec_pvalue(inside, level),
         f"christoffersen_p_{percent}": christoffersen_pvalue(inside),
     }
-    edges = np.quantile(volatility, [1 / 3, 2 / 3])
-    tercile = np.searchsorted(edges, volatility, side="right")  # 0, 1, 2
-    for index, name in enumerate(TERCILES):
-        chosen = tercile == index
-        metrics[f"coverage_{percent}_{name}"] = (
-            float(np.mean(inside[chosen])) if chosen.any() else float("nan")
-        )
+    for name, coverage in coverage_by_tercile(inside, volatility).items():
+        metrics[f"coverage_{percent}_{name}"] = coverage
     return metrics
+
+
+def coverage_by_tercile(inside: np.ndarray, volatility: np.ndarray) -> dict[str, float]:
+    """Coverage within each tercile of the origins' volatility (`TERCILES`).
+
+    Args:
+        inside: (n,) whether each outcome fell inside its interval.
+        volatility: (n,) the volatility at each forecast's origin.
+
+    Returns:
+        `{tercile: coverage}`; NaN for a tercile with no forecast.
+    """
+    inside, volatility = np.asarray(inside, dtype=bool), np.asarray(volatility, dtype="float64")
+    edges = np.quantile(volatility, [1 / 3, 2 / 3]) if len(volatility) else np.zeros(2)
+    tercile = np.searchsorted(edges, volatility, side="right")  # 0, 1, 2
+    return {
+        name: float(np.mean(inside[tercile == index])) if (tercile == index).any() else np.nan
+        for index, name in enumerate(TERCILES)
+    }

@@ -24,6 +24,7 @@ import pyarrow as pa
 from tickercast.conformal import LEVELS
 from tickercast.metrics import interval_score, pinball_loss
 from tickercast.storage import SCORE_SCHEMA, Store
+from tickercast.windows import WindowSpec, realized_volatility
 
 # What makes a forecast one forecast; its versions share it.
 FORECAST_KEY = ["as_of", "horizon", "model", "shadow"]
@@ -90,12 +91,14 @@ class Scoring:
         )
 
 
-def _scored_rows(rows: pd.DataFrame, realized: np.ndarray) -> pd.DataFrame:
-    """`rows` with the score columns of `SCORE_SCHEMA` computed against `realized`."""
+def _scored_rows(rows: pd.DataFrame, realized: np.ndarray, prices: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with the score columns of `SCORE_SCHEMA` computed against `realized`, and
+    the realized volatility of `prices` at each row's as_of."""
     scored = rows.assign(
         realized_close=realized,
         error=realized - rows["forecast"].to_numpy(),
         naive_error=realized - rows["last_close"].to_numpy(),
+        origin_volatility=origin_volatilities(rows, prices),
     )
     for level in LEVELS:
         percent = round(level * 100)
@@ -107,6 +110,17 @@ def _scored_rows(rows: pd.DataFrame, realized: np.ndarray) -> pd.DataFrame:
         scored[f"pinball_lower_{percent}"] = pinball_loss(realized, lower, alpha / 2)
         scored[f"pinball_upper_{percent}"] = pinball_loss(realized, upper, 1 - alpha / 2)
     return scored
+
+
+def origin_volatilities(forecasts: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
+    """(n,) the realized volatility of the stored prices at each forecast's as_of (the
+    daily run's lookback); NaN where the session is absent."""
+    adjusted = prices["adjusted_close"].to_numpy("float64")
+    volatility = realized_volatility(
+        adjusted, np.arange(len(adjusted)), WindowSpec().volatility_lookback
+    )
+    by_session = pd.Series(volatility, index=prices["session"].dt.date)
+    return by_session.reindex(forecasts["as_of"]).to_numpy()
 
 
 def realized_closes(forecasts: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
@@ -166,14 +180,14 @@ def score_ledger(
     new = merged["before"].isna().to_numpy()
     before = merged["before"].to_numpy("float64")
     revised = ~new & (np.abs(realized - before) > REVISION_TOLERANCE * np.abs(before))
-    fresh = _scored_rows(due[new], realized[new]).assign(
+    fresh = _scored_rows(due[new], realized[new], prices).assign(
         scored_at=now, rescored_at=pd.NaT, rescore_reason=None
     )
     keys = due[revised][FORECAST_KEY]
     kept = scores.merge(keys, on=FORECAST_KEY, how="left", indicator=True)
     unchanged = kept[kept.pop("_merge") == "left_only"]
     redone_from = scores.merge(keys, on=FORECAST_KEY)
-    redone = _scored_rows(redone_from, realized_closes(redone_from, prices)).assign(
+    redone = _scored_rows(redone_from, realized_closes(redone_from, prices), prices).assign(
         rescored_at=now, rescore_reason=revision_reason or "stored prices changed"
     )
     parts = [part[SCORE_SCHEMA.names] for part in (unchanged, redone, fresh) if len(part)]

@@ -89,6 +89,9 @@ SCORE_SCHEMA = pa.schema(
         *(pa.field(name, pa.float64(), nullable=False) for name in _SCORE_FLOATS),
         pa.field("inside_80", pa.bool_()),
         pa.field("inside_95", pa.bool_()),
+        # realized volatility at as_of, for coverage by volatility tercile (null in
+        # scores written before it was kept)
+        pa.field("origin_volatility", pa.float64()),
         pa.field("scored_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("rescored_at", pa.timestamp("us", tz="UTC")),
         pa.field("rescore_reason", pa.string()),

@@ -10,6 +10,7 @@ import pandas as pd
 
 from tickercast.metrics import (
     christoffersen_pvalue,
+    coverage_by_tercile,
     diebold_mariano_pvalue,
     kupiec_pvalue,
     rmse_ratio,
@@ -117,6 +118,8 @@ class TrackRow:
             quantiles, in prices.
         christoffersen_p_80, christoffersen_p_95: Christoffersen's test that misses do
             not cluster (small: they do; meaningful one session ahead).
+        coverage_80_low_vol ... coverage_95_high_vol: coverage within each tercile of
+            the realized volatility at the forecasts' as_of (of those whose score kept it).
     """
 
     model: str
@@ -135,6 +138,12 @@ class TrackRow:
     pinball_95: float
     christoffersen_p_80: float
     christoffersen_p_95: float
+    coverage_80_low_vol: float
+    coverage_80_mid_vol: float
+    coverage_80_high_vol: float
+    coverage_95_low_vol: float
+    coverage_95_mid_vol: float
+    coverage_95_high_vol: float
 
 
 def _row(model: str, horizon: int, window: int | None, scores: pd.DataFrame) -> TrackRow:
@@ -159,7 +168,21 @@ def _row(model: str, horizon: int, window: int | None, scores: pd.DataFrame) -> 
         pinball_95=float((recent["pinball_lower_95"] + recent["pinball_upper_95"]).mean() / 2),
         christoffersen_p_80=christoffersen_pvalue(recent["inside_80"].to_numpy(bool)),
         christoffersen_p_95=christoffersen_pvalue(recent["inside_95"].to_numpy(bool)),
+        **_coverage_by_tercile(recent),
     )
+
+
+def _coverage_by_tercile(scores: pd.DataFrame) -> dict[str, float]:
+    """`coverage_<level>_<tercile>` over the scores that kept their origin's volatility."""
+    kept = scores[scores["origin_volatility"].notna()]
+    volatility = kept["origin_volatility"].to_numpy("float64")
+    return {
+        f"coverage_{percent}_{name}": coverage
+        for percent in (80, 95)
+        for name, coverage in coverage_by_tercile(
+            kept[f"inside_{percent}"].to_numpy(bool), volatility
+        ).items()
+    }
 
 
 @dataclass(frozen=True)
