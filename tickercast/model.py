@@ -167,13 +167,14 @@ def _custom_gradients_released() -> Iterator[None]:
 
 
 # Each network's forward pass, traced on first use (see `_forward`).
-_FORWARD: weakref.WeakKeyDictionary[keras.Model, Callable[[np.ndarray], tf.Tensor]] = (
-    weakref.WeakKeyDictionary()
-)
+_FORWARD: weakref.WeakKeyDictionary[
+    keras.Model, Callable[[np.ndarray], tuple[tf.Tensor, tf.Tensor]]
+] = weakref.WeakKeyDictionary()
 
 
-def _forward(network: keras.Model) -> Callable[[np.ndarray], tf.Tensor]:
-    """The network in inference mode as one `tf.function` for any number of windows.
+def _forward(network: keras.Model) -> Callable[[np.ndarray], tuple[tf.Tensor, tf.Tensor]]:
+    """The network in inference mode as one `tf.function` for any number of windows,
+    returning its body's state (every layer but the output Dense) and its output.
 
     Traced once per network: `network.predict` traces again for each new batch shape
     (TensorFlow warns of the retracing) and builds a `tf.data` pipeline for every call.
@@ -184,8 +185,12 @@ def _forward(network: keras.Model) -> Callable[[np.ndarray], tf.Tensor]:
         spec = tf.TensorSpec((None, *network.input_shape[1:]), network.inputs[0].dtype)
 
         @tf.function(input_signature=[spec])
-        def forward(inputs: tf.Tensor) -> tf.Tensor:
-            return model()(inputs, training=False)
+        def forward(inputs: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            *body, output = model().layers
+            state = inputs
+            for layer in body:
+                state = layer(state, training=False)
+            return state, output(state, training=False)
 
         _FORWARD[network] = forward
     return forward
@@ -193,29 +198,10 @@ def _forward(network: keras.Model) -> Callable[[np.ndarray], tf.Tensor]:
 
 def predict_scaled(network: keras.Model, inputs: np.ndarray) -> np.ndarray:
     """(n, window, F) scaled windows -> (n, H) scaled outputs."""
-    return _forward(network)(inputs).numpy()
-
-
-# Each network's body (every layer but the output Dense), traced on first use.
-_BODY: weakref.WeakKeyDictionary[keras.Model, Callable[[np.ndarray], tf.Tensor]] = (
-    weakref.WeakKeyDictionary()
-)
+    return _forward(network)(inputs)[1].numpy()
 
 
 def hidden_state(network: keras.Model, inputs: np.ndarray) -> np.ndarray:
     """(n, window, F) scaled windows -> (n, units): the last LSTM layer's final state,
     what the output layer reads (dropout is off at inference)."""
-    body = _BODY.get(network)
-    if body is None:
-        model = weakref.ref(network)
-        spec = tf.TensorSpec((None, *network.input_shape[1:]), network.inputs[0].dtype)
-
-        @tf.function(input_signature=[spec])
-        def body(inputs: tf.Tensor) -> tf.Tensor:
-            state = inputs
-            for layer in model().layers[:-1]:
-                state = layer(state, training=False)
-            return state
-
-        _BODY[network] = body
-    return body(inputs).numpy()
+    return _forward(network)(inputs)[0].numpy()
