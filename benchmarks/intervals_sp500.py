@@ -45,15 +45,13 @@ from sp500_sample import arguments as sample_arguments
 from sp500_sample import backtest_settings, load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.fitting import INTERVAL_MODELS  # noqa: E402
-from tickercast.forecasters import LSTMForecaster  # noqa: E402
+from tickercast.fitting import INTERVAL_MODELS, fit_candidates  # noqa: E402
 from tickercast.lstm_head import LSTMHead  # noqa: E402
 from tickercast.metrics import TERCILES  # noqa: E402
-from tickercast.model import train_network  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
 from tickercast.volatility import EWMA, Garch, fit_garch  # noqa: E402
-from tickercast.windows import Preprocessor, WindowSpec, split_origins  # noqa: E402
+from tickercast.windows import WindowSpec, split_origins  # noqa: E402
 
 NAME = "intervals_sp500"
 START, SEED, FOLDS = date(2010, 1, 1), 12, 5
@@ -98,17 +96,9 @@ def _fit_seconds(prices, config: ModelConfig) -> dict[str, float]:
         started = time.perf_counter()
         model.spread(prices, origins, spec.horizons)
         seconds[model.name] = time.perf_counter() - started
-    preprocessor = Preprocessor.fit(prices, spec, split.fit)
-    trained = train_network(
-        (preprocessor.inputs(prices, split.fit), preprocessor.targets(prices, split.fit)),
-        (
-            preprocessor.inputs(prices, split.calibration),
-            preprocessor.targets(prices, split.calibration),
-        ),
-        ModelConfig(epochs=1, seed=config.seed),
-    )
+    fitted = fit_candidates(prices, "timing", spec, ModelConfig(epochs=1, seed=config.seed))
     started = time.perf_counter()
-    head = LSTMHead.fit(LSTMForecaster(preprocessor, trained.network), prices, split.fit)
+    head = LSTMHead.fit(fitted.candidates["lstm"].forecaster, prices, split.fit)
     head.spread(prices, origins, spec.horizons)
     seconds["lstm_head"] = time.perf_counter() - started
     return seconds
