@@ -140,7 +140,7 @@ def publication(
         reason=decision.reason,
         interval_model=str(first["interval_model"]),
         interval_reason=intervals.reason,
-        rmse_ratio=evaluation.published.metrics[0]["rmse_ratio"],
+        rmse_ratio=evaluation.scored[chosen].metrics[0]["rmse_ratio"],
         mlflow_run_id=run_id,
         mlflow_run_url=run_url,
         path=str(path),
