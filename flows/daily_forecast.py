@@ -62,7 +62,7 @@ def forecast_ticker(
         try:
             report_track_record(track, run_id, settings)
             champion = load_champion(ticker, settings)
-            fitted = train_model(training, request.config, champion, run_id, settings)
+            fitted = train_model(training, request.config, run_id, settings)
             evaluation = evaluate_model(training, fitted, champion, track.live, run_id, settings)
             alarm = track.alarm.message() if track.alarm else None
             published = publish_forecast(

@@ -13,7 +13,6 @@ from tickercast.champion import (
     decide,
     evaluate_candidates,
     shadow_gate,
-    warm_start_network,
 )
 from tickercast.evaluate import Scored
 from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, recalibrated
@@ -98,18 +97,6 @@ def _champion(fitted, as_of: date | None) -> Champion:
     return Champion(fitted.candidates["lstm"], "3", as_of)
 
 
-def test_warm_starts_happen_within_a_week_with_the_same_windows(fitted_aapl, small_spec):
-    _, fitted = fitted_aapl
-    lstm = fitted.candidates["lstm"].forecaster
-    monday, wednesday, next_monday = date(2013, 2, 25), date(2013, 2, 27), date(2013, 3, 4)
-    champion = _champion(fitted, monday)
-    assert warm_start_network(champion, wednesday, small_spec, True) is lstm
-    assert warm_start_network(champion, next_monday, small_spec, True) is None  # weekly retrain
-    assert warm_start_network(champion, wednesday, small_spec, False) is None
-    assert warm_start_network(champion, wednesday, WindowSpec(window=30), True) is None
-    assert warm_start_network(None, wednesday, small_spec, True) is None
-
-
 def test_a_champion_is_compared_only_when_older_and_alike(fitted_aapl, small_spec):
     _, fitted = fitted_aapl
     as_of = date(2013, 3, 1)
@@ -136,7 +123,6 @@ def test_an_unreadable_champion_is_never_compared_but_still_holds_the_alias(smal
     unreadable = Champion(None, "2", date(2013, 3, 4), unreadable="format_version 0")
     won = decide(_scored("lstm", 0.9), _scored("naive", 1.0), None, 0.01)
     assert not comparable(unreadable, date(2013, 3, 5), small_spec)
-    assert warm_start_network(unreadable, date(2013, 3, 5), small_spec, True) is None
     assert not alias_moves(won, unreadable, date(2013, 3, 1))  # a replay behind it
     assert alias_moves(won, unreadable, date(2013, 3, 5))
 

@@ -3,6 +3,7 @@ import numpy as np
 from tickercast.conformal import Conformal
 from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, recalibrated
 from tickercast.intervals import ModelQuantiles
+from tickercast.retraining import Training
 
 
 def test_every_candidate_is_fitted_and_calibrated(fitted_aapl, small_spec):
@@ -22,7 +23,7 @@ def test_every_candidate_is_fitted_and_calibrated(fitted_aapl, small_spec):
             assert isinstance(candidate.intervals, ModelQuantiles), name
     for name in INTERVAL_MODELS:  # intervals around naive's zero return
         assert fitted.candidates[name].forecaster.name == "naive"
-    assert not fitted.warm_started
+    assert fitted.plan.training is Training.FULL
 
 
 def test_published_intervals_are_recalibrated_on_the_latest_residuals(fitted_aapl, small_spec):

@@ -2,7 +2,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import mlflow
@@ -78,8 +78,9 @@ def test_models_are_registered_per_ticker_and_the_champion_loads(
     versions = []
     for _ in range(2):
         run_id = tracker.start_run("BRK.B", date(2013, 3, 1), Record())
-        versions.append(tracker.log_model(run_id, "BRK.B", candidate, history))
+        model_id = tracker.log_model(run_id, candidate, history, {"ticker": "BRK.B"}, {})
         assert tracker.client.get_run(run_id).info.status == "RUNNING"  # still being worked on
+        versions.append(tracker.register(run_id, "BRK.B", model_id))
         tracker.end_run(run_id, succeeded=True)
     assert versions == ["1", "2"]
     assert tracker.client.get_model_version("tickercast-BRK.B", "2").run_id == run_id
@@ -123,7 +124,8 @@ print(champion.version, champion.candidate is not None, champion.as_of)
 def test_the_registered_model_takes_recent_prices_and_returns_forecasts(tracker, fitted_aapl):
     history, fitted = fitted_aapl
     run_id = tracker.start_run("AAPL", date(2013, 3, 1), Record())
-    version = tracker.log_model(run_id, "AAPL", fitted.candidates["lstm"], history)
+    model_id = tracker.log_model(run_id, fitted.candidates["lstm"], history, {}, {})
+    version = tracker.register(run_id, "AAPL", model_id)
     info = mlflow.models.get_model_info(f"models:/tickercast-AAPL/{version}")
     assert [c["name"] for c in info.signature.inputs.to_dict()][:2] == ["session", "adjusted_close"]
     model = mlflow.pyfunc.load_model(f"models:/tickercast-AAPL/{version}")
@@ -173,3 +175,73 @@ def test_messages_never_carry_a_urls_password():
     assert without_credentials(message) == (
         "API request to https://***@mlflow.example:5000/api failed; see sqlite:///x"
     )
+
+
+def test_every_lstm_is_a_logged_model_of_its_run_and_the_latest_before_as_of_warm_starts(
+    tracker, fitted_aapl
+):
+    history, fitted = fitted_aapl
+    candidate = fitted.candidates["lstm"]
+    assert tracker.latest_network("AAPL", date(2013, 3, 4)) is None
+    logged = {}
+    for as_of in (date(2013, 2, 27), date(2013, 2, 28)):
+        run_id = tracker.start_run("AAPL", as_of, Record())
+        tags = {"ticker": "AAPL", "as_of": as_of.isoformat(), "full_as_of": "2013-02-25"}
+        logged[as_of] = tracker.log_model(run_id, candidate, history, tags, {"rmse_ratio_h1": 0.98})
+    run_id = tracker.start_run("MSFT", date(2013, 3, 1), Record())
+    msft = {"ticker": "MSFT", "as_of": "2013-03-01", "full_as_of": "2013-03-01"}
+    tracker.log_model(run_id, candidate, history, msft, {})
+    model = tracker.client.get_logged_model(logged[date(2013, 2, 28)])
+    assert model.source_run_id != run_id and model.tags["ticker"] == "AAPL"
+    assert {m.key: m.value for m in model.metrics} == {"rmse_ratio_h1": 0.98}
+    assert not tracker.client.search_registered_models()  # logged, not registered
+    latest = tracker.latest_network("AAPL", date(2013, 3, 4))
+    assert (latest.model_id, latest.as_of, latest.full_as_of) == (
+        logged[date(2013, 2, 28)],
+        date(2013, 2, 28),
+        date(2013, 2, 25),
+    )
+    origins = fitted.split.holdout
+    np.testing.assert_allclose(
+        latest.forecaster.predict(history, origins),
+        candidate.forecaster.predict(history, origins),
+        rtol=1e-5,
+    )
+    # a replay of 2013-02-28 starts from the network before it, never a later one
+    assert tracker.latest_network("AAPL", date(2013, 2, 28)).model_id == logged[date(2013, 2, 27)]
+
+
+def test_pruning_keeps_registered_versions_and_each_tickers_latest_network(
+    tracker, fitted_aapl, settings
+):
+    history, fitted = fitted_aapl
+    candidate = fitted.candidates["lstm"]
+    ids = {}
+    for name, ticker in (
+        ("registered", "AAPL"),
+        ("old", "AAPL"),
+        ("latest", "AAPL"),
+        ("msft", "MSFT"),
+    ):
+        run_id = tracker.start_run(ticker, date(2013, 3, 1), Record())
+        ids[name] = (run_id, tracker.log_model(run_id, candidate, history, {"ticker": ticker}, {}))
+        tracker.end_run(run_id, succeeded=True)
+    tracker.register(ids["registered"][0], "AAPL", ids["registered"][1])
+    failed = tracker.start_run("AAPL", date(2013, 3, 1), Record())  # a run that logged no model
+    artifacts = Path(
+        tracker.client.get_logged_model(ids["old"][1]).artifact_location.removeprefix("file://")
+    )
+    assert artifacts.exists()
+    pruned = tracker.prune(datetime.now(UTC) + timedelta(seconds=1))
+    assert (pruned.runs, pruned.models, pruned.permanent) == (2, 1, True)
+    assert "2 runs and 1 LoggedModels deleted" in pruned.summary()
+    left = {m.model_id for m in tracker.client.search_logged_models([tracker.experiment_id])}
+    assert left == {ids["registered"][1], ids["latest"][1], ids["msft"][1]}
+    runs = {r.info.run_id for r in tracker.client.search_runs([tracker.experiment_id])}
+    assert runs == {ids["registered"][0], ids["latest"][0], ids["msft"][0]}
+    assert failed not in runs and not artifacts.exists()  # removed for good, files too
+    assert tracker.load_champion("AAPL") is None  # no alias was set; the version stays
+    version = tracker.client.get_model_version("tickercast-AAPL", "1")
+    assert version.source == f"models:/{ids['registered'][1]}"
+    # a later prune before the same date has nothing left to remove
+    assert tracker.prune(datetime.now(UTC)).runs == 0

@@ -31,9 +31,9 @@ import pandas as pd
 from tickercast.champion import GateDecision, decide, shadow_gate
 from tickercast.evaluate import Scored, mase_scales, pooled, score
 from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, fit_candidates, recalibrated
-from tickercast.forecasters import LSTMForecaster
 from tickercast.interval_gate import IntervalDecision, decide_intervals
 from tickercast.model_config import ModelConfig
+from tickercast.retraining import Training, TrainingPlan
 from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec
 
@@ -212,13 +212,13 @@ def run_backtest(
     last_known = len(prices) - 1 - spec.horizons
     sessions = prices["session"].dt.date.to_numpy()
     results: list[Fold] = []
-    previous: LSTMForecaster | None = None
+    plan: TrainingPlan | None = None  # the first fold trains afresh
     ledger = ShadowLedger(np.empty(0, dtype=int), np.empty(0), np.empty(0))
     for number in range(1, folds + 1):
         started = time.perf_counter()
         first = last_known - (folds - number + 1) * spec.holdout + 1
         history = prices.iloc[: first + 1]  # as of the fold's first origin
-        fitted = fit_candidates(history, ticker, spec, config, previous if warm_start else None)
+        fitted = fit_candidates(history, ticker, spec, config, plan if warm_start else None)
         scales = mase_scales(history, fitted.split.fit, spec.horizons)
         holdout = {
             name: score(name, fitted.candidates[name], history, fitted.split.holdout, spec, scales)
@@ -261,10 +261,15 @@ def run_backtest(
                 live_targets=sessions[live_targets],
                 scored=scored,
                 fit_seconds=fitted.trained.fit_seconds,
-                warm_started=fitted.warm_started,
+                warm_started=fitted.plan.training is not Training.FULL,
                 seconds=time.perf_counter() - started,
             )
         )
-        previous = fitted.candidates["lstm"].forecaster
+        plan = TrainingPlan(
+            Training.FINE_TUNE,
+            fitted.candidates["lstm"].forecaster,
+            fitted.plan.full_as_of,
+            f"fine-tuned fold {number}'s network",
+        )
         ledger = ledger.extended(origins, scored["lstm"])
     return Backtest(ticker, spec, results)

@@ -1,6 +1,6 @@
 """The champion policy, in one place: when the registered champion is compared with
-today's models, what the gate publishes, when the `champion` alias may move, and
-which network a warm start fine-tunes.
+today's models, what the gate publishes, and when the `champion` alias may move
+(which network a warm start fine-tunes is `tickercast.retraining`'s).
 
 The champion is the registered LSTM that last beat naive (and its predecessor) on a
 holdout. Each run scores the new LSTM, the baselines and the champion on the same
@@ -72,29 +72,6 @@ def comparable(champion: Champion | None, as_of: date, spec: WindowSpec) -> bool
         and isinstance(champion.candidate.forecaster, LSTMForecaster)
         and champion.candidate.forecaster.preprocessor.spec == spec
     )
-
-
-def warm_start_network(
-    champion: Champion | None, as_of: date, spec: WindowSpec, enabled: bool
-) -> LSTMForecaster | None:
-    """The network to fine-tune today, or None for a full retrain.
-
-    Warm starts fine-tune the champion within a week; the first run of each ISO week
-    (and any run whose windows differ from the champion's) retrains from scratch.
-
-    Args:
-        champion: the registered champion, if any.
-        as_of: today's session.
-        spec: today's windows.
-        enabled: whether warm starts are configured at all.
-
-    Returns:
-        The champion's LSTM to fine-tune, or None.
-    """
-    if not enabled or not comparable(champion, as_of, spec):
-        return None
-    same_week = champion.as_of.isocalendar()[:2] == as_of.isocalendar()[:2]
-    return champion.candidate.forecaster if same_week else None
 
 
 @dataclass(frozen=True)

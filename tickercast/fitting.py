@@ -32,6 +32,7 @@ from tickercast.intervals import Intervals, ModelQuantiles
 from tickercast.lstm_head import LSTMHead
 from tickercast.model import TrainedModel, train_network
 from tickercast.model_config import ModelConfig
+from tickercast.retraining import Training, TrainingPlan
 from tickercast.volatility import (
     EWMA,
     ConstantScale,
@@ -101,23 +102,25 @@ class Fitted:
         trained: the LSTM's training record (history, best epoch, fit time).
         candidates: the point candidates (`POINT_MODELS`) and the interval candidates
             (`INTERVAL_MODELS`), each with calibrated intervals.
-        warm_started: whether the LSTM fine-tuned an earlier network.
+        plan: how the LSTM was trained (afresh, fine-tuned or reused) and why.
     """
 
     spec: WindowSpec
     split: Split
     trained: TrainedModel
     candidates: dict[str, Candidate]
-    warm_started: bool
+    plan: TrainingPlan
 
-    def summary(self, ticker: str, warm_from_version: str | None) -> str:
+    def summary(self, ticker: str) -> str:
         """One line for the run's log: how the LSTM was trained and which epoch was kept."""
-        trained = self.trained
-        how = f"fine-tuned champion v{warm_from_version}" if warm_from_version else "trained"
+        trained, plan = self.trained, self.plan
+        if plan.training is Training.REUSE:
+            return f"{ticker}: {plan.reason}"
+        how = "trained afresh" if plan.training is Training.FULL else "fine-tuned"
         return (
             f"{ticker}: {how} {len(trained.history['loss'])} epochs in "
             f"{trained.fit_seconds:.1f} s, kept epoch {trained.best_epoch} "
-            f"(val_loss {min(trained.history['val_loss']):.3g})"
+            f"(val_loss {min(trained.history['val_loss']):.3g}); {plan.reason}"
         )
 
 
@@ -126,7 +129,7 @@ def fit_candidates(
     ticker: str,
     spec: WindowSpec,
     config: ModelConfig,
-    warm_start: LSTMForecaster | None = None,
+    plan: TrainingPlan | None = None,
 ) -> Fitted:
     """Fit the LSTM and the baselines on the fit origins; calibrate on the calibration ones.
 
@@ -135,8 +138,9 @@ def fit_candidates(
         ticker: the symbol, for messages.
         spec: windows and split.
         config: the LSTM's hyperparameters.
-        warm_start: an earlier LSTM to fine-tune for `config.warm_start_epochs`,
-            keeping its scalers so that its weights still apply; None trains afresh.
+        plan: train afresh (None: as of the last session), or fine-tune an earlier
+            LSTM for `config.warm_start_epochs`, or reuse it as it is; an earlier LSTM
+            keeps its scalers, so that its weights still apply.
 
     Returns:
         The fitted candidates.
@@ -145,19 +149,22 @@ def fit_candidates(
         InsufficientHistoryError: too few sessions for the split.
     """
     split = split_origins(len(prices), spec, ticker)
-    preprocessor = (
-        warm_start.preprocessor if warm_start else Preprocessor.fit(prices, spec, split.fit)
-    )
-    trained = train_network(
-        (preprocessor.inputs(prices, split.fit), preprocessor.targets(prices, split.fit)),
-        (
-            preprocessor.inputs(prices, split.calibration),
-            preprocessor.targets(prices, split.calibration),
-        ),
-        config,
-        initial=warm_start.network if warm_start else None,
-        epochs=config.warm_start_epochs if warm_start else None,
-    )
+    plan = plan or TrainingPlan.full(prices["session"].iloc[-1].date())
+    earlier = plan.start_from
+    preprocessor = earlier.preprocessor if earlier else Preprocessor.fit(prices, spec, split.fit)
+    if plan.training is Training.REUSE:
+        trained = TrainedModel(earlier.network, {"loss": [], "val_loss": []}, 0, 0.0)
+    else:
+        trained = train_network(
+            (preprocessor.inputs(prices, split.fit), preprocessor.targets(prices, split.fit)),
+            (
+                preprocessor.inputs(prices, split.calibration),
+                preprocessor.targets(prices, split.calibration),
+            ),
+            config,
+            initial=earlier.network if earlier else None,
+            epochs=plan.epochs(config.epochs, config.warm_start_epochs),
+        )
     lstm = LSTMForecaster(preprocessor, trained.network)
     forecasters: list[Forecaster] = [
         lstm,
@@ -171,7 +178,7 @@ def fit_candidates(
         for forecaster in forecasters
     }
     candidates |= interval_candidates(prices, split, spec, lstm)
-    return Fitted(spec, split, trained, candidates, warm_started=warm_start is not None)
+    return Fitted(spec, split, trained, candidates, plan)
 
 
 def interval_candidates(

@@ -60,7 +60,7 @@ def publication(
     evaluation: Evaluation,
     champion: Champion | None,
     lstm: Candidate,
-    lstm_version: str,
+    lstm_version: str | None,
     run_id: str,
     run_url: str,
     path: Path,
@@ -75,7 +75,7 @@ def publication(
         evaluation: the holdout scores and the gate's decision.
         champion: the registered champion, when one was compared.
         lstm: `registered_lstm(training, fitted)`.
-        lstm_version: its registered model version.
+        lstm_version: its registered model version, if it was registered.
         run_id: the ticker's MLflow run.
         run_url: where a reviewer opens that run.
         path: where the forecast file is written.

@@ -1,12 +1,13 @@
-"""Releasing a day's forecast: register today's LSTM, move the `champion` alias if it
-earned it, write the chosen forecast, ledger every candidate's, and record it all on
-the ticker's run. The publish stage calls this and only adds Prefect's artifacts."""
+"""Releasing a day's forecast: log today's LSTM as a LoggedModel of the run, register
+it and move the `champion` alias only if it earned it, write the chosen forecast,
+ledger every candidate's, and record it all on the ticker's run. The publish stage
+calls this and only adds Prefect's artifacts."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from tickercast import run_record
-from tickercast.champion import Champion, Evaluation, alias_moves
+from tickercast.champion import Champion, Choice, Evaluation, alias_moves
 from tickercast.fitting import Fitted
 from tickercast.publish import Publication, publication, registered_lstm
 from tickercast.settings import Settings
@@ -17,14 +18,18 @@ from tickercast.windows import TrainingSet
 
 @dataclass(frozen=True)
 class Release:
-    """What was published, the LSTM version registered, and whether it became champion."""
+    """What was published, the LSTM logged, the version registered if it earned one,
+    and whether it became champion."""
 
     publication: Publication
-    version: str
+    model_id: str
+    version: str | None
     promoted: bool
 
     def summary(self) -> str:
         """One line for the run's log."""
+        if self.version is None:
+            return f"{self.publication.summary()}; logged the LSTM as {self.model_id}"
         promotion = ", now champion" if self.promoted else ""
         return f"{self.publication.summary()}; registered v{self.version}{promotion}"
 
@@ -56,8 +61,18 @@ def release(
     """
     ticker, tracker, store = training.ticker, tracker_for(settings), Store(settings.home)
     lstm = registered_lstm(training, fitted)
-    version = tracker.log_model(run_id, ticker, lstm, training.prices)
-    promoted = alias_moves(evaluation.decision, champion, training.as_of)
+    model_id = tracker.log_model(
+        run_id,
+        lstm,
+        training.prices,
+        run_record.lstm_tags(training, fitted),
+        run_record.lstm_metrics(evaluation),
+    )
+    decision = evaluation.decision
+    promoted = alias_moves(decision, champion, training.as_of)
+    # the registry holds what was promoted or published, not every evening's network
+    registered = promoted or decision.published is Choice.LSTM
+    version = tracker.register(run_id, ticker, model_id) if registered else None
     if promoted:
         tracker.set_champion(ticker, version)
     done = publication(
@@ -75,5 +90,5 @@ def release(
     )
     tracker.log_file(run_id, store.write_forecast(done.frame), "forecast")
     store.append_ledger(done.ledger, published_at)
-    tracker.record(run_id, run_record.publication(done, version))
-    return Release(done, version, promoted)
+    tracker.record(run_id, run_record.publication(done, model_id, version))
+    return Release(done, model_id, version, promoted)

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from tickercast import plots
 from tickercast.backtest import MODELS, Backtest
-from tickercast.champion import Champion, Evaluation
+from tickercast.champion import Evaluation
 from tickercast.evaluate import Scored
 from tickercast.fitting import INTERVAL_MODELS, Fitted
 from tickercast.ingest import IngestResult
@@ -116,16 +116,20 @@ def ticker_run(
     )
 
 
-def training(fitted: Fitted, warm_from: Champion | None, seconds: float) -> Record:
-    """How the LSTM's training went, and what it was fine-tuned from."""
-    trained = fitted.trained
+def training(fitted: Fitted, seconds: float) -> Record:
+    """How the LSTM was trained (afresh, fine-tuned or reused, and why) and how it went."""
+    trained, plan = fitted.trained, fitted.plan
     return Record(
         metrics={
             "best_epoch": trained.best_epoch,
             "fit_seconds": trained.fit_seconds,
             "train_seconds": seconds,
         },
-        tags={"warm_start": f"champion v{warm_from.version}" if warm_from else "no"},
+        tags={
+            "training": str(plan.training),
+            "training_reason": plan.reason,
+            "full_as_of": plan.full_as_of.isoformat(),
+        },
         history=trained.history,
     )
 
@@ -181,10 +185,32 @@ def evaluation(
     )
 
 
-def publication(publication: Publication, registered_version: str) -> Record:
-    """The run's description (the forecast and why) and the version it registered."""
+def lstm_tags(training: TrainingSet, fitted: Fitted) -> dict[str, str]:
+    """The tags of the day's logged LSTM: whose it is, as of when, and how it was
+    trained; the next evening's retrain plan reads them (`Tracker.latest_network`)."""
+    return {
+        "ticker": training.ticker,
+        "as_of": training.as_of.isoformat(),
+        "full_as_of": fitted.plan.full_as_of.isoformat(),
+        "training": str(fitted.plan.training),
+    }
+
+
+def lstm_metrics(evaluation: Evaluation) -> dict[str, float]:
+    """The logged LSTM's holdout metrics per horizon, as `<metric>_h<h>`."""
+    return {
+        f"{metric}_h{h + 1}": value
+        for h, row in enumerate(evaluation.scored["lstm"].metrics)
+        for metric, value in row.items()
+    }
+
+
+def publication(publication: Publication, model_id: str, registered_version: str | None) -> Record:
+    """The run's description (the forecast and why), the LSTM it logged, and the
+    version it registered, if it registered one."""
+    registered = {"registered_version": registered_version} if registered_version else {}
     return Record(
-        tags={"mlflow.note.content": publication.report, "registered_version": registered_version}
+        tags={"mlflow.note.content": publication.report, "lstm_model_id": model_id, **registered}
     )
 
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 from tickercast.calendar import calendar_for
 from tickercast.errors import InputError
+from tickercast.retraining import RetrainPolicy
 
 DEFAULT_HOME = Path("~/.tickercast")
+# Measured in benchmarks/retrain_policy.py (development tickers and period).
+DEFAULT_RETRAIN = "weekly+fine_tune"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,13 @@ class Settings:
             `MLFLOW_HTTP_REQUEST_TIMEOUT`; 10 here, not MLflow's 120).
         tracking_retries: MLflow's HTTP retries (`MLFLOW_HTTP_REQUEST_MAX_RETRIES`;
             2 here, not MLflow's 7), so an unreachable server fails a run quickly.
-        warm_start: fine-tune the champion within a week instead of retraining daily
-            (`TICKERCAST_WARM_START`, on; `0` turns it off).
+        retrain: when each ticker's LSTM is trained from scratch, and what happens to
+            its latest network on the evenings between (`TICKERCAST_RETRAIN`:
+            `daily`, `weekly+fine_tune`, `monthly+fine_tune`, `monthly+reuse`,
+            `never+reuse`; chosen by benchmarks/retrain_policy.py).
+        retention_days: how long `tickercast prune` keeps runs and LoggedModels
+            (`TICKERCAST_RETENTION_DAYS`, 90); registered versions and each ticker's
+            latest network are always kept.
         yahoo_requests_per_second: pace of requests to Yahoo across every process that
             reports to the same Prefect server (`TICKERCAST_YAHOO_REQUESTS_PER_SECOND`, 1).
     """
@@ -59,13 +67,18 @@ class Settings:
     shadow_forecasts: int = 60
     tracking_timeout: float = 10.0
     tracking_retries: int = 2
-    warm_start: bool = True
+    retrain: RetrainPolicy = RetrainPolicy.parse(DEFAULT_RETRAIN)
+    retention_days: int = 90
     yahoo_requests_per_second: float = 1.0
 
     def __post_init__(self) -> None:
         if self.shadow_forecasts < 0:
             raise InputError(
                 f"TICKERCAST_SHADOW_FORECASTS must be 0 or more, got {self.shadow_forecasts}"
+            )
+        if self.retention_days < 1:
+            raise InputError(
+                f"TICKERCAST_RETENTION_DAYS must be 1 or more, got {self.retention_days}"
             )
         if not self.yahoo_requests_per_second > 0:
             raise InputError(
@@ -88,6 +101,11 @@ class Settings:
             The settings, with `home` made absolute.
         """
         env = os.environ if environ is None else environ
+        if "TICKERCAST_WARM_START" in env:  # its meaning changed: never read it silently
+            raise InputError(
+                "TICKERCAST_WARM_START was replaced by TICKERCAST_RETRAIN (e.g. "
+                "TICKERCAST_RETRAIN=daily to train from scratch every evening): unset it"
+            )
         home = Path(env.get("TICKERCAST_HOME") or DEFAULT_HOME).expanduser().resolve()
         return cls(
             home=home,
@@ -101,8 +119,8 @@ class Settings:
             shadow_forecasts=int(_number(env, "TICKERCAST_SHADOW_FORECASTS", 60)),
             tracking_timeout=_number(env, "MLFLOW_HTTP_REQUEST_TIMEOUT", 10.0),
             tracking_retries=int(_number(env, "MLFLOW_HTTP_REQUEST_MAX_RETRIES", 2)),
-            warm_start=(env.get("TICKERCAST_WARM_START") or "1").lower()
-            not in ("0", "false", "no"),
+            retrain=RetrainPolicy.parse(env.get("TICKERCAST_RETRAIN") or DEFAULT_RETRAIN),
+            retention_days=int(_number(env, "TICKERCAST_RETENTION_DAYS", 90)),
             yahoo_requests_per_second=_number(env, "TICKERCAST_YAHOO_REQUESTS_PER_SECOND", 1.0),
         )
 

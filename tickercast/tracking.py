@@ -8,12 +8,14 @@ an active run.
 import json
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +32,7 @@ from tickercast.champion import Champion
 from tickercast.errors import TrackingUnavailableError
 from tickercast.fitting import Candidate
 from tickercast.model_artifact import ModelFormatError, load_candidate, pyfunc_model
+from tickercast.retraining import LatestNetwork
 from tickercast.run_record import Record, TrainingData
 from tickercast.settings import Settings
 from tickercast.storage import Store
@@ -47,6 +50,9 @@ _MODEL_REQUIREMENTS = [
 # switch instead, which links choose with `UI_VIEW`: every link we print carries it.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 UI_VIEW = "?workflowType=machine_learning"
+# LoggedModels searched for a ticker's latest network: a replay of an earlier day
+# skips the later ones, which a backfill of a few weeks never outnumbers.
+LATEST_SEARCHED = 50
 
 
 def without_credentials(text: str) -> str:
@@ -89,6 +95,46 @@ class LatestRun:
     status: str
     published_model: str | None
     published_rmse_ratio: float | None
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What `Tracker.prune` deleted and kept."""
+
+    runs: int
+    models: int
+    kept_runs: int
+    kept_models: int
+    permanent: bool  # removed for good (the local store), or only marked deleted
+
+    def summary(self) -> str:
+        """One line for the console."""
+        how = (
+            "deleted"
+            if self.permanent
+            else "marked deleted (the server's `mlflow gc` removes them)"
+        )
+        return (
+            f"{self.runs} runs and {self.models} LoggedModels {how}; kept "
+            f"{self.kept_runs} runs and {self.kept_models} LoggedModels of registered "
+            "versions and of each ticker's latest network"
+        )
+
+
+def _collect_garbage(uri: str, runs: list[str], models: list[str]) -> None:
+    """Remove deleted runs and LoggedModels from a local store for good, with their
+    artifacts (`mlflow gc`, in chunks that fit a command line)."""
+    chunk = 2000
+    for first in range(0, max(len(runs), len(models)), chunk):
+        ids = {"--run-ids": runs[first : first + chunk]}
+        ids["--logged-model-ids"] = models[first : first + chunk]
+        arguments = [f"{flag}={','.join(values)}" for flag, values in ids.items() if values]
+        command = ["mlflow", "gc", "--backend-store-uri", uri, "--tracking-uri", uri]
+        done = subprocess.run(
+            [sys.executable, "-m", *command, *arguments], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"`{' '.join(command)}` failed: {done.stderr.strip()[-2000:]}")
 
 
 @dataclass(frozen=True)
@@ -268,21 +314,30 @@ class Tracker:
             self.client.set_tag(run_id, key, value)
 
     def log_model(
-        self, run_id: str, ticker: str, candidate: Candidate, recent: pd.DataFrame
+        self,
+        run_id: str,
+        candidate: Candidate,
+        recent: pd.DataFrame,
+        tags: dict[str, str],
+        metrics: dict[str, float],
     ) -> str:
-        """Log an LSTM candidate as a pyfunc and register it as `tickercast-<ticker>`.
+        """Log an LSTM candidate as a LoggedModel of the run, with its holdout metrics.
 
-        The pyfunc is `pyfunc_model`'s: code and plain data, nothing of ours pickled;
-        it answers in the as_of session's price units, as the published forecast does.
+        Every trained LSTM is logged, published or not: the next evening warm-starts
+        from the latest (`latest_network`); only a promoted one is registered
+        (`register`). The pyfunc is `pyfunc_model`'s: code and plain data, nothing of
+        ours pickled; it answers in the as_of session's price units, as the published
+        forecast does.
 
         Args:
             run_id: the ticker's run.
-            ticker: the symbol; names the registered model.
             candidate: the LSTM with its scalers and conformal intervals.
             recent: the latest sessions, at least a window long: the input example.
+            tags: `ticker`, `as_of`, `full_as_of`, `training`: what `latest_network` reads.
+            metrics: its holdout metrics, attached to the model (and to the run).
 
         Returns:
-            The new registered model version, as a string.
+            The LoggedModel's id.
         """
         with (
             tempfile.TemporaryDirectory() as folder,
@@ -293,9 +348,26 @@ class Tracker:
                 name="model",
                 **pyfunc_model(candidate, recent, Path(folder)),
                 pip_requirements=_MODEL_REQUIREMENTS,
+                tags=tags,
             )
         # leaving the block ended the run; it is still being worked on
         self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
+        stamp = int(time.time() * 1000)
+        attached = [
+            Metric(key, float(value), stamp, 0, model_id=info.model_id)
+            for key, value in metrics.items()
+            if np.isfinite(value)
+        ]
+        for first in range(0, len(attached), 1000):  # MLflow's most metrics per batch
+            self.client.log_batch(run_id, metrics=attached[first : first + 1000])
+        return info.model_id
+
+    def register(self, run_id: str, ticker: str, model_id: str) -> str:
+        """Register a logged LSTM as a version of `tickercast-<ticker>`.
+
+        Returns:
+            The new registered model version, as a string.
+        """
         # registered through the client: `registered_model_name=` prints to stderr
         name = registered_model_name(ticker)
         try:
@@ -303,10 +375,121 @@ class Tracker:
         except MlflowException as error:
             if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
                 raise
-        version = self.client.create_model_version(
-            name, source=info.model_uri, run_id=run_id, model_id=info.model_id
-        )
+        # the registry finds the LoggedModel through the fluent API's tracking store
+        with _fluent_api(self.uri):
+            version = self.client.create_model_version(
+                name, source=f"models:/{model_id}", run_id=run_id, model_id=model_id
+            )
         return str(version.version)
+
+    def latest_network(self, ticker: str, before: date) -> LatestNetwork | None:
+        """The ticker's most recently logged LSTM trained as of a session before
+        `before` (a replay of an earlier day never starts from a later network), or
+        None when there is none; one in a format this version cannot read comes
+        without its network."""
+        models = self.client.search_logged_models(
+            [self.experiment_id],
+            filter_string=f"tags.ticker = '{ticker}'",
+            order_by=[{"field_name": "creation_time", "ascending": False}],
+            max_results=LATEST_SEARCHED,
+        )
+        earlier = (m for m in models if "as_of" in m.tags and m.tags["as_of"] < before.isoformat())
+        model = next(earlier, None)
+        if model is None:
+            return None
+        candidate, unreadable = self._read_candidate(f"models:/{model.model_id}")
+        return LatestNetwork(
+            forecaster=candidate and candidate.forecaster,
+            model_id=model.model_id,
+            as_of=date.fromisoformat(model.tags["as_of"]),
+            full_as_of=date.fromisoformat(model.tags.get("full_as_of", model.tags["as_of"])),
+            unreadable=unreadable,
+        )
+
+    def _read_candidate(self, uri: str) -> tuple[Candidate | None, str | None]:
+        """A logged LSTM's candidate read as data, without running the model's code in
+        this process; or None and why, when its format is not one this version reads.
+        A `models:/` URI is resolved by the fluent API's registry, whatever registry_uri
+        download_artifacts is given: in a fresh process that is not this store."""
+        with tempfile.TemporaryDirectory() as folder, _fluent_api(self.uri):
+            model = mlflow.artifacts.download_artifacts(uri, dst_path=folder)
+            try:
+                return load_candidate(Path(model) / "artifacts" / "candidate"), None
+            except ModelFormatError as error:
+                return None, str(error).replace(str(Path(model)), uri)
+
+    def prune(self, before: datetime) -> Pruned:
+        """Delete the runs and LoggedModels created before `before`, except those of
+        registered versions (the champions and what they replaced) and each ticker's
+        latest LoggedModel (tomorrow's warm start); on the local store, for good
+        (`mlflow gc`), elsewhere into MLflow's deleted stage for the server's own gc.
+
+        Returns:
+            What was deleted and kept.
+        """
+        cutoff = int(before.timestamp() * 1000)
+        registered = [
+            version
+            for page in self._pages(self.client.search_model_versions, "name LIKE 'tickercast-%'")
+            for version in page
+        ]
+        # a version's source is its LoggedModel's URI (MLflow's SQL registry leaves
+        # the version's own model_id empty)
+        kept_models = {v.source.removeprefix("models:/") for v in registered} | {
+            model.model_id for model in self._latest_per_ticker()
+        }
+        kept_runs = {v.run_id for v in registered}
+        old_models = [
+            model.model_id
+            for page in self._pages(
+                self.client.search_logged_models,
+                [self.experiment_id],
+                filter_string=f"creation_time < {cutoff}",
+            )
+            for model in page
+            if model.model_id not in kept_models
+        ]
+        kept_runs |= {m.source_run_id for m in map(self.client.get_logged_model, kept_models) if m}
+        old_runs = [
+            run.info.run_id
+            for page in self._pages(
+                self.client.search_runs,
+                [self.experiment_id],
+                filter_string=f"attributes.start_time < {cutoff}",
+            )
+            for run in page
+            if run.info.run_id not in kept_runs
+        ]
+        for model_id in old_models:
+            self.client.delete_logged_model(model_id)
+        for run_id in old_runs:
+            self.client.delete_run(run_id)
+        if self.local and (old_models or old_runs):
+            _collect_garbage(self.uri, old_runs, old_models)
+        return Pruned(len(old_runs), len(old_models), len(kept_runs), len(kept_models), self.local)
+
+    def _latest_per_ticker(self) -> list:
+        """Each ticker's most recent LoggedModel."""
+        latest = {}
+        for page in self._pages(
+            self.client.search_logged_models,
+            [self.experiment_id],
+            order_by=[{"field_name": "creation_time", "ascending": False}],
+        ):
+            for model in page:
+                latest.setdefault(model.tags.get("ticker"), model)
+        return list(latest.values())
+
+    @staticmethod
+    def _pages(search, *args, **kwargs) -> Iterator[list]:
+        """Every page of an MLflow search."""
+        token = None
+        while True:
+            page = search(*args, **kwargs, max_results=1000, page_token=token)
+            yield list(page)
+            token = page.token
+            if not token:
+                return
 
     def _champion_version(self, name: str):
         """The model version behind the alias, None when there is none; any other
@@ -333,24 +516,8 @@ class Tracker:
         version = self._champion_version(name)
         if version is None:
             return None
-        # the version the alias named a moment ago, even if the alias moves meanwhile; its
-        # files are read as data, without running the model's code in this process. A
-        # `models:/` URI is resolved by the fluent API's registry, whatever registry_uri
-        # download_artifacts is given: in a fresh process that is not this store.
-        with tempfile.TemporaryDirectory() as folder, _fluent_api(self.uri):
-            model = mlflow.artifacts.download_artifacts(
-                f"models:/{name}/{version.version}", dst_path=folder
-            )
-            try:
-                candidate, unreadable = (
-                    load_candidate(Path(model) / "artifacts" / "candidate"),
-                    None,
-                )
-            except ModelFormatError as error:
-                candidate, unreadable = (
-                    None,
-                    str(error).replace(str(Path(model)), f"models:/{name}/{version.version}"),
-                )
+        # the version the alias named a moment ago, even if the alias moves meanwhile
+        candidate, unreadable = self._read_candidate(f"models:/{name}/{version.version}")
         trained_as_of = self.client.get_run(version.run_id).data.tags.get("as_of")
         return Champion(
             candidate=candidate,

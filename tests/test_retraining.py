@@ -1,0 +1,121 @@
+from datetime import date
+
+import numpy as np
+import pytest
+
+from tickercast.errors import InputError
+from tickercast.fitting import fit_candidates
+from tickercast.retraining import (
+    POLICIES,
+    Cadence,
+    LatestNetwork,
+    RetrainPolicy,
+    Training,
+    plan_training,
+)
+from tickercast.windows import WindowSpec
+
+WEEKLY = RetrainPolicy(Cadence.WEEKLY, Training.FINE_TUNE)
+MONTHLY_REUSE = RetrainPolicy(Cadence.MONTHLY, Training.REUSE)
+
+
+def _latest(fitted, as_of: date, full_as_of: date) -> LatestNetwork:
+    return LatestNetwork(fitted.candidates["lstm"].forecaster, "m-1", as_of, full_as_of)
+
+
+def test_the_cadence_decides_full_retrains_and_the_policy_what_happens_between(
+    fitted_aapl, small_spec
+):
+    _, fitted = fitted_aapl
+    lstm = fitted.candidates["lstm"].forecaster
+    monday, tuesday, wednesday = date(2013, 2, 25), date(2013, 2, 26), date(2013, 2, 27)
+    fine_tuned_tuesday = _latest(fitted, tuesday, full_as_of=monday)
+    plan = plan_training(fine_tuned_tuesday, wednesday, small_spec, WEEKLY)
+    assert (plan.training, plan.start_from, plan.full_as_of) == (Training.FINE_TUNE, lstm, monday)
+    assert "m-1" in plan.reason
+    # the week's first run retrains, however recent the latest network
+    next_monday = plan_training(fine_tuned_tuesday, date(2013, 3, 4), small_spec, WEEKLY)
+    assert (next_monday.training, next_monday.full_as_of) == (Training.FULL, date(2013, 3, 4))
+    assert "weekly" in next_monday.reason
+    # monthly: March's first run retrains, February's other evenings reuse
+    reused = plan_training(fine_tuned_tuesday, wednesday, small_spec, MONTHLY_REUSE)
+    assert (reused.training, reused.start_from) == (Training.REUSE, lstm)
+    assert reused.epochs(10, 3) == 0 and plan.epochs(10, 3) == 3
+    march = plan_training(fine_tuned_tuesday, date(2013, 3, 1), small_spec, MONTHLY_REUSE)
+    assert march.training is Training.FULL and march.epochs(10, 3) == 10
+    daily = plan_training(fine_tuned_tuesday, wednesday, small_spec, RetrainPolicy.parse("daily"))
+    assert daily.training is Training.FULL
+    never = RetrainPolicy.parse("never+reuse")
+    assert plan_training(fine_tuned_tuesday, date(2014, 6, 2), small_spec, never).training == (
+        Training.REUSE
+    )
+
+
+def test_no_usable_network_means_a_full_retrain(fitted_aapl, small_spec):
+    _, fitted = fitted_aapl
+    wednesday = date(2013, 2, 27)
+    monday = date(2013, 2, 25)
+    unusable = {
+        "none": None,
+        "unreadable": LatestNetwork(None, "m-2", monday, monday, unreadable="format_version 9"),
+        "a replay": _latest(fitted, wednesday, monday),  # trained as of today
+        "other windows": _latest(fitted, monday, monday),
+    }
+    for case, latest in unusable.items():
+        spec = WindowSpec(window=30) if case == "other windows" else small_spec
+        plan = plan_training(latest, wednesday, spec, WEEKLY)
+        assert (plan.training, plan.start_from, plan.full_as_of) == (
+            Training.FULL,
+            None,
+            wednesday,
+        ), case
+    assert (
+        "format_version 9"
+        in plan_training(unusable["unreadable"], wednesday, small_spec, WEEKLY).reason
+    )
+
+
+def test_policies_are_named_and_parsed_one_way():
+    assert [p.name for p in POLICIES] == [
+        "daily",
+        "weekly+fine_tune",
+        "monthly+fine_tune",
+        "monthly+reuse",
+        "never+reuse",
+    ]
+    assert all(RetrainPolicy.parse(p.name) == p for p in POLICIES)
+    with pytest.raises(InputError, match="unknown retrain policy 'fortnightly'.*monthly\\+reuse"):
+        RetrainPolicy.parse("fortnightly")
+    with pytest.raises(InputError, match="fine-tunes or reuses"):
+        RetrainPolicy(Cadence.WEEKLY, Training.FULL)
+
+
+def test_a_reused_network_forecasts_as_before_and_a_fine_tune_changes_it(
+    fitted_aapl, small_spec, small_config
+):
+    history, fitted = fitted_aapl
+    latest = _latest(fitted, date(2013, 2, 28), date(2013, 2, 25))
+    as_of = date(2013, 3, 1)
+    origins = fitted.split.holdout
+    before = fitted.candidates["lstm"].forecaster.predict(history, origins)
+    reused = fit_candidates(
+        history,
+        "AAPL",
+        small_spec,
+        small_config,
+        plan_training(latest, as_of, small_spec, RetrainPolicy(Cadence.NEVER, Training.REUSE)),
+    )
+    assert reused.trained.fit_seconds == 0 and reused.trained.history["loss"] == []
+    np.testing.assert_array_equal(
+        reused.candidates["lstm"].forecaster.predict(history, origins), before
+    )
+    tuned = fit_candidates(
+        history,
+        "AAPL",
+        small_spec,
+        small_config,
+        plan_training(latest, as_of, small_spec, RetrainPolicy(Cadence.NEVER, Training.FINE_TUNE)),
+    )
+    assert len(tuned.trained.history["loss"]) == small_config.warm_start_epochs
+    assert tuned.plan.full_as_of == date(2013, 2, 25)
+    assert not np.allclose(tuned.candidates["lstm"].forecaster.predict(history, origins), before)

@@ -1,0 +1,195 @@
+"""The retraining policy, in one place: on a given evening, whether a ticker's LSTM is
+trained from scratch, fine-tuned from its latest trained network, or that network is
+reused as it is.
+
+The latest trained network is the one the ticker's last run trained (every trained
+LSTM is kept as an MLflow LoggedModel, published or not), not the champion: the gate
+rarely lets an LSTM beat naive, so a policy that warm-started only from champions
+would retrain from scratch nearly every evening.
+
+A full retrain is due when the period of the cadence (session, ISO week, month) has
+changed since the full retrain that the latest network descends from; in between, the
+policy either fine-tunes the latest network for a few epochs or reuses it. The
+default is chosen by measurement (`benchmarks/retrain_policy.py`).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tickercast.errors import InputError
+from tickercast.windows import WindowSpec
+
+if TYPE_CHECKING:  # settings read the policy without loading TensorFlow
+    from tickercast.forecasters import LSTMForecaster
+
+
+class Cadence(StrEnum):
+    """How often the network is trained from scratch."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"  # the first run of each ISO week
+    MONTHLY = "monthly"  # the first run of each calendar month
+    NEVER = "never"  # only when no earlier network can be used
+
+    def period(self, session: date) -> object:
+        """The period `session` falls in: a full retrain is due when it changes."""
+        return {
+            Cadence.DAILY: session,
+            Cadence.WEEKLY: session.isocalendar()[:2],
+            Cadence.MONTHLY: (session.year, session.month),
+            Cadence.NEVER: None,
+        }[self]
+
+
+class Training(StrEnum):
+    """What is done to the LSTM on one evening."""
+
+    FULL = "full"  # a fresh network trained from scratch
+    FINE_TUNE = "fine_tune"  # the latest network, trained a few epochs more
+    REUSE = "reuse"  # the latest network as it is
+
+
+@dataclass(frozen=True)
+class RetrainPolicy:
+    """When the LSTM is trained from scratch, and what happens on the evenings between.
+
+    Attributes:
+        cadence: how often a full retrain happens.
+        between: `Training.FINE_TUNE` or `Training.REUSE` on the other evenings.
+    """
+
+    cadence: Cadence
+    between: Training
+
+    def __post_init__(self) -> None:
+        if self.between is Training.FULL:
+            raise InputError("between full retrains a policy fine-tunes or reuses")
+
+    @property
+    def name(self) -> str:
+        """`monthly+fine_tune`, `daily`, ...: how settings and reports name it."""
+        if self.cadence is Cadence.DAILY:  # nothing happens between daily full retrains
+            return str(self.cadence)
+        return f"{self.cadence}+{self.between}"
+
+    @classmethod
+    def parse(cls, text: str) -> "RetrainPolicy":
+        """A policy from its name (`TICKERCAST_RETRAIN`).
+
+        Raises:
+            InputError: an unknown cadence or in-between step, named.
+        """
+        cadence, _, between = text.strip().lower().partition("+")
+        try:
+            return cls(Cadence(cadence), Training(between or Training.FINE_TUNE))
+        except ValueError:
+            known = ", ".join(p.name for p in POLICIES)
+            raise InputError(f"unknown retrain policy {text!r}: use one of {known}") from None
+
+
+@dataclass(frozen=True)
+class LatestNetwork:
+    """A ticker's most recently trained LSTM, as the tracking store keeps it.
+
+    Attributes:
+        forecaster: the network with its scalers; None when its files cannot be read by
+            this version (`unreadable` says why): the next evening then trains afresh.
+        model_id: its MLflow LoggedModel id.
+        as_of: the session it was trained as of.
+        full_as_of: the session of the full retrain it descends from.
+        unreadable: why its files could not be read, if they could not.
+    """
+
+    forecaster: "LSTMForecaster | None"
+    model_id: str
+    as_of: date
+    full_as_of: date
+    unreadable: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What to do to the LSTM this evening, and why.
+
+    Attributes:
+        training: full, fine-tune or reuse.
+        start_from: the network fine-tuned or reused; None for a full retrain.
+        full_as_of: the session of the full retrain today's network descends from.
+        reason: one line for the run's log and tags.
+    """
+
+    training: Training
+    start_from: "LSTMForecaster | None"
+    full_as_of: date
+    reason: str
+
+    @classmethod
+    def full(cls, as_of: date, reason: str = "full retrain") -> "TrainingPlan":
+        """Train a fresh network as of `as_of`."""
+        return cls(Training.FULL, None, as_of, reason)
+
+    def epochs(self, full_epochs: int, fine_tune_epochs: int) -> int:
+        """The epochs to train: all of them, the fine-tune's few, or none (reuse)."""
+        return {
+            Training.FULL: full_epochs,
+            Training.FINE_TUNE: fine_tune_epochs,
+            Training.REUSE: 0,
+        }[self.training]
+
+
+def plan_training(
+    latest: LatestNetwork | None, as_of: date, spec: WindowSpec, policy: RetrainPolicy
+) -> TrainingPlan:
+    """Decide this evening's training.
+
+    A full retrain when there is no usable latest network (none, unreadable, trained
+    as of today or later as in a replay, or on other windows) or when the cadence's
+    period changed since the latest network's full retrain; otherwise the policy's
+    in-between step on the latest network.
+
+    Args:
+        latest: the ticker's latest trained network, if any.
+        as_of: today's session.
+        spec: today's windows.
+        policy: the retrain policy.
+
+    Returns:
+        The plan.
+    """
+
+    if latest is None:
+        return TrainingPlan.full(as_of, "no earlier network")
+    if latest.forecaster is None:
+        return TrainingPlan.full(
+            as_of, f"the latest network {latest.model_id} cannot be read: {latest.unreadable}"
+        )
+    if latest.as_of >= as_of:
+        return TrainingPlan.full(
+            as_of, f"the latest network was trained as of {latest.as_of}, not before {as_of}"
+        )
+    if latest.forecaster.preprocessor.spec != spec:
+        return TrainingPlan.full(as_of, "the latest network was trained on other windows")
+    cadence = policy.cadence
+    if cadence.period(latest.full_as_of) != cadence.period(as_of):
+        return TrainingPlan.full(
+            as_of, f"{cadence} full retrain (the last was as of {latest.full_as_of})"
+        )
+    verb = "fine-tuned" if policy.between is Training.FINE_TUNE else "reused"
+    return TrainingPlan(
+        policy.between,
+        latest.forecaster,
+        latest.full_as_of,
+        f"{verb} the network trained as of {latest.as_of} ({latest.model_id})",
+    )
+
+
+# The policies the backtest compares (benchmarks/retrain_policy.py).
+POLICIES = (
+    RetrainPolicy(Cadence.DAILY, Training.FINE_TUNE),
+    RetrainPolicy(Cadence.WEEKLY, Training.FINE_TUNE),
+    RetrainPolicy(Cadence.MONTHLY, Training.FINE_TUNE),
+    RetrainPolicy(Cadence.MONTHLY, Training.REUSE),
+    RetrainPolicy(Cadence.NEVER, Training.REUSE),
+)
