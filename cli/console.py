@@ -7,7 +7,8 @@ environment when they load. Importing this module changes nothing.
 At default verbosity a command prints its progress (on a terminal), its summary, and the
 warnings and errors of its flow and task runs (Prefect's WARNING and above: a ticker's
 failure, a retry, a crash). Hidden are TensorFlow's C++ log lines, the INFO lines of
-Prefect and MLflow, and Python warnings raised in third-party modules. `--verbose`, or a
+Prefect and MLflow, Python warnings raised in third-party modules, and the traceback
+of a task run failed by bad input (`InputError`: its one-line error stays). `--verbose`, or a
 user's own TF_CPP_MIN_LOG_LEVEL, PREFECT_LOGGING_LEVEL, MLFLOW_LOGGING_LEVEL or -W /
 PYTHONWARNINGS, leaves the respective library as it would be without this module.
 """
@@ -33,6 +34,9 @@ _NATIVE_LOAD_CHATTER = re.compile(
     r"|[IW]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.-]+:\d+\] "
 )
 
+
+# Prefect's console handler without the tracebacks of bad input (see `configure`).
+CONSOLE_HANDLER = "tickercast.cli.console_handler.ConsoleHandler"
 
 # How the command set its console up, for the Dask workers it starts: `verbose`, `quiet`,
 # or `quiet+tensorflow` (TensorFlow's load-time lines held back too).
@@ -67,6 +71,11 @@ def configure(verbose: bool = False) -> None:
         # The console handler only: the loggers keep INFO, so the runs' logs still reach
         # the Prefect API (the UI) and any handler the CLI adds (its progress bars).
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # A ticker failed by bad input prints its one-line error, not Prefect's traceback
+    # (`console_handler`). Prefect builds its handlers from its logging config, whose
+    # every key an environment variable overrides: so this reaches the handlers of
+    # every process that inherits the environment (Dask workers, a worker's flow runs).
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS", CONSOLE_HANDLER)
     # "Creating initial MLflow database tables...", "Validating input example ...".
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     # Matplotlib's own logger: "Matplotlib is building the font cache" on a new machine,

@@ -1,6 +1,8 @@
 """A newcomer's first run prints its summary and nothing from the libraries underneath;
 `--verbose` brings their logs back (tickercast.cli.console)."""
 
+import io
+import logging
 import os
 import re
 import subprocess
@@ -37,6 +39,7 @@ CONFIGURED = (
     "TF_CPP_MIN_LOG_LEVEL",
     "PREFECT_LOGGING_LEVEL",
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS",
     "MLFLOW_LOGGING_LEVEL",
 )
 
@@ -119,6 +122,63 @@ def test_verbose_brings_the_library_logs_back(tmp_path):
     assert "Finished in state Completed()" in loud.stderr
 
 
+@pytest.mark.slow
+def test_a_ticker_with_too_little_history_fails_in_one_line_without_a_traceback(tmp_path):
+    # bad input: the error says what is wrong with the data, a traceback would not
+    short = _tickercast([*RUN, "--start", "2013-01-02"], tmp_path)  # the last --start wins
+    assert short.returncode == 1, short.stderr[-3000:]
+    assert "Traceback" not in short.stderr and '  File "' not in short.stderr
+    (failed,) = [line for line in short.stdout.splitlines() if "too little history" in line]
+    assert failed.startswith("AAPL     FAILED in build_windows: InsufficientHistoryError: AAPL:")
+    # the task run's own error line, once: the message without what Prefect put under it
+    (engine,) = [line for line in short.stderr.splitlines() if "failed with exception" in line]
+    assert re.fullmatch(
+        r"[\d:.]+ \| ERROR   \| Task run 'forecast-AAPL' - Task run failed with exception: "
+        r"InsufficientHistoryError\('AAPL: too little history: needs at least \d+ sessions "
+        r"\(.+\), found \d+'\)",
+        engine,
+    ), engine
+
+
+def test_the_console_handler_holds_back_only_the_traceback_of_bad_input():
+    from prefect.logging.formatters import PrefectFormatter
+
+    from tickercast.cli.console_handler import ConsoleHandler
+    from tickercast.errors import InsufficientHistoryError
+
+    shown = io.StringIO()
+    handler = ConsoleHandler(stream=shown)
+    handler.setFormatter(PrefectFormatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("tests.console_handler")
+    logger.propagate = False
+    logger.addHandler(handler)
+    kept = []
+    logger.addHandler(CallbackHandler(kept.append))
+    for error in (InsufficientHistoryError("CARR", 273, 40, "window 20"), RuntimeError("bug")):
+        try:
+            raise error
+        except Exception:
+            logger.error("Task run failed with exception: %r", error, exc_info=True)
+    lines = shown.getvalue().splitlines()
+    assert lines[0] == (
+        "ERROR Task run failed with exception: InsufficientHistoryError('CARR: too little "
+        "history: needs at least 273 sessions (window 20), found 40')"
+    )
+    assert lines[1] == "ERROR Task run failed with exception: RuntimeError('bug')"
+    assert lines[2] == "Traceback (most recent call last):"  # not bad input: a bug to see
+    # the other handlers (Prefect's API: the UI) get every record whole
+    assert [record.exc_info[0] for record in kept] == [InsufficientHistoryError, RuntimeError]
+
+
+class CallbackHandler(logging.Handler):
+    def __init__(self, callback) -> None:
+        super().__init__()
+        self.callback = callback
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.callback(record)
+
+
 def test_the_cli_loads_no_library_before_it_configures_the_console():
     """TensorFlow, Prefect and MLflow read their logging settings when they load."""
     script = (
@@ -148,6 +208,7 @@ def test_defaults_quiet_the_libraries(environment):
     assert environment["TF_CPP_MIN_LOG_LEVEL"] == "3"
     assert environment["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "WARNING"
     assert environment["MLFLOW_LOGGING_LEVEL"] == "WARNING"
+    assert environment["PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS"] == console.CONSOLE_HANDLER
     assert "PREFECT_LOGGING_LEVEL" not in environment  # Prefect's loggers keep INFO
     with warnings.catch_warnings(record=True) as caught:
         warnings.warn_explicit("library", UserWarning, "lib.py", 1, module="mlflow.types")
@@ -169,6 +230,7 @@ def test_the_users_settings_win(environment):
         "PREFECT_SERVER_ANALYTICS_ENABLED": "true",
         "TF_CPP_MIN_LOG_LEVEL": "0",
         "PREFECT_LOGGING_LEVEL": "DEBUG",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_CLASS": "logging.StreamHandler",
         "MLFLOW_LOGGING_LEVEL": "DEBUG",
     }
     environment.update(mine)
