@@ -113,7 +113,7 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
         "val_loss",
     } <= set(metrics)
     assert len(client.get_metric_history(run.info.run_id, "val_loss")) <= 2
-    assert run.data.tags["published_model"] == "lstm" and run.data.tags["warm_start"] == "no"
+    assert run.data.tags["published_model"] == "lstm" and run.data.tags["training"] == "full"
     assert run.data.tags["interval_model"] == rows[0]["interval_model"]
     assert run.data.tags["interval_gate"] == rows[0]["interval_reason"]
     for name in INTERVAL_MODELS:
@@ -137,7 +137,10 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     assert quality.path == f"quality/{Path(record['quality_report']).name}"
     assert str(client.get_model_version_by_alias("tickercast-AAPL", "champion").version) == "1"
 
-    # two sessions later in the same week: the champion is fine-tuned and must win again
+    first_model = run.data.tags["lstm_model_id"]
+    assert client.get_logged_model(first_model).source_run_id == run.info.run_id
+
+    # two sessions later in the same week: the latest network is fine-tuned (weekly+fine_tune)
     again = daily_forecast(
         tickers=["AAPL"],
         source="sample",
@@ -148,7 +151,8 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     )
     (second,) = again.result()
     run = client.get_run(second.result.mlflow_run_id)
-    assert run.data.tags["warm_start"] == "champion v1"
+    assert run.data.tags["training"] == "fine_tune" and run.data.tags["full_as_of"] == "2013-02-25"
+    assert first_model in run.data.tags["training_reason"]
     assert "champion_rmse_ratio_h1" in run.data.metrics
     assert second.result.model_version == "2"
     assert str(client.get_model_version_by_alias("tickercast-AAPL", "champion").version) == "2"
@@ -279,9 +283,14 @@ def test_naive_is_published_when_no_model_beats_it(settings, monkeypatch):
     assert published.forecast == pytest.approx(published.last_close)
     assert published.reason.startswith("no model beats naive by 50% of its RMSE")
     client = mlflow.MlflowClient(tracking_uri=Store(settings.home).local_tracking_uri)
-    # the new model is still registered for review, but never made champion
-    assert client.get_model_version("tickercast-IBM", "1").run_id == published.mlflow_run_id
-    assert client.get_registered_model("tickercast-IBM").aliases == {}
+    # the new model is a LoggedModel of its run, with its holdout metrics, not registered
+    assert client.search_registered_models() == []
+    run = client.get_run(published.mlflow_run_id)
+    model = client.get_logged_model(run.data.tags["lstm_model_id"])
+    assert model.source_run_id == run.info.run_id and model.tags["ticker"] == "IBM"
+    assert {m.key: m.value for m in model.metrics}["rmse_ratio_h1"] == pytest.approx(
+        run.data.metrics["rmse_ratio"]
+    )
 
 
 def test_failed_tickers_are_isolated_and_named(settings):
