@@ -12,7 +12,7 @@ Exit codes: 0 every ticker succeeded, 1 some ticker failed, 2 usage error.
 import argparse
 import sys
 from dataclasses import MISSING, fields
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from tickercast.errors import InputError, StoredFileError
 from tickercast.request import (
@@ -110,6 +110,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--version", help="a registered version (default: the champion)")
     serve.add_argument(
         "--port", type=_positive, default=DEFAULT_PORT, help=f"port on 127.0.0.1 ({DEFAULT_PORT})"
+    )
+    prune = commands.add_parser(
+        "prune",
+        help="delete old MLflow runs and LoggedModels; registered versions and each "
+        "ticker's latest network are kept",
+    )
+    prune.add_argument(
+        "--keep-days",
+        type=_positive,
+        help="keep what the last N days made (default: TICKERCAST_RETENTION_DAYS, 90)",
     )
     return parser
 
@@ -495,6 +505,16 @@ def _serve_model(arguments: argparse.Namespace, settings: Settings) -> int:
     os.execve(argv[0], argv, environment)  # the server replaces this process: Ctrl-C stops it
 
 
+def _prune(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tickercast.tracking import tracker_for
+
+    days = arguments.keep_days or settings.retention_days
+    before = datetime.now(UTC) - timedelta(days=days)
+    pruned = tracker_for(settings).prune(before)
+    print(f"made before {before:%Y-%m-%d %H:%M} UTC: {pruned.summary()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tickercast` console script."""
     arguments = _parser().parse_args(argv)
@@ -509,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve_model(arguments, settings)
         if arguments.command == "track":
             return _track(arguments, settings)
+        if arguments.command == "prune":
+            return _prune(arguments, settings)
         request = _request(arguments)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)

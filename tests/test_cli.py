@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,17 @@ def test_track_names_a_broken_scores_file_and_shows_the_others(settings, capsys)
     err = capsys.readouterr().err
     assert f"error: AAPL: scores file {broken} cannot be read" in err
     assert "IBM: no forecast scored yet" in err
+
+
+def test_prune_keeps_what_the_retention_covers(settings, capsys, monkeypatch):
+    from tickercast.run_record import Record
+    from tickercast.tracking import tracker_for
+
+    tracker = tracker_for(settings)
+    run_id = tracker.start_run("IBM", date(2013, 3, 1), Record())
+    assert main(["prune", "--keep-days", "1"]) == 0
+    assert "0 runs and 0 LoggedModels deleted" in capsys.readouterr().out
+    assert tracker.client.get_run(run_id).info.lifecycle_stage == "active"
+    monkeypatch.setenv("TICKERCAST_RETENTION_DAYS", "0")
+    assert main(["prune"]) == 2
+    assert "TICKERCAST_RETENTION_DAYS must be 1 or more, got 0" in capsys.readouterr().err
