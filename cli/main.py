@@ -35,6 +35,7 @@ ABOUT = {
     "backtest": "walk-forward backtest against baselines",
     "backfill": "replay as_of over a range of sessions (resumable)",
     "status": "per ticker: data, last run, champion, forecast",
+    "train-global": "train one LSTM on the whole universe's stored prices (run --model global)",
 }
 FIELDS = {f.name: f for f in fields(RunRequest)}
 
@@ -505,6 +506,18 @@ def _serve_model(arguments: argparse.Namespace, settings: Settings) -> int:
     os.execve(argv[0], argv, environment)  # the server replaces this process: Ctrl-C stops it
 
 
+def _train_global(request: RunRequest, settings: Settings) -> int:
+    from tickercast.flows.global_model import train_global
+
+    state = train_global(**_flow_parameters(request, "train-global"), return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        print(f"train-global failed: {result}", file=sys.stderr)
+        return EXIT_FAILED
+    print(result)
+    return EXIT_OK
+
+
 def _prune(arguments: argparse.Namespace, settings: Settings) -> int:
     from tickercast.tracking import tracker_for
 
@@ -538,7 +551,13 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "status":
         all_known = arguments.tickers is None and not arguments.universe
         return _status(request, settings, all_known)
-    commands = {"run": _run, "ingest": _ingest, "backtest": _backtest, "backfill": _backfill}
+    commands = {
+        "run": _run,
+        "ingest": _ingest,
+        "backtest": _backtest,
+        "backfill": _backfill,
+        "train-global": _train_global,
+    }
     return commands[arguments.command](request, settings)
 
 

@@ -31,6 +31,7 @@ def backfill(
     window: int = DEFAULTS.window,
     horizons: int = DEFAULTS.horizons,
     target: str = DEFAULTS.target,
+    model: str = DEFAULTS.model,
     task_runner: str = DEFAULTS.task_runner,
     dask_address: str | None = DEFAULTS.dask_address,
     dask_workers: int | None = DEFAULTS.dask_workers,

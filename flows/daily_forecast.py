@@ -62,7 +62,7 @@ def forecast_ticker(
         try:
             report_track_record(track, run_id, settings)
             champion = load_champion(ticker, settings)
-            fitted = train_model(training, request.config, run_id, settings)
+            fitted = train_model(training, request.config, request.model, run_id, settings)
             evaluation = evaluate_model(training, fitted, champion, track.live, run_id, settings)
             alarm = track.alarm.message() if track.alarm else None
             published = publish_forecast(
@@ -87,6 +87,7 @@ def daily_forecast(
     window: int = DEFAULTS.window,
     horizons: int = DEFAULTS.horizons,
     target: str = DEFAULTS.target,
+    model: str = DEFAULTS.model,
     task_runner: str = DEFAULTS.task_runner,
     dask_address: str | None = DEFAULTS.dask_address,
     dask_workers: int | None = DEFAULTS.dask_workers,

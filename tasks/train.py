@@ -1,4 +1,5 @@
-"""Stage 3: train the LSTM as the retrain policy says, and fit the baselines."""
+"""Stage 3: train the LSTM as the retrain policy says (or take the global network), and
+fit the baselines."""
 
 import time
 
@@ -7,7 +8,7 @@ from prefect import get_run_logger
 from tickercast import run_record
 from tickercast.fitting import Fitted, fit_candidates
 from tickercast.model_config import ModelConfig
-from tickercast.retraining import plan_training
+from tickercast.retraining import plan_global, plan_training
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import tracker_for
@@ -16,14 +17,17 @@ from tickercast.windows import TrainingSet
 
 @stage(retries=1, backoff_seconds=10)
 def train_model(
-    training: TrainingSet, config: ModelConfig, run_id: str, settings: Settings
+    training: TrainingSet, config: ModelConfig, model: str, run_id: str, settings: Settings
 ) -> Fitted:
-    """Train, fine-tune or reuse the LSTM and fit the baselines; calibrate their intervals."""
-    tracker = tracker_for(settings)
-    latest = tracker.latest_network(training.ticker, before=training.as_of)
-    plan = plan_training(latest, training.as_of, training.spec, settings.retrain)
+    """Train, fine-tune or reuse the LSTM (or take the global one); fit the baselines."""
+    tracker, as_of, spec = tracker_for(settings), training.as_of, training.spec
+    if model == "global":
+        plan = plan_global(*tracker.latest_global(as_of), training.ticker, as_of, spec)
+    else:
+        latest = tracker.latest_network(training.ticker, before=as_of)
+        plan = plan_training(latest, as_of, spec, settings.retrain)
     started = time.perf_counter()
-    fitted = fit_candidates(training.prices, training.ticker, training.spec, config, plan)
+    fitted = fit_candidates(training.prices, training.ticker, spec, config, plan)
     tracker.record(run_id, run_record.training(fitted, time.perf_counter() - started))
     get_run_logger().info(fitted.summary(training.ticker))
     return fitted

@@ -17,12 +17,19 @@ from tickercast.errors import InputError
 from tickercast.flows.backfill import backfill
 from tickercast.flows.backtest import backtest
 from tickercast.flows.daily_forecast import daily_forecast
+from tickercast.flows.global_model import train_global
 from tickercast.flows.ingest import ingest
 from tickercast.request import COMMAND_PARAMETERS, DEFAULTS, REQUIRED, RunRequest, run_title
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOWS = {"run": daily_forecast, "ingest": ingest, "backtest": backtest, "backfill": backfill}
-DEPLOYED = {"daily": "run", "ingest": "ingest", "backfill": "backfill"}
+FLOWS = {
+    "run": daily_forecast,
+    "ingest": ingest,
+    "backtest": backtest,
+    "backfill": backfill,
+    "train-global": train_global,
+}
+DEPLOYED = {"daily": "run", "global": "train-global", "ingest": "ingest", "backfill": "backfill"}
 # What a deployment chooses for itself (the rest, when written, restates the default).
 CHOSEN = {"tickers", "source"}
 

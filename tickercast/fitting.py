@@ -114,7 +114,7 @@ class Fitted:
     def summary(self, ticker: str) -> str:
         """One line for the run's log: how the LSTM was trained and which epoch was kept."""
         trained, plan = self.trained, self.plan
-        if plan.training is Training.REUSE:
+        if plan.training in (Training.REUSE, Training.GLOBAL):
             return f"{ticker}: {plan.reason}"
         how = "trained afresh" if plan.training is Training.FULL else "fine-tuned"
         return (
@@ -139,8 +139,9 @@ def fit_candidates(
         spec: windows and split.
         config: the LSTM's hyperparameters.
         plan: train afresh (None: as of the last session), or fine-tune an earlier
-            LSTM for `config.warm_start_epochs`, or reuse it as it is; an earlier LSTM
-            keeps its scalers, so that its weights still apply.
+            LSTM for `config.warm_start_epochs`, or reuse it as it is (an earlier LSTM
+            keeps its scalers, so that its weights still apply), or use the global
+            network with scalers fitted on this ticker's fit origins.
 
     Returns:
         The fitted candidates.
@@ -152,8 +153,11 @@ def fit_candidates(
     plan = plan or TrainingPlan.full(prices["session"].iloc[-1].date())
     earlier = plan.start_from
     preprocessor = earlier.preprocessor if earlier else Preprocessor.fit(prices, spec, split.fit)
+    untrained = {"loss": [], "val_loss": []}
     if plan.training is Training.REUSE:
-        trained = TrainedModel(earlier.network, {"loss": [], "val_loss": []}, 0, 0.0)
+        trained = TrainedModel(earlier.network, untrained, 0, 0.0)
+    elif plan.training is Training.GLOBAL:  # the universe's weights on this ticker's scalers
+        trained = TrainedModel(plan.global_network.network, untrained, 0, 0.0)
     else:
         trained = train_network(
             (preprocessor.inputs(prices, split.fit), preprocessor.targets(prices, split.fit)),

@@ -19,6 +19,7 @@ from tickercast.tickers import normalize_ticker, read_universe
 from tickercast.windows import TARGETS, WindowSpec
 
 ENGINES = ("serial", "dask")
+MODELS = ("lstm", "global")
 
 
 def _parameter(default: Any, help: str, **options: Any) -> Any:
@@ -60,6 +61,9 @@ class RunRequest:
     window: int = _parameter(WindowSpec.window, "sessions per input window")
     # Sessions ahead, each forecast directly.
     horizons: int = _parameter(WindowSpec.horizons, "sessions ahead to forecast")
+    # Which network the daily run scores as its new model: the ticker's own LSTM (trained
+    # per the retrain policy), or the universe's global network (`train-global`).
+    model: str = _parameter("lstm", "the ticker's own LSTM, or the global network", choices=MODELS)
     # `returns` forecasts log returns; `price`, the tutorial's price levels, for comparison.
     target: str = _parameter(WindowSpec.target, "what the network forecasts", choices=TARGETS)
     # Walk-forward folds of `WindowSpec.holdout` sessions each.
@@ -89,6 +93,8 @@ class RunRequest:
                 raise InputError(f"{name} must be a positive whole number, got {value!r}")
         if self.target not in TARGETS:
             raise InputError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
+        if self.model not in MODELS:
+            raise InputError(f"unknown model {self.model!r}: use {' or '.join(MODELS)}")
         if self.task_runner not in ENGINES:
             raise InputError(
                 f"unknown task runner {self.task_runner!r}: use {' or '.join(ENGINES)}"
@@ -176,10 +182,12 @@ _RUNNER = ("task_runner", "dask_address", "dask_workers")
 # The parameters of each command, in the order the CLI lists them; a flow of the
 # same purpose takes exactly these (a test checks the signatures and prefect.yaml).
 COMMAND_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "run": (*_WHICH, "as_of", "start", *_MODEL, *_RUNNER),
+    "run": (*_WHICH, "as_of", "start", *_MODEL, "model", *_RUNNER),
     "ingest": (*_WHICH, "as_of"),
     "backtest": (*_WHICH, "start", "end", "folds", *_MODEL, "warm_start"),
-    "backfill": (*_WHICH, "first_as_of", "last_as_of", "start", *_MODEL, *_RUNNER),
+    "backfill": (*_WHICH, "first_as_of", "last_as_of", "start", *_MODEL, "model", *_RUNNER),
+    # trains on the stored prices that the daily runs ingest
+    "train-global": ("tickers", "universe", "as_of", "start", *_MODEL),
     "status": ("tickers", "universe"),
 }
 # Parameters a command cannot run without (the others have defaults).

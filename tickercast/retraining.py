@@ -23,6 +23,7 @@ from tickercast.windows import WindowSpec
 
 if TYPE_CHECKING:  # settings read the policy without loading TensorFlow
     from tickercast.forecasters import LSTMForecaster
+    from tickercast.global_model import GlobalNetwork
 
 
 class Cadence(StrEnum):
@@ -49,6 +50,7 @@ class Training(StrEnum):
     FULL = "full"  # a fresh network trained from scratch
     FINE_TUNE = "fine_tune"  # the latest network, trained a few epochs more
     REUSE = "reuse"  # the latest network as it is
+    GLOBAL = "global"  # the universe's network (`--model global`), on the ticker's scalers
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class RetrainPolicy:
     between: Training
 
     def __post_init__(self) -> None:
-        if self.between is Training.FULL:
+        if self.between not in (Training.FINE_TUNE, Training.REUSE):
             raise InputError("between full retrains a policy fine-tunes or reuses")
 
     @property
@@ -114,16 +116,19 @@ class TrainingPlan:
     """What to do to the LSTM this evening, and why.
 
     Attributes:
-        training: full, fine-tune or reuse.
-        start_from: the network fine-tuned or reused; None for a full retrain.
+        training: full, fine-tune, reuse, or the global network.
+        start_from: the network fine-tuned or reused, with the scalers its weights
+            need; None for a full retrain and the global network.
         full_as_of: the session of the full retrain today's network descends from.
         reason: one line for the run's log and tags.
+        global_network: the universe's network, for `Training.GLOBAL`.
     """
 
     training: Training
     start_from: "LSTMForecaster | None"
     full_as_of: date
     reason: str
+    global_network: "GlobalNetwork | None" = None
 
     @classmethod
     def full(cls, as_of: date, reason: str = "full retrain") -> "TrainingPlan":
@@ -136,6 +141,7 @@ class TrainingPlan:
             Training.FULL: full_epochs,
             Training.FINE_TUNE: fine_tune_epochs,
             Training.REUSE: 0,
+            Training.GLOBAL: 0,
         }[self.training]
 
 
@@ -183,6 +189,41 @@ def plan_training(
         latest.full_as_of,
         f"{verb} the network trained as of {latest.as_of} ({latest.model_id})",
     )
+
+
+def plan_global(
+    model: "GlobalNetwork | None",
+    model_id: str | None,
+    ticker: str,
+    as_of: date,
+    spec: WindowSpec,
+) -> TrainingPlan:
+    """This evening's plan with `--model global`: the latest global network trained
+    as of `as_of` or earlier on today's windows, with the ticker's own scalers; never
+    a per-ticker fit in its place.
+
+    Args:
+        model: the latest global network trained as of `as_of` or earlier, if any.
+        model_id: its LoggedModel id.
+        ticker: the symbol, for messages.
+        as_of: today's session.
+        spec: today's windows.
+
+    Returns:
+        The plan.
+
+    Raises:
+        InputError: no usable global network: the error says what to run.
+    """
+    remedy = "run `tickercast train-global` (the `global` deployment) first"
+    if model is None:
+        raise InputError(f"{ticker}: no global model trained as of {as_of} or earlier: {remedy}")
+    if model.spec != spec:
+        raise InputError(
+            f"{ticker}: the global model {model_id} was trained on other windows: {remedy}"
+        )
+    reason = f"the global network trained as of {model.as_of} on {len(model.tickers)} tickers"
+    return TrainingPlan(Training.GLOBAL, None, model.as_of, f"{reason} ({model_id})", model)
 
 
 # The policies the backtest compares (benchmarks/retrain_policy.py).

@@ -18,12 +18,13 @@ from tickercast.backtest import MODELS, Backtest
 from tickercast.champion import Evaluation
 from tickercast.evaluate import Scored
 from tickercast.fitting import INTERVAL_MODELS, Fitted
+from tickercast.global_model import UniverseTraining
 from tickercast.ingest import IngestResult
 from tickercast.model_config import ModelConfig
 from tickercast.publish import Publication
 from tickercast.settings import Settings
 from tickercast.track_record import ALARM_WINDOW, PUBLISHED, TrackRecord
-from tickercast.windows import TrainingSet
+from tickercast.windows import TrainingSet, WindowSpec
 
 
 @dataclass(frozen=True)
@@ -178,11 +179,19 @@ def evaluation(
                 },
                 horizons,
             ),
-            "plots/training_curves.png": plots.training_curves(
-                ticker, fitted.trained.history, fitted.trained.best_epoch
-            ),
-        },
+        }
+        | training_figures(ticker, fitted),
     )
+
+
+def training_figures(ticker: str, fitted: Fitted) -> dict[str, Figure]:
+    """The training curves, when the LSTM trained this evening (a reused or global
+    network has none)."""
+    trained = fitted.trained
+    if not trained.history["loss"]:
+        return {}
+    curves = plots.training_curves(ticker, trained.history, trained.best_epoch)
+    return {"plots/training_curves.png": curves}
 
 
 def lstm_tags(training: TrainingSet, fitted: Fitted) -> dict[str, str]:
@@ -316,4 +325,34 @@ def flow_run(rows: list[tuple[str, str, str]], summary_markdown: str) -> Record:
     return Record(
         metrics={"tickers_published": published, "tickers_failed": len(rows) - published},
         tags={"mlflow.note.content": summary_markdown},
+    )
+
+
+def global_training(training: UniverseTraining, config: ModelConfig, spec: WindowSpec) -> Record:
+    """The global network's run: what it was trained on, how its training went, and
+    the tickers left out."""
+    model, trained = training.model, training.trained
+    skipped = "\n".join(f"- {reason}" for reason in training.skipped.values())
+    return Record(
+        params={
+            **config.as_params(),
+            "window": spec.window,
+            "horizons": spec.horizons,
+            "target": spec.target,
+            "features": ",".join(spec.feature_names),
+            "tickers": len(model.tickers),
+            "fit_windows": training.windows[0],
+            "calibration_windows": training.windows[1],
+        },
+        metrics={
+            "best_epoch": trained.best_epoch,
+            "fit_seconds": trained.fit_seconds,
+            "val_loss": min(trained.history["val_loss"]),
+            "tickers_skipped": len(training.skipped),
+        },
+        tags={
+            "as_of": model.as_of.isoformat(),
+            "mlflow.note.content": f"{training.summary()}\n\n{skipped}",
+        },
+        history=trained.history,
     )

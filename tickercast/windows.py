@@ -64,6 +64,11 @@ class WindowSpec:
     min_fit_origins: int = 100
     volatility_lookback: int = 20
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "WindowSpec":
+        """The spec that `dataclasses.asdict` wrote (JSON made its tuple a list)."""
+        return cls(**{**data, "features": tuple(data["features"])})
+
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise InputError(f"unknown target {self.target!r}: use one of {TARGETS}")
@@ -255,7 +260,7 @@ class Preprocessor:
         spec = data["spec"]
         target = data["target_scaler"]
         return cls(
-            WindowSpec(**{**spec, "features": tuple(spec["features"])}),
+            WindowSpec.from_dict(spec),
             _scaler_from_dict(data["input_scaler"]),
             _scaler_from_dict(target) if target is not None else None,
         )

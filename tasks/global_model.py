@@ -1,0 +1,42 @@
+"""The global network's stage: train it on the universe's stored prices and log it."""
+
+from datetime import date
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from tickercast import run_record
+from tickercast.global_model import train_universe
+from tickercast.model_config import ModelConfig
+from tickercast.settings import Settings
+from tickercast.storage import Store
+from tickercast.tasks.retries import stage
+from tickercast.tracking import tracker_for
+from tickercast.windows import WindowSpec
+
+
+@stage(retries=1, backoff_seconds=10)
+def train_global_model(
+    tickers: list[str],
+    start: date | None,
+    as_of: date | None,
+    spec: WindowSpec,
+    config: ModelConfig,
+    settings: Settings,
+) -> str:
+    """Train one LSTM on the pooled windows of every ticker; log it as a LoggedModel."""
+    store, tracker = Store(settings.home), tracker_for(settings)
+    training = train_universe(store, tickers, start, as_of, spec, config, settings.calendar_for)
+    name = f"global network as of {training.model.as_of}"
+    run_id = tracker.start_parent_run(
+        name, {"kind": "global", "prefect_flow_run_id": str(flow_run.get_id())}
+    )
+    record = run_record.global_training(training, config, spec)
+    tracker.record(run_id, record)
+    model_id = tracker.log_global(run_id, training.model, record.metrics)
+    tracker.end_run(run_id, succeeded=True)
+    create_markdown_artifact(key="global-model", markdown=record.tags["mlflow.note.content"])
+    for reason in training.skipped.values():
+        get_run_logger().warning("left out of the global network: %s", reason)
+    return f"{training.summary()}; logged as {model_id}"
