@@ -45,40 +45,51 @@ def test_tensorflow_gets_the_cores_of_one_task_slot_on_each_worker():
     assert threads == [max(1, CPU_COUNT // 2)] * 2
 
 
+# 20 S&P 500 members that trade from 2019 to 2021
+UNIVERSE = ["A", "AAL", "ABT", "ACN", "ADBE", "ADI", "ADM", "ADP", "AEE", "AEP"]
+UNIVERSE += ["AFL", "AIG", "AJG", "AKAM", "ALB", "ALL", "APD", "AME", "AMGN", "AMT"]
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
-def test_a_local_cluster_of_two_workers_isolates_a_failing_ticker(settings):
+def test_two_dask_workers_share_the_local_mlflow_store_and_isolate_failing_tickers(
+    settings, shared_data, tmp_path
+):
+    universe = tmp_path / "universe.txt"
+    universe.write_text("\n".join([*UNIVERSE, "VTRS", "ZZZZ"]) + "\n")
     state = daily_forecast(
-        tickers=["AAPL", "ZZZZ", "IBM"],
-        source="sample",
-        start=date(2011, 6, 1),
-        as_of=date(2013, 2, 25),
-        epochs=2,
-        window=20,
-        horizons=3,
+        universe=str(universe),
+        source=str(shared_data / "sp500"),
+        start=date(2019, 6, 3),
+        epochs=1,
+        window=10,
+        horizons=2,
         task_runner="dask",
         dask_workers=2,
         return_state=True,
     )
     assert state.is_failed()
-    assert state.message.startswith(
-        "1 of 3 tickers failed: ZZZZ (in ingest_prices: NoPricesError: ZZZZ: no prices"
+    assert state.message.startswith("2 of 22 tickers failed: VTRS (in build_windows: "), (
+        state.message
     )
     outcomes = {o.ticker: o for o in state.result(raise_on_failure=False)}
+    assert "VTRS: too little history" in outcomes["VTRS"].error
     assert outcomes["ZZZZ"].stage == "ingest_prices" and outcomes["ZZZZ"].result is None
     store = Store(settings.home)
-    for ticker in ("AAPL", "IBM"):
-        published = outcomes[ticker].result
-        assert published.as_of == date(2013, 2, 25)
-        assert (settings.home / "forecasts" / ticker / "2013-02-25.parquet").is_file()
+    for ticker in UNIVERSE:
+        assert outcomes[ticker].result.as_of == date(2021, 4, 21), outcomes[ticker].error
+        assert (settings.home / "forecasts" / ticker / "2021-04-21.parquet").is_file()
     assert not store.forecast_dir("ZZZZ").exists()
-    # the workers tracked to the same MLflow store, under this flow run's parent run
+    # both workers wrote to the one SQLite store, under this flow run's parent run,
+    # and every write landed: each ticker's run, LoggedModel and metrics
     client = mlflow.MlflowClient(tracking_uri=store.local_tracking_uri)
-    runs = client.search_runs(client.get_experiment_by_name("tickercast").experiment_id)
+    experiment = client.get_experiment_by_name("tickercast").experiment_id
+    runs = client.search_runs(experiment)
     tickers = {r.data.tags.get("ticker"): r for r in runs}
-    assert {t for t in tickers if t} == {"AAPL", "IBM"}
-    parent = tickers[None]
-    assert {tickers[t].data.tags["mlflow.parentRunId"] for t in ("AAPL", "IBM")} == {
-        parent.info.run_id
-    }
-    assert parent.data.metrics == {"tickers_published": 2.0, "tickers_failed": 1.0}
+    assert set(tickers) == {*UNIVERSE, None}  # VTRS failed before its run opened
+    parent = tickers.pop(None)
+    assert {r.data.tags["mlflow.parentRunId"] for r in tickers.values()} == {parent.info.run_id}
+    assert {tickers[t].info.status for t in UNIVERSE} == {"FINISHED"}
+    assert parent.data.metrics == {"tickers_published": 20.0, "tickers_failed": 2.0}
+    models = client.search_logged_models([experiment])
+    assert sorted(m.tags["ticker"] for m in models) == sorted(UNIVERSE)

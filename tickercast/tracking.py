@@ -5,12 +5,14 @@ thread or process; only model logging goes through MLflow's fluent API, which ne
 an active run.
 """
 
+import fcntl
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,8 +33,9 @@ from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from tickercast.champion import Champion
 from tickercast.errors import TrackingUnavailableError
 from tickercast.fitting import Candidate
+from tickercast.global_model import GlobalNetwork, load_global, save_global
 from tickercast.model_artifact import ModelFormatError, load_candidate, pyfunc_model
-from tickercast.retraining import LatestNetwork
+from tickercast.retraining import LatestNetwork, Training
 from tickercast.run_record import Record, TrainingData
 from tickercast.settings import Settings
 from tickercast.storage import Store
@@ -50,6 +53,8 @@ _MODEL_REQUIREMENTS = [
 # switch instead, which links choose with `UI_VIEW`: every link we print carries it.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 UI_VIEW = "?workflowType=machine_learning"
+# The tag value that marks the universe's network among the LoggedModels.
+GLOBAL_KIND = "global"
 # LoggedModels searched for a ticker's latest network: a replay of an earlier day
 # skips the later ones, which a backfill of a few weeks never outnumbers.
 LATEST_SEARCHED = 50
@@ -85,6 +90,15 @@ def _fluent_api(uri: str) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@cache
+def _global_network(uri: str, model_id: str) -> GlobalNetwork:
+    """A global network read once per process: every ticker of a run uses it."""
+    with tempfile.TemporaryDirectory() as folder, _fluent_api(uri):
+        return load_global(
+            Path(mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=folder))
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,61 @@ class ChampionSummary:
     rmse_ratio: float | None
 
 
+class _WriteLock:
+    """One MLflow call at a time on a local SQLite store, across processes (Dask
+    workers) and threads; reentrant within a thread. SQLite fails a writer with
+    "database is locked" when another holds the database past the busy timeout, or at
+    once when a transaction that read must upgrade to a write while another writes:
+    serialised calls meet neither. A no-op for a tracking server, which serialises
+    its own writes."""
+
+    def __init__(self, path: Path, enabled: bool) -> None:
+        self.path = path
+        self.enabled = enabled
+        self._thread = threading.RLock()
+        self._depth = 0
+        self._handle = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for a block."""
+        if not self.enabled:
+            yield
+            return
+        with self._thread:
+            if self._depth == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = self.path.open("a")
+                fcntl.flock(self._handle, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fcntl.flock(self._handle, fcntl.LOCK_UN)
+                    self._handle.close()
+
+
+class _Serialized:
+    """An MlflowClient whose every call holds a `_WriteLock`."""
+
+    def __init__(self, client: mlflow.MlflowClient, lock: _WriteLock) -> None:
+        self._client = client
+        self._lock = lock
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def locked(*args, **kwargs):
+            with self._lock.held():
+                return attribute(*args, **kwargs)
+
+        return locked
+
+
 def tracker_for(settings: Settings) -> "Tracker":
     """This process's tracker for the settings' store and experiment: MLflow is
     configured once per process, however many stages and tickers use it."""
@@ -182,7 +251,10 @@ class Tracker:
         self.local = not self.uri.startswith(("http://", "https://"))
         self.experiment = experiment
         self.limits = limits
-        self.client = mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        client = mlflow.MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        sqlite = self.uri.startswith("sqlite:///")
+        self.lock = _WriteLock(Path(self.uri.removeprefix("sqlite:///") + ".lock"), sqlite)
+        self.client = _Serialized(client, self.lock) if sqlite else client
 
     @cached_property
     def experiment_id(self) -> str:
@@ -341,6 +413,7 @@ class Tracker:
         """
         with (
             tempfile.TemporaryDirectory() as folder,
+            self.lock.held(),
             _fluent_api(self.uri),
             mlflow.start_run(run_id=run_id),
         ):
@@ -393,7 +466,13 @@ class Tracker:
             order_by=[{"field_name": "creation_time", "ascending": False}],
             max_results=LATEST_SEARCHED,
         )
-        earlier = (m for m in models if "as_of" in m.tags and m.tags["as_of"] < before.isoformat())
+        earlier = (
+            m
+            for m in models
+            if "as_of" in m.tags
+            and m.tags["as_of"] < before.isoformat()
+            and m.tags.get("training") != Training.GLOBAL  # the universe's, not its own
+        )
         model = next(earlier, None)
         if model is None:
             return None
@@ -405,6 +484,51 @@ class Tracker:
             full_as_of=date.fromisoformat(model.tags.get("full_as_of", model.tags["as_of"])),
             unreadable=unreadable,
         )
+
+    def log_global(self, run_id: str, model: GlobalNetwork, metrics: dict[str, float]) -> str:
+        """Log the universe's network as a LoggedModel of the run, with its metrics.
+
+        Returns:
+            The LoggedModel's id.
+        """
+        tags = {"kind": GLOBAL_KIND, "as_of": model.as_of.isoformat()}
+        logged = self.client.create_logged_model(
+            self.experiment_id,
+            name="global",
+            source_run_id=run_id,
+            tags={**tags, "tickers": str(len(model.tickers))},
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            self.client.log_model_artifacts(logged.model_id, str(save_global(model, Path(folder))))
+        self.client.finalize_logged_model(logged.model_id, "READY")
+        stamp = int(time.time() * 1000)
+        attached = [
+            Metric(key, float(value), stamp, 0, model_id=logged.model_id)
+            for key, value in metrics.items()
+            if np.isfinite(value)
+        ]
+        self.client.log_batch(run_id, metrics=attached)
+        return logged.model_id
+
+    def latest_global(self, as_of: date) -> tuple[GlobalNetwork | None, str | None]:
+        """The latest global network trained as of `as_of` or earlier (its windows stop
+        before the holdout of a run as of that day; a replay never sees a later one),
+        and its LoggedModel id; (None, None) when there is none.
+
+        Raises:
+            ModelFormatError: its files are in a format this version cannot read.
+        """
+        models = self.client.search_logged_models(
+            [self.experiment_id],
+            filter_string=f"tags.kind = '{GLOBAL_KIND}'",
+            order_by=[{"field_name": "creation_time", "ascending": False}],
+            max_results=LATEST_SEARCHED,
+        )
+        earlier = (m for m in models if m.tags.get("as_of", "") <= as_of.isoformat())
+        model = next(earlier, None)
+        if model is None:
+            return None, None
+        return _global_network(self.uri, model.model_id), model.model_id
 
     def _read_candidate(self, uri: str) -> tuple[Candidate | None, str | None]:
         """A logged LSTM's candidate read as data, without running the model's code in
@@ -465,7 +589,8 @@ class Tracker:
         for run_id in old_runs:
             self.client.delete_run(run_id)
         if self.local and (old_models or old_runs):
-            _collect_garbage(self.uri, old_runs, old_models)
+            with self.lock.held():
+                _collect_garbage(self.uri, old_runs, old_models)
         return Pruned(len(old_runs), len(old_models), len(kept_runs), len(kept_models), self.local)
 
     def _latest_per_ticker(self) -> list:
