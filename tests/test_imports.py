@@ -10,7 +10,12 @@ from prefect.flows import load_flow_from_entrypoint
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT_YAML = ROOT / "deployments" / "prefect.yaml"
-FLOW_NAMES = {"daily": "daily-forecast", "ingest": "ingest", "backfill": "backfill"}
+FLOW_NAMES = {
+    "daily": "daily-forecast",
+    "global": "train-global",
+    "ingest": "ingest",
+    "backfill": "backfill",
+}
 # what a run of a deployment must be given: the backfill's range
 PER_RUN = {"backfill": {"first_as_of": "2022-01-03", "last_as_of": "2022-01-07"}}
 
@@ -66,7 +71,7 @@ def test_the_daily_deployment_runs_weekdays_after_the_us_close():
 def test_the_serve_script_serves_the_same_deployments():
     serve = runpy.run_path(str(ROOT / "deployments" / "serve.py"), run_name="not_main")
     served = {d.name: d for d in serve["served_deployments"]()}
-    assert set(served) == {"daily-served", "ingest-served", "backfill-served"}
+    assert set(served) == {f"{name}-served" for name in FLOW_NAMES}
     daily = served["daily-served"]
     (schedule,) = daily.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == (
@@ -79,6 +84,8 @@ def test_the_serve_script_serves_the_same_deployments():
         and served["backfill-served"].flow_name == "backfill"
         and served["ingest-served"].flow_name == "ingest"
     )
+    weekly = served["global-served"]
+    assert weekly.flow_name == "train-global" and not weekly.schedules[0].active
 
 
 def test_the_failure_automation_is_a_valid_prefect_automation():
