@@ -1,6 +1,8 @@
 """Stage 4: score every candidate on the holdout, decide what to publish, plot it."""
 
+import tempfile
 import time
+from pathlib import Path
 
 from prefect import get_run_logger
 
@@ -24,7 +26,7 @@ def evaluate_model(
     settings: Settings,
 ) -> Evaluation:
     """Compare the LSTM, the baselines and the champion on the holdout, and the LSTM's
-    live record; log metrics and plots."""
+    live record; log metrics, the plots' data and, where reviewed, the plots."""
     started = time.perf_counter()
     evaluation = evaluate_candidates(
         training.prices,
@@ -37,7 +39,11 @@ def evaluate_model(
         settings.interval_significance,
     )
     seconds = time.perf_counter() - started
-    record = run_record.evaluation(training, fitted, evaluation, seconds)
-    tracker_for(settings).record(run_id, record)
+    holdout = run_record.holdout_plots(training, fitted, evaluation)
+    tracker = tracker_for(settings)
+    tracker.record(run_id, run_record.evaluation(holdout, evaluation, seconds))
+    with tempfile.TemporaryDirectory() as folder:
+        saved = holdout.save(Path(folder) / run_record.HOLDOUT_PLOTS.name)
+        tracker.log_file(run_id, saved, str(run_record.HOLDOUT_PLOTS.parent))
     get_run_logger().info(evaluation.summary(training.ticker))
     return evaluation

@@ -15,6 +15,7 @@ from prefect.artifacts import Artifact
 from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
+from tickercast import run_record
 from tickercast.calendar import sessions_after
 from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS
 from tickercast.flows.daily_forecast import daily_forecast
@@ -127,7 +128,11 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     assert parent.info.status == "FINISHED" and parent.data.metrics["tickers_published"] == 1
     assert "| AAPL | published | lstm v1:" in parent.data.tags["mlflow.note.content"]
     assert run.data.params["horizons"] == "3" and run.data.params["target"] == "returns"
-    assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == PLOTS
+    # published, not naive: a reviewer will look, the run draws its figures
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == {
+        *PLOTS,
+        "plots/holdout.npz",
+    }
     assert [a.path for a in client.list_artifacts(run.info.run_id, "forecast")] == [
         "forecast/2013-02-25.parquet"
     ]
@@ -204,8 +209,9 @@ def test_the_ledger_scores_each_session_and_the_lstm_needs_a_live_record(setting
     assert run_data.metrics["live_published_forecasts_h1_all"] == 2
     assert run_data.metrics["live_lstm_forecasts_h1_60"] == 2
     assert "live_published_rmse_ratio_h1_all" in run_data.metrics
+    # what was published before tonight's lstm was naive: no one looks at that record
     plots = {a.path for a in client.list_artifacts(third.mlflow_run_id, "plots")}
-    assert "plots/track_record.png" in plots
+    assert "plots/track_record.png" not in plots and "plots/holdout_lstm.png" in plots
 
     # a replay of 02-25 adds a version to the ledger; the scored, official one stays
     run(date(2013, 2, 25))
@@ -293,7 +299,7 @@ def test_naive_is_published_when_no_model_beats_it(settings, monkeypatch):
     )
 
 
-def test_failed_tickers_are_isolated_and_named(settings):
+def test_failed_tickers_are_isolated_and_named(settings, tmp_path):
     state = daily_forecast(
         tickers=["MSFT", "ZZZZ", "a/b", "FB"],
         source="sample",
@@ -329,6 +335,14 @@ def test_failed_tickers_are_isolated_and_named(settings):
     (parent,) = [r for r in runs if "ticker" not in r.data.tags]
     assert parent.info.status == "FAILED"  # not every ticker published
     assert parent.data.metrics == {"tickers_published": 1.0, "tickers_failed": 3.0}
+    # MSFT published naive and is not in the sample: no figures drawn, but their data
+    # is kept, and draws every one of them on demand
+    (msft,) = [r for r in runs if r.data.tags.get("ticker") == "MSFT"]
+    assert [a.path for a in client.list_artifacts(msft.info.run_id, "plots")] == [
+        "plots/holdout.npz"
+    ]
+    saved = client.download_artifacts(msft.info.run_id, "plots/holdout.npz", str(tmp_path))
+    assert set(run_record.holdout_figures(run_record.HoldoutPlots.load(Path(saved)))) == PLOTS
 
 
 def test_yahoo_tickers_with_no_rows_fail_without_retries(settings, sample_aapl, monkeypatch):

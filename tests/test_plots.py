@@ -1,12 +1,16 @@
 import io
+import itertools
 import os
+import string
 import subprocess
 import sys
+from dataclasses import replace
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
-from tickercast import plots
+from tickercast import plots, run_record
 from tickercast.evaluate import mase_scales, score
 
 
@@ -46,3 +50,58 @@ def test_importing_the_plots_leaves_the_matplotlib_backend_alone():
         [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
     )
     assert shown.stdout.strip() == "svg"
+
+
+def test_a_runs_plot_data_draws_its_figures_later(fitted_aapl, small_spec, tmp_path):
+    history, fitted = fitted_aapl
+    scales, holdout_origins = mase_scales(history, fitted.split.fit, 3), fitted.split.holdout
+    scored = {
+        name: score(name, fitted.candidates[name], history, holdout_origins, small_spec, scales)
+        for name in ("lstm", "naive", "ar")
+    }
+    holdout = run_record.HoldoutPlots(
+        ticker="AAPL",
+        sessions=history["session"].to_numpy()[fitted.split.holdout],
+        lstm=scored["lstm"],
+        published=scored["naive"],
+        ratios={name: [m["rmse_ratio"] for m in entry.metrics] for name, entry in scored.items()},
+        history=fitted.trained.history,
+        best_epoch=fitted.trained.best_epoch,
+    )
+    path = holdout.save(tmp_path / "holdout.npz")
+    assert path.stat().st_size < 100_000
+    loaded = run_record.HoldoutPlots.load(path)
+    assert loaded.ticker == "AAPL" and (loaded.sessions == holdout.sessions).all()
+    for kept, again in ((holdout.lstm, loaded.lstm), (holdout.published, loaded.published)):
+        assert again.name == kept.name and again.bounds.keys() == kept.bounds.keys()
+        np.testing.assert_array_equal(again.forecast, kept.forecast)
+        np.testing.assert_array_equal(again.bounds[0.95][0], kept.bounds[0.95][0])
+        # the metrics are computed again from the arrays, as they were the first time
+        for row, first in zip(again.metrics, kept.metrics, strict=True):
+            assert row == pytest.approx(first, nan_ok=True)
+    assert loaded.ratios == holdout.ratios and list(loaded.ratios) == ["lstm", "naive", "ar"]
+    assert loaded.history == holdout.history and loaded.best_epoch == holdout.best_epoch
+    figures = run_record.holdout_figures(loaded)
+    assert set(figures) == {
+        "plots/holdout_lstm.png",
+        "plots/holdout_published.png",
+        "plots/coverage_by_horizon.png",
+        "plots/residuals.png",
+        "plots/rmse_ratio_by_horizon.png",
+        "plots/training_curves.png",
+    }
+    assert len(figures["plots/rmse_ratio_by_horizon.png"].axes[0].patches) == 3 * 3
+    # a reused LSTM was not trained that evening: no training curves to draw
+    reused = replace(loaded, history={"loss": [], "val_loss": []})
+    assert "plots/training_curves.png" not in run_record.holdout_figures(reused)
+
+
+def test_figures_are_drawn_where_a_reviewer_looks():
+    assert run_record.reviewed("AAPL", "lstm") and run_record.reviewed("AAPL", "champion")
+    assert not run_record.reviewed("AAPL", "naive")
+    assert run_record.reviewed("AAPL", "naive", alarm=True)
+    # a fixed sample of the rest, the same tickers every evening: about 1 in PLOT_SAMPLE
+    assert run_record.reviewed("ORCL", "naive") and run_record.reviewed("ACN", "naive")
+    symbols = ["".join(pair) for pair in itertools.product(string.ascii_uppercase, repeat=2)]
+    sampled = [symbol for symbol in symbols if run_record.reviewed(symbol, "naive")]
+    assert len(sampled) == 29  # of 676, where 1 in 20 would be 34

@@ -7,15 +7,17 @@ any record to any run. A reviewer's dashboards and the tests read these names.
 """
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from tickercast import plots
 from tickercast.backtest import MODELS, Backtest
-from tickercast.champion import Evaluation
+from tickercast.champion import Choice, Evaluation
 from tickercast.evaluate import Scored
 from tickercast.fitting import INTERVAL_MODELS, Fitted
 from tickercast.global_model import UniverseTraining
@@ -135,13 +137,169 @@ def training(fitted: Fitted, seconds: float) -> Record:
     )
 
 
-def evaluation(
-    training: TrainingSet, fitted: Fitted, evaluation: Evaluation, seconds: float
-) -> Record:
-    """Every candidate's holdout metrics, the headlines, the gate's decision, the plots."""
-    ticker, scored, published = training.ticker, evaluation.scored, evaluation.published
-    holdout_sessions = training.prices["session"].to_numpy()[fitted.split.holdout]
-    horizons = [f"h={h}" for h in range(1, training.spec.horizons + 1)]
+# One ticker in PLOT_SAMPLE has its figures drawn whatever it published: a sample a
+# reviewer can browse. A stable hash of the symbol picks it (Python's `hash` changes from
+# process to process), so the same tickers are drawn every evening and compare day to
+# day; 1 in 20 is 18 of the 481 S&P 500 members in the benchmarks' data.
+PLOT_SAMPLE = 20
+# Where each daily run keeps its `HoldoutPlots`, drawn or not.
+HOLDOUT_PLOTS = Path("plots/holdout.npz")
+
+
+def reviewed(ticker: str, published: str, alarm: bool = False) -> bool:
+    """Whether a reviewer will look at a ticker's figures, so that its run draws them.
+
+    Drawing and logging a ticker's seven figures took 1.4 s of the 3.7 s a ticker that a
+    480-ticker evening on 2 cores allows (issue 13, `benchmarks/ticker_overhead.py`),
+    and nobody opens 3,000 figures an evening. They are drawn where someone looks: a
+    published model other than naive (a claim to check), an alarm on the intervals,
+    and the fixed sample (`PLOT_SAMPLE`). Every run keeps every metric and its holdout's
+    plot data (`HoldoutPlots`), so any figure can be drawn later.
+
+    Args:
+        ticker: the symbol.
+        published: the model published (`Choice`, or a ledger row's `model`).
+        alarm: the live track record raised a calibration alarm.
+
+    Returns:
+        True when the run should draw its figures.
+    """
+    sampled = zlib.crc32(ticker.encode()) % PLOT_SAMPLE == 0
+    return published != Choice.NAIVE or alarm or sampled
+
+
+@dataclass(frozen=True)
+class HoldoutPlots:
+    """What a daily run's holdout figures are drawn from, kept with every run (`save`,
+    60 KB at the defaults) so that the figures of a run that drew none can be drawn on demand
+    (`load`, then `holdout_figures`).
+
+    Attributes:
+        ticker: the symbol.
+        sessions: (n,) the holdout's origin sessions.
+        lstm: the new LSTM's holdout scores.
+        published: the published forecast's holdout scores (its point and intervals).
+        ratios: each point model's holdout RMSE ratio per horizon.
+        history: the LSTM's per-epoch `loss` and `val_loss` (empty: it was reused).
+        best_epoch: the epoch whose weights were kept.
+    """
+
+    ticker: str
+    sessions: np.ndarray
+    lstm: Scored
+    published: Scored
+    ratios: dict[str, list[float]]
+    history: dict[str, list[float]]
+    best_epoch: int
+
+    def save(self, path: Path) -> Path:
+        """Write the arrays to an `.npz` file (no pickles) and return its path."""
+        arrays = {"ticker": np.array(self.ticker), "sessions": self.sessions}
+        arrays["best_epoch"] = np.array(self.best_epoch)
+        for role, scored in (("lstm", self.lstm), ("published", self.published)):
+            arrays[f"{role}.name"] = np.array(scored.name)
+            for name in _SCORED_ARRAYS:
+                arrays[f"{role}.{name}"] = getattr(scored, name)
+            for level, (lower, upper) in scored.bounds.items():
+                percent = round(level * 100)
+                arrays[f"{role}.lower_{percent}"], arrays[f"{role}.upper_{percent}"] = lower, upper
+        arrays |= {f"ratio.{name}": np.array(values) for name, values in self.ratios.items()}
+        arrays |= {f"history.{name}": np.array(values) for name, values in self.history.items()}
+        np.savez_compressed(path, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "HoldoutPlots":
+        """Read what `save` wrote; the scores' metrics are computed again from the arrays."""
+        with np.load(path) as data:
+            arrays = {name: data[name] for name in data.files}
+
+        def scored(role: str) -> Scored:
+            percents = [n.split("_")[-1] for n in arrays if n.startswith(f"{role}.lower_")]
+            bounds = {
+                int(p) / 100: (arrays[f"{role}.lower_{p}"], arrays[f"{role}.upper_{p}"])
+                for p in percents
+            }
+            parts = [arrays[f"{role}.{name}"] for name in _SCORED_ARRAYS]
+            current, forecast, actual, scales, volatility = parts
+            name = str(arrays[f"{role}.name"])
+            return Scored.build(name, current, forecast, actual, bounds, scales, volatility)
+
+        def named(prefix: str) -> dict[str, list[float]]:
+            return {
+                name.removeprefix(prefix): arrays[name].tolist()
+                for name in arrays
+                if name.startswith(prefix)
+            }
+
+        return cls(
+            ticker=str(arrays["ticker"]),
+            sessions=arrays["sessions"],
+            lstm=scored("lstm"),
+            published=scored("published"),
+            ratios=named("ratio."),
+            history=named("history."),
+            best_epoch=int(arrays["best_epoch"]),
+        )
+
+
+# the arrays of a `Scored` that `HoldoutPlots` keeps (its metrics follow from them)
+_SCORED_ARRAYS = ("current", "forecast", "actual", "scales", "volatility")
+
+
+def holdout_plots(training: TrainingSet, fitted: Fitted, evaluation: Evaluation) -> HoldoutPlots:
+    """The day's holdout as its figures show it."""
+    scored = evaluation.scored
+    return HoldoutPlots(
+        ticker=training.ticker,
+        sessions=training.prices["session"].to_numpy()[fitted.split.holdout],
+        lstm=scored["lstm"],
+        published=evaluation.published,
+        ratios={
+            name: [m["rmse_ratio"] for m in entry.metrics]
+            for name, entry in scored.items()
+            if name not in INTERVAL_MODELS  # naive's points, every one
+        },
+        history=fitted.trained.history,
+        best_epoch=fitted.trained.best_epoch,
+    )
+
+
+def holdout_figures(holdout: HoldoutPlots) -> dict[str, Figure]:
+    """The daily run's holdout figures, by artifact path; the training curves only when
+    the LSTM trained that evening (a reused or global network has none).
+
+    Args:
+        holdout: what they are drawn from (the day's, or a run's saved `HoldoutPlots`).
+
+    Returns:
+        Each figure by its path under the run's artifacts.
+    """
+    ticker, sessions = holdout.ticker, holdout.sessions
+    horizons = [f"h={h}" for h in range(1, holdout.lstm.forecast.shape[1] + 1)]
+    figures = {
+        "plots/holdout_lstm.png": plots.forecast_bands(f"{ticker} holdout", sessions, holdout.lstm),
+        "plots/holdout_published.png": plots.forecast_bands(
+            f"{ticker} holdout, published", sessions, holdout.published
+        ),
+        "plots/coverage_by_horizon.png": plots.coverage_by_horizon(ticker, holdout.published),
+        "plots/residuals.png": plots.residual_histogram(ticker, holdout.lstm),
+        "plots/rmse_ratio_by_horizon.png": plots.ratio_bars(
+            f"{ticker}: holdout RMSE ratio by horizon", holdout.ratios, horizons
+        ),
+    }
+    if holdout.history["loss"]:
+        figures["plots/training_curves.png"] = plots.training_curves(
+            ticker, holdout.history, holdout.best_epoch
+        )
+    return figures
+
+
+def evaluation(holdout: HoldoutPlots, evaluation: Evaluation, seconds: float) -> Record:
+    """Every candidate's holdout metrics, the headlines, the gate's decision, and the
+    holdout's figures when a reviewer will look at them (`reviewed`)."""
+    scored, published = evaluation.scored, holdout.published
+    decision = evaluation.decision
     return Record(
         metrics={
             **model_metrics(scored),
@@ -156,42 +314,13 @@ def evaluation(
             "evaluate_seconds": seconds,
         },
         tags={
-            "published_model": str(evaluation.decision.published),
-            "gate": evaluation.decision.reason,
+            "published_model": str(decision.published),
+            "gate": decision.reason,
             "interval_model": evaluation.intervals.model,
             "interval_gate": evaluation.intervals.reason,
         },
-        figures={
-            "plots/holdout_lstm.png": plots.forecast_bands(
-                f"{ticker} holdout", holdout_sessions, scored["lstm"]
-            ),
-            "plots/holdout_published.png": plots.forecast_bands(
-                f"{ticker} holdout, published", holdout_sessions, published
-            ),
-            "plots/coverage_by_horizon.png": plots.coverage_by_horizon(ticker, published),
-            "plots/residuals.png": plots.residual_histogram(ticker, scored["lstm"]),
-            "plots/rmse_ratio_by_horizon.png": plots.ratio_bars(
-                f"{ticker}: holdout RMSE ratio by horizon",
-                {
-                    name: [m["rmse_ratio"] for m in entry.metrics]
-                    for name, entry in scored.items()
-                    if name not in INTERVAL_MODELS  # naive's points, every one
-                },
-                horizons,
-            ),
-        }
-        | training_figures(ticker, fitted),
+        figures=holdout_figures(holdout) if reviewed(holdout.ticker, decision.published) else {},
     )
-
-
-def training_figures(ticker: str, fitted: Fitted) -> dict[str, Figure]:
-    """The training curves, when the LSTM trained this evening (a reused or global
-    network has none)."""
-    trained = fitted.trained
-    if not trained.history["loss"]:
-        return {}
-    curves = plots.training_curves(ticker, trained.history, trained.best_epoch)
-    return {"plots/training_curves.png": curves}
 
 
 def lstm_tags(training: TrainingSet, fitted: Fitted) -> dict[str, str]:
@@ -240,17 +369,20 @@ LIVE_METRICS = (
 
 def live_track_record(track: TrackRecord) -> Record:
     """The live track record on the ticker's run: `live_<model>_<metric>_h<h>_<window>`
-    (published: every window; shadows: the last 60), and its plot."""
+    (published: every window; shadows: the last 60), and its plot when a reviewer will
+    look at it (`reviewed`: its latest publication, its alarm); else `plots.track_record`
+    draws it on demand from the stored scores (`stored_track_record(...).recent`)."""
     rows = [r for r in track.rows if r.model == PUBLISHED or r.window == str(ALARM_WINDOW)]
     metrics = {
         f"live_{r.model}_{metric}_h{r.horizon}_{r.window}": float(getattr(r, metric))
         for r in rows
         for metric in LIVE_METRICS
     }
+    drawn = len(track.recent) and reviewed(
+        track.ticker, track.recent["model"].iloc[-1], alarm=track.alarm is not None
+    )
     figures = (
-        {"plots/track_record.png": plots.track_record(track.ticker, track.recent)}
-        if len(track.recent)
-        else {}
+        {"plots/track_record.png": plots.track_record(track.ticker, track.recent)} if drawn else {}
     )
     return Record(
         metrics={name: value for name, value in metrics.items() if math.isfinite(value)},
