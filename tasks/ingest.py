@@ -33,13 +33,14 @@ def ingest_prices(
     result, report = ingest.ingest_prices(
         ticker, open_source(source, calendar, paced), Store(settings.home), as_of, calendar
     )
-    if report is not None:  # None: a replay the store already covers, nothing fetched
+    get_run_logger().info(result.summary())
+    if warning := result.findings_warning():  # on the console too: it concerns their data
+        get_run_logger().warning(warning)
+        # An artifact only when the fetch found something: a clean ingest's report is
+        # in reports/quality/ and the MLflow run, not one more of 480 keys an evening.
         create_markdown_artifact(
             key=f"quality-{ticker_slug(ticker)}",
             markdown=report_markdown(report, as_of),
             description=f"{ticker}: data quality of the latest ingest",
         )
-    get_run_logger().info(result.summary())
-    if warning := result.findings_warning():  # on the console too: it concerns their data
-        get_run_logger().warning(warning)
     return result

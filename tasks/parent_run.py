@@ -1,13 +1,13 @@
-"""The flow run's own records: its MLflow parent run, and each ticker's outcome as an
-artifact and under reports/runs/."""
+"""The flow run's own records: its MLflow parent run, and each ticker's outcome in one
+artifact for the whole universe and under reports/runs/."""
 
 from datetime import UTC, date, datetime
 
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
 from tickercast import run_record
-from tickercast.forecast import run_summary_markdown
+from tickercast.forecast import run_summary_headline, run_summary_markdown, run_summary_table
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tasks.retries import stage
@@ -17,10 +17,14 @@ from tickercast.tracking import tracker_for
 @stage(retries=2, backoff_seconds=2)
 def publish_run_summary(rows: list[tuple[str, str, str]], settings: Settings) -> None:
     """Publish each ticker's outcome: artifact `daily-forecast-summary` and reports/runs/."""
-    create_markdown_artifact(
+    # One table for the universe, the failed first (a table, so that scripts read its
+    # rows: `prefect artifact inspect daily-forecast-summary -o json`); per ticker, only
+    # `forecast-<ticker>` (tasks/publish.py) and the reports of data-quality findings
+    # and calibration alarms have artifacts of their own.
+    create_table_artifact(
         key="daily-forecast-summary",
-        markdown=run_summary_markdown(rows),
-        description="forecasts published and tickers failed in this run",
+        table=run_summary_table(rows),
+        description=run_summary_headline(rows),
     )
     at = datetime.now(UTC)
     records = [

@@ -4,7 +4,7 @@ keep every candidate's forecast in the ledger (`tickercast.release`)."""
 from datetime import UTC, datetime
 
 from prefect import get_run_logger
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_table_artifact
 
 from tickercast.champion import Champion, Evaluation
 from tickercast.fitting import Fitted
@@ -30,13 +30,15 @@ def publish_forecast(
     done = release(
         training, fitted, evaluation, champion, alarm, run_id, settings, datetime.now(UTC)
     )
-    slug, published = ticker_slug(training.ticker), done.publication
+    published = done.publication
     rows = published.frame.astype({"as_of": str, "target_date": str})
+    # The one artifact per ticker: people look a forecast up by its key, and the key's
+    # versions are its history. The report on its metrics is the MLflow run's
+    # description; the run's summary artifact lists every ticker (`publish_run_summary`).
     create_table_artifact(
-        key=f"forecast-{slug}", table=rows.to_dict("records"), description=published.summary()
-    )
-    create_markdown_artifact(
-        key=f"metrics-{slug}", markdown=published.report, description=f"{training.ticker}: metrics"
+        key=f"forecast-{ticker_slug(training.ticker)}",
+        table=rows.to_dict("records"),
+        description=published.summary(),
     )
     get_run_logger().info(done.summary())
     return published.published

@@ -35,17 +35,20 @@ def score_forecasts(ticker: str, as_of: date | None, settings: Settings) -> Trac
 
 @stage(retries=3, backoff_seconds=5)
 def report_track_record(track: TrackRecord, run_id: str, settings: Settings) -> None:
-    """Show the live track record: run metrics and plot, artifact, report file, alarm."""
+    """Show the live track record: run metrics (and plot), report file; on an alarm, a
+    warning, an event and an artifact."""
     store, logger = Store(settings.home), get_run_logger()
     previous = store.write_track_record(track.ticker, track.as_dict())
     tracker_for(settings).record(run_id, run_record.live_track_record(track))
-    create_markdown_artifact(
-        key=f"track-record-{ticker_slug(track.ticker)}",
-        markdown=track.markdown(),
-        description=track.summary(),
-    )
     logger.info(track.summary())
     if track.alarm is not None:
         logger.warning(track.alarm.message())
+        # An artifact only where someone will look: a record without an alarm is in the
+        # run's metrics, reports/track/ and `tickercast track`, not one more of 480 keys.
+        create_markdown_artifact(
+            key=f"track-record-{ticker_slug(track.ticker)}",
+            markdown=track.markdown(),
+            description=track.summary(),
+        )
         if alarm_is_new(track, previous):
             emit_calibration_drift(track.alarm)

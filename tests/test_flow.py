@@ -81,16 +81,17 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     latest = json.loads((settings.home / "forecasts" / "AAPL" / "latest.json").read_text())
     assert latest[0]["mlflow_run_id"] == rows[0]["mlflow_run_id"] == published.mlflow_run_id
 
-    # the Prefect artifacts
+    # the Prefect artifacts: the forecast per ticker, the data-quality report as the
+    # ingest found something (the sample's large moves), the run's summary
     forecast_artifact = Artifact.get("forecast-aapl")
     assert forecast_artifact.type == "table"
     assert [r["horizon"] for r in json.loads(forecast_artifact.data)] == [1, 2, 3]
-    metrics_artifact = Artifact.get("metrics-aapl").data
-    assert (
-        published.mlflow_run_url in metrics_artifact
-        and "Published model: **lstm** version 1" in metrics_artifact
-    )
     assert Artifact.get("quality-aapl").type == "markdown"
+    assert Artifact.get("metrics-aapl") is None and Artifact.get("track-record-aapl") is None
+    summary = Artifact.get("daily-forecast-summary")
+    assert summary.type == "table" and summary.description == "1 of 1 tickers published"
+    (row,) = json.loads(summary.data)
+    assert row["ticker"] == "AAPL" and row["detail"].startswith("lstm v1: ")
 
     # the MLflow run: metrics of every candidate, plots, forecast, model, champion
     client = mlflow.MlflowClient(tracking_uri=Store(settings.home).local_tracking_uri)
@@ -202,8 +203,7 @@ def test_the_ledger_scores_each_session_and_the_lstm_needs_a_live_record(setting
     assert published["realized_close"].iloc[0] == pytest.approx(closes["2013-02-26"])
     track = json.loads(store.track_record_file("AAPL").read_text())
     assert track["as_of"] == "2013-02-27" and track["live"]["forecasts"] == 2
-    artifact = Artifact.get("track-record-aapl")
-    assert "AAPL: live track record as of 2013-02-27" in artifact.data
+    assert Artifact.get("track-record-aapl") is None  # no alarm: in reports/track/ alone
     client = mlflow.MlflowClient(tracking_uri=store.local_tracking_uri)
     run_data = client.get_run(third.mlflow_run_id).data
     assert run_data.metrics["live_published_forecasts_h1_all"] == 2
@@ -254,7 +254,6 @@ def test_intervals_that_stopped_covering_raise_the_alarm_in_the_run(settings, sa
     assert "of the last 60 closes one session ahead" in alarm
     assert f"ALARM: {alarm}" in Artifact.get("daily-forecast-summary").data
     assert f"**Alarm**: {alarm}" in Artifact.get("track-record-aapl").data
-    assert f"**Alarm**: {alarm}" in Artifact.get("metrics-aapl").data
     assert store.read_track_record("AAPL")["alarm"] == alarm
     client = mlflow.MlflowClient(tracking_uri=store.local_tracking_uri)
     assert client.get_run(outcome.result.mlflow_run_id).data.tags["live_alarm"] == alarm
@@ -335,6 +334,16 @@ def test_failed_tickers_are_isolated_and_named(settings, tmp_path):
     (parent,) = [r for r in runs if "ticker" not in r.data.tags]
     assert parent.info.status == "FAILED"  # not every ticker published
     assert parent.data.metrics == {"tickers_published": 1.0, "tickers_failed": 3.0}
+    # one artifact for the run: every ticker, the failed first
+    summary = Artifact.get("daily-forecast-summary")
+    assert summary.description == "1 of 4 tickers published, 3 failed"
+    table = json.loads(summary.data)
+    assert [(row["ticker"], row["status"]) for row in table] == [
+        ("a/b", "failed in the flow"),
+        ("ZZZZ", "failed in ingest_prices"),
+        ("FB", "failed in build_windows"),
+        ("MSFT", "published"),
+    ]
     # MSFT published naive and is not in the sample: no figures drawn, but their data
     # is kept, and draws every one of them on demand
     (msft,) = [r for r in runs if r.data.tags.get("ticker") == "MSFT"]

@@ -188,8 +188,37 @@ def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.Dat
     )
 
 
+def run_summary_headline(rows: list[tuple[str, str, str]]) -> str:
+    """How many tickers a flow run published and how many failed, in one line.
+
+    Args:
+        rows: `(ticker, status, detail)` per ticker: the forecast, or where and why it failed.
+
+    Returns:
+        E.g. `475 of 480 tickers published, 5 failed`.
+    """
+    failed = sum(status != "published" for _, status, _ in rows)
+    return f"{len(rows) - failed} of {len(rows)} tickers published" + (
+        f", {failed} failed" if failed else ""
+    )
+
+
+def run_summary_table(rows: list[tuple[str, str, str]]) -> list[dict[str, str]]:
+    """A flow run's outcome per ticker as table rows, the failed first: at 480 tickers
+    the few that need attention are at the top.
+
+    Args:
+        rows: `(ticker, status, detail)` per ticker, in the run's order.
+
+    Returns:
+        `{"ticker", "status", "detail"}` per ticker.
+    """
+    ordered = sorted(rows, key=lambda row: row[1] == "published")  # stable: run order kept
+    return [{"ticker": t, "status": status, "detail": d} for t, status, d in ordered]
+
+
 def run_summary_markdown(rows: list[tuple[str, str, str]]) -> str:
-    """A flow run's outcome per ticker, for the run's summary artifact.
+    """A flow run's outcome per ticker, the failed first, for its MLflow parent run.
 
     Args:
         rows: `(ticker, status, detail)` per ticker: the forecast, or where and why it failed.
@@ -197,13 +226,9 @@ def run_summary_markdown(rows: list[tuple[str, str, str]]) -> str:
     Returns:
         Markdown text.
     """
-    failed = sum(status != "published" for _, status, _ in rows)
-    lines = [
-        f"# {len(rows) - failed} of {len(rows)} tickers published"
-        + (f", {failed} failed" if failed else ""),
-        "",
-        "| ticker | status | detail |",
-        "|---|---|---|",
+    lines = [f"# {run_summary_headline(rows)}", "", "| ticker | status | detail |", "|---|---|---|"]
+    lines += [
+        f"| {row['ticker']} | {row['status']} | {row['detail']} |"
+        for row in run_summary_table(rows)
     ]
-    lines += [f"| {ticker} | {status} | {detail} |" for ticker, status, detail in rows]
     return "\n".join(lines) + "\n"
