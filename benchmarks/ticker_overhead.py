@@ -9,14 +9,19 @@ While the second run goes, timers wrap, and call through to, what is measured:
 
 - every figure function of `tickercast.plots` (building the figure),
 - `MlflowClient.log_figure` (rendering the PNG and storing it in the run),
+- `HoldoutPlots.save` and `MlflowClient.log_artifact` (the figures' data a run keeps
+  since issue 13, and every other file a run logs, by folder),
 - `prefect.artifacts.Artifact.create` (every artifact, per key kind),
 
 each charged to the ticker whose task run made the call (`flow` when none). It then
 reads each task run's duration from the Prefect API and the LSTM's `train_seconds`
 from MLflow, and times, on the same server, one table artifact the size of the
-universe's summary (480 rows) against 480 small markdown artifacts' worth of calls.
+universe's summary (480 rows) and one small markdown artifact.
 
     .venv/bin/python benchmarks/ticker_overhead.py [--sample 4] [--label before]
+    .venv/bin/python benchmarks/ticker_overhead.py --tickers ORCL,EL --label reviewed
+
+ORCL is in the figures' fixed sample (`run_record.reviewed`), EL is not.
 """
 
 import argparse
@@ -30,6 +35,7 @@ import subprocess
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -46,7 +52,7 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from results_file import write_result  # noqa: E402
 from sp500_sample import DATA, select  # noqa: E402
 
-from tickercast import plots  # noqa: E402
+from tickercast import plots, run_record  # noqa: E402
 from tickercast.calendar import sessions_between  # noqa: E402
 from tickercast.flows.daily_forecast import daily_forecast  # noqa: E402
 from tickercast.storage import Store  # noqa: E402
@@ -64,9 +70,9 @@ class Timers:
         self.seconds: dict[tuple[str, str], float] = defaultdict(float)
         self.calls: dict[tuple[str, str], int] = defaultdict(int)
 
-    def wrap(self, owner: object, name: str, what: str) -> None:
-        """Replace `owner.name` by a timer that calls it; `what` may use `{key}` (an
-        artifact's key without its ticker)."""
+    def wrap(self, owner: object, name: str, label: Callable[[tuple], str]) -> None:
+        """Replace `owner.name` by a timer that calls it, charging each call's seconds
+        to the running ticker under `label(args)`."""
         original = getattr(owner, name)
 
         @functools.wraps(original)
@@ -76,10 +82,7 @@ class Timers:
                 return original(*args, **kwargs)
             finally:
                 if self.on:
-                    ticker = _ticker()
-                    key = getattr(args[0], "key", None) if args else None
-                    kind = (key or "unkeyed").removesuffix(f"-{ticker_slug(ticker)}")
-                    charged = (ticker, what.format(key=kind))
+                    charged = (_ticker(), label(args))
                     self.seconds[charged] += time.perf_counter() - started
                     self.calls[charged] += 1
 
@@ -95,12 +98,28 @@ def _ticker() -> str:
 
 
 def instrument(timers: Timers) -> None:
-    """Time every figure, figure upload and artifact the run makes."""
+    """Time every figure, figure upload, plot data file and artifact the run makes."""
     for name, function in inspect.getmembers(plots, inspect.isfunction):
         if function.__module__ == plots.__name__ and not name.startswith("_"):
-            timers.wrap(plots, name, f"figure {name}")
-    timers.wrap(mlflow.MlflowClient, "log_figure", "log_figure")
-    timers.wrap(Artifact, "create", "artifact {key}")
+            timers.wrap(plots, name, lambda args, name=name: f"figure {name}")
+    timers.wrap(mlflow.MlflowClient, "log_figure", lambda args: "log_figure")
+    # the files a run logs (Tracker.log_file: client, run_id, path, artifact_dir), log_figure's
+    # PNGs among them (counted in log_figure), the figures' data file
+    timers.wrap(mlflow.MlflowClient, "log_artifact", _logged_file)
+    if hasattr(run_record, "HoldoutPlots"):  # the figures' data, kept since issue 13
+        timers.wrap(run_record.HoldoutPlots, "save", lambda args: "figure data save")
+    timers.wrap(Artifact, "create", lambda args: f"artifact {_kind(args[0].key)}")
+
+
+def _logged_file(args: tuple) -> str:
+    if str(args[2]).endswith(".npz"):
+        return "figure data upload"
+    return f"log_artifact {args[3]}"
+
+
+def _kind(key: str) -> str:
+    """An artifact key without its ticker: `forecast-aapl` -> `forecast`."""
+    return key.removesuffix(f"-{ticker_slug(_ticker())}")
 
 
 async def stage_seconds(flow_run_id) -> dict[str, float]:
@@ -142,13 +161,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=4, help="seeded S&P 500 members")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--tickers", help="these members instead of the sample, e.g. ORCL,EL")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2021, 4, 20))
     # the first session trained on: fitting is not what is measured
     parser.add_argument("--start", type=date.fromisoformat, default=date(2016, 1, 4))
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--label", default="", help="suffix of the result file")
     args = parser.parse_args()
-    tickers, _ = select(args.sample, args.seed, args.start)
+    tickers = (
+        args.tickers.split(",") if args.tickers else select(args.sample, args.seed, args.start)[0]
+    )
     previous = sessions_between(date(args.as_of.year, 1, 1), args.as_of, "XNYS")[-2].date()
     scratch = Path(tempfile.mkdtemp(prefix="tickercast-overhead-"))
     os.environ["TICKERCAST_HOME"] = str(scratch / "home")
@@ -177,7 +199,7 @@ def main() -> None:
     for ticker in tickers:
         charged = {what: s for (t, what), s in timers.seconds.items() if t == ticker}
         calls = {what: n for (t, what), n in timers.calls.items() if t == ticker}
-        figures = sum(s for what, s in charged.items() if what.startswith(("figure", "log_fig")))
+        figures = sum(s for what, s in charged.items() if what.startswith(("figure", "log_figure")))
         artifacts = sum(s for what, s in charged.items() if what.startswith("artifact"))
         run = published.get(ticker)
         train = client.get_run(run.mlflow_run_id).data.metrics["train_seconds"] if run else None
