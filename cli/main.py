@@ -13,6 +13,7 @@ import argparse
 import sys
 from dataclasses import MISSING, fields
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from tickercast.errors import InputError, StoredFileError
 from tickercast.request import (
@@ -111,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--version", help="a registered version (default: the champion)")
     serve.add_argument(
         "--port", type=_positive, default=DEFAULT_PORT, help=f"port on 127.0.0.1 ({DEFAULT_PORT})"
+    )
+    drawn = commands.add_parser(
+        "plots", help="draw a run's holdout figures (daily runs draw them where reviewed)"
+    )
+    drawn.add_argument("ticker", help="whose run")
+    drawn.add_argument("--run", help="an MLflow run id (default: the ticker's latest run)")
+    drawn.add_argument(
+        "--out", type=Path, default=Path("."), help="where to write the PNG files (default: here)"
     )
     prune = commands.add_parser(
         "prune",
@@ -234,14 +243,13 @@ def _run(request: RunRequest, settings: Settings) -> int:
     if settings.mlflow_tracking_uri is None:
         url = "http://127.0.0.1:5000/#/experiments/1?workflowType=machine_learning"
         print(f"                   review it with `make mlflow-ui`, then {url}")
-    keys = [
-        f"{kind}-{ticker_slug(o.ticker)}"
-        for o in outcomes
-        if o.result
-        for kind in ("quality", "track-record", "forecast", "metrics")
-    ]
+    # the summary, each published forecast's key, and the quality reports and
+    # track records only of the tickers with findings or an alarm (not listed here)
+    keys = [f"forecast-{ticker_slug(o.ticker)}" for o in outcomes if o.result]
+    shown = ", ".join(keys[:4]) + (f", … (+{len(keys) - 4})" if len(keys) > 4 else "")
     flow_run_id = state.state_details.flow_run_id
-    print(f"Prefect artifacts: {', '.join(keys) or 'none'} (flow run {flow_run_id})")
+    print(f"Prefect artifacts: daily-forecast-summary, {shown or 'no forecast'}")
+    print(f"                   of flow run {flow_run_id}")
     print(f"                   in {_prefect_location()}")
     return EXIT_OK if state.is_completed() else EXIT_FAILED
 
@@ -518,6 +526,24 @@ def _train_global(request: RunRequest, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _plots(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tickercast.run_record import holdout_figures
+    from tickercast.tracking import tracker_for
+
+    ticker, tracker = normalize_ticker(arguments.ticker), tracker_for(settings)
+    latest = None if arguments.run else tracker.latest_run(ticker)
+    run_id = arguments.run or (latest and latest.run_id)
+    if run_id is None:
+        print(f"error: {ticker}: no MLflow run to draw", file=sys.stderr)
+        return EXIT_FAILED
+    folder = arguments.out / f"{ticker_slug(ticker)}-{run_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, figure in holdout_figures(tracker.holdout_plots(run_id)).items():
+        figure.savefig(folder / Path(path).name)
+    print(f"{ticker}: the holdout figures of run {run_id} are in {folder}")
+    return EXIT_OK
+
+
 def _prune(arguments: argparse.Namespace, settings: Settings) -> int:
     from tickercast.tracking import tracker_for
 
@@ -544,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
             return _track(arguments, settings)
         if arguments.command == "prune":
             return _prune(arguments, settings)
+        if arguments.command == "plots":
+            return _plots(arguments, settings)
         request = _request(arguments)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)

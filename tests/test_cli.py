@@ -40,6 +40,12 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     assert str(settings.home / "forecasts" / "IBM" / "2013-03-01.parquet") in output
     assert f"sqlite:///{settings.home / 'mlflow.db'}" in output
 
+    # a naive run drew no figures; they are drawn on demand from its saved data
+    assert main(["plots", "IBM", "--out", str(settings.home / "drawn")]) == 0
+    (folder,) = (settings.home / "drawn").iterdir()
+    assert "holdout_lstm.png" in {p.name for p in folder.iterdir()}
+    assert str(folder) in capsys.readouterr().out
+
     assert main(["forecast", "IBM"]) == 0
     shown = capsys.readouterr().out
     assert shown.startswith("IBM      as_of 2013-03-01  target 2013-03-04  h=1")

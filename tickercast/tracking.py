@@ -36,7 +36,7 @@ from tickercast.fitting import Candidate
 from tickercast.global_model import GlobalNetwork, load_global, save_global
 from tickercast.model_artifact import ModelFormatError, load_candidate, pyfunc_model
 from tickercast.retraining import LatestNetwork, Training
-from tickercast.run_record import Record, TrainingData
+from tickercast.run_record import HOLDOUT_PLOTS, HoldoutPlots, Record, TrainingData
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import CHAMPION_ALIAS, registered_model_name
@@ -105,6 +105,7 @@ def _global_network(uri: str, model_id: str) -> GlobalNetwork:
 class LatestRun:
     """A ticker's most recent MLflow run, as `tickercast status` shows it."""
 
+    run_id: str
     name: str
     status: str
     published_model: str | None
@@ -663,11 +664,18 @@ class Tracker:
             return None
         run = runs[0]
         return LatestRun(
+            run_id=run.info.run_id,
             name=run.info.run_name,
             status=run.info.status,
             published_model=run.data.tags.get("published_model"),
             published_rmse_ratio=run.data.metrics.get("published_rmse_ratio"),
         )
+
+    def holdout_plots(self, run_id: str) -> HoldoutPlots:
+        """What a daily run's holdout figures are drawn from, as the run saved it."""
+        with tempfile.TemporaryDirectory() as folder:
+            path = self.client.download_artifacts(run_id, str(HOLDOUT_PLOTS), folder)
+            return HoldoutPlots.load(Path(path))
 
     def champion_summary(self, ticker: str) -> "ChampionSummary | None":
         """The champion's version, as_of and holdout RMSE ratio, without loading it."""
