@@ -98,23 +98,19 @@ def test_a_reused_network_forecasts_as_before_and_a_fine_tune_changes_it(
     as_of = date(2013, 3, 1)
     origins = fitted.split.holdout
     before = fitted.candidates["lstm"].forecaster.predict(history, origins)
-    reused = fit_candidates(
-        history,
-        "AAPL",
-        small_spec,
-        small_config,
-        plan_training(latest, as_of, small_spec, RetrainPolicy(Cadence.NEVER, Training.REUSE)),
+    reused, tuned = (
+        fit_candidates(
+            history,
+            "AAPL",
+            small_spec,
+            small_config,
+            plan_training(latest, as_of, small_spec, RetrainPolicy(Cadence.NEVER, between)),
+        )
+        for between in (Training.REUSE, Training.FINE_TUNE)
     )
     assert reused.trained.fit_seconds == 0 and reused.trained.history["loss"] == []
     np.testing.assert_array_equal(
         reused.candidates["lstm"].forecaster.predict(history, origins), before
-    )
-    tuned = fit_candidates(
-        history,
-        "AAPL",
-        small_spec,
-        small_config,
-        plan_training(latest, as_of, small_spec, RetrainPolicy(Cadence.NEVER, Training.FINE_TUNE)),
     )
     assert len(tuned.trained.history["loss"]) == small_config.warm_start_epochs
     assert tuned.plan.full_as_of == date(2013, 2, 25)

@@ -360,11 +360,14 @@ class Tracker:
         """
         return self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
 
-    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
-        """Log metrics at one step (NaN values are skipped: MLflow cannot chart them)."""
+    def log_metrics(
+        self, run_id: str, metrics: dict[str, float], step: int = 0, model_id: str | None = None
+    ) -> None:
+        """Log metrics at one step, to the run and to its LoggedModel `model_id` if given
+        (NaN values are skipped: MLflow cannot chart them)."""
         stamp = int(time.time() * 1000)
         batch = [
-            Metric(key, float(value), stamp, step)
+            Metric(key, float(value), stamp, step, model_id=model_id)
             for key, value in metrics.items()
             if np.isfinite(value)
         ]
@@ -426,14 +429,7 @@ class Tracker:
             )
         # leaving the block ended the run; it is still being worked on
         self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
-        stamp = int(time.time() * 1000)
-        attached = [
-            Metric(key, float(value), stamp, 0, model_id=info.model_id)
-            for key, value in metrics.items()
-            if np.isfinite(value)
-        ]
-        for first in range(0, len(attached), 1000):  # MLflow's most metrics per batch
-            self.client.log_batch(run_id, metrics=attached[first : first + 1000])
+        self.log_metrics(run_id, metrics, model_id=info.model_id)
         return info.model_id
 
     def register(self, run_id: str, ticker: str, model_id: str) -> str:
@@ -502,13 +498,7 @@ class Tracker:
         with tempfile.TemporaryDirectory() as folder:
             self.client.log_model_artifacts(logged.model_id, str(save_global(model, Path(folder))))
         self.client.finalize_logged_model(logged.model_id, "READY")
-        stamp = int(time.time() * 1000)
-        attached = [
-            Metric(key, float(value), stamp, 0, model_id=logged.model_id)
-            for key, value in metrics.items()
-            if np.isfinite(value)
-        ]
-        self.client.log_batch(run_id, metrics=attached)
+        self.log_metrics(run_id, metrics, model_id=logged.model_id)
         return logged.model_id
 
     def latest_global(self, as_of: date) -> tuple[GlobalNetwork | None, str | None]:
