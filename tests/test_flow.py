@@ -44,6 +44,7 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "-1")  # any new model wins: exercise promotion
     monkeypatch.setenv("TICKERCAST_GATE_SIGNIFICANCE", "1")
     monkeypatch.setenv("TICKERCAST_SHADOW_FORECASTS", "0")  # the holdout alone decides
+    monkeypatch.setenv("TICKERCAST_RETRAIN", "weekly+fine_tune")  # exercise a fine-tune
     state = daily_forecast(
         tickers=["AAPL"],
         source="sample",
