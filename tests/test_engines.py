@@ -60,7 +60,7 @@ def test_two_dask_workers_share_the_local_mlflow_store_and_isolate_failing_ticke
     state = daily_forecast(
         universe=str(universe),
         source=str(shared_data / "sp500"),
-        start=date(2019, 6, 3),
+        start=date(2020, 1, 2),
         epochs=1,
         window=10,
         horizons=2,
