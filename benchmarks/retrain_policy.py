@@ -204,10 +204,10 @@ def _line(result: dict) -> str:
 def _print_tables(summary: dict) -> None:
     print(
         f"\n{'policy':18} {'ratio h1':>8} {'ratio':>7} {'IS80 rel':>8} {'IS95 rel':>8} "
-        f"{'cov80':>6} {'cov95':>6} {'lstm s/d':>8} {'fit s/d':>8}  full/tune/reuse"
+        f"{'cov80':>6} {'cov95':>6} {'lstm s/d':>8} {'fit s/d':>8}  evenings"
     )
     for name, row in summary.items():
-        counts = "/".join(str(row["trainings"][str(kind)]) for kind in Training)
+        counts = ", ".join(f"{n} {kind}" for kind, n in row["trainings"].items() if n)
         print(
             f"{name:18} {row['rmse_ratio_h1']:8.4f} {row['rmse_ratio']:7.4f} "
             f"{row['interval_score_80']:8.4f} {row['interval_score_95']:8.4f} "
