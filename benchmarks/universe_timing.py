@@ -9,7 +9,12 @@ as a user starts them, on the folder source:
   from nothing and trained from scratch;
 - `steady`: the evening after, in the same homes, as of the next session (the data's
   last, 2021-04-21): one new session to ingest, yesterday's forecasts to score, each
-  champion fine-tuned.
+  LSTM trained as the retrain policy says (`TICKERCAST_RETRAIN`; the default reuses
+  the network within its month).
+
+With `--model global` the daily runs use one network for the universe: before the
+full run, `tickercast ingest` stores the prices and `tickercast train-global` trains
+the network on them (its own weekly flow in production); both are timed as steps.
 
 Figures per run:
 - wall: the whole command; flow: the daily-forecast flow run (Prefect's database);
@@ -47,6 +52,8 @@ machine the timings are only as clean as it was idle.
 
     .venv/bin/python benchmarks/universe_timing.py --counts 30
     .venv/bin/python benchmarks/universe_timing.py --counts 30,120,480 --keep
+    .venv/bin/python benchmarks/universe_timing.py --model global --jobs 2 --out \
+        benchmarks/results/universe_timing_global.json
 """
 
 import argparse
@@ -133,17 +140,23 @@ def covered(intervals: list[tuple[str, str]]) -> float:
     return total
 
 
+def query(database: Path, sql: str, *parameters: str) -> list[tuple]:
+    """The rows of one query on a SQLite database."""
+    with closing(sqlite3.connect(database)) as db:
+        return db.execute(sql, parameters).fetchall()
+
+
 def task_runs(database: Path, flow_run_id: str) -> list[tuple[str, str, float, float, str]]:
     """`(stage, ticker, span, running, state)` of each task run of the flow run: `span`
     from its start to its end (retry waits included), `running` the seconds it spent
     running; `ticker` is "" for the flow's own stages, `stage` "forecast" for a ticker's
     task run."""
-    with closing(sqlite3.connect(database)) as db:
-        rows = db.execute(
-            "select name, start_time, end_time, total_run_time, state_type from task_run "
-            "where flow_run_id = ?",
-            (flow_run_id,),
-        ).fetchall()
+    rows = query(
+        database,
+        "select name, start_time, end_time, total_run_time, state_type from task_run "
+        "where flow_run_id = ?",
+        flow_run_id,
+    )
     epoch = datetime(1970, 1, 1)
     runs = []
     for name, start, end, running, state in rows:
@@ -153,23 +166,53 @@ def task_runs(database: Path, flow_run_id: str) -> list[tuple[str, str, float, f
     return runs
 
 
+def flow_runs(database: Path, flow: str) -> dict[str, str]:
+    """The runs of a flow in Prefect's database: id -> when created."""
+    if not database.is_file():
+        return {}
+    sql = "select r.id, r.created from flow_run r join flow f on f.id = r.flow_id where f.name = ?"
+    return dict(query(database, sql, flow))
+
+
+def failures(database: Path, flow_run_id: str, printed: str) -> dict[str, str]:
+    """Each failed ticker's one-line reason: the CLI's `FAILED in <stage>: <error>` line
+    when it printed one (it also names tickers rejected before any task ran), else the
+    stage that failed and the ticker's task-run state message from Prefect's database."""
+    rows = query(
+        database,
+        "select t.name, s.message from task_run t left join task_run_state s "
+        "on s.id = t.state_id where t.flow_run_id = ? and t.state_type = 'FAILED'",
+        flow_run_id,
+    )
+    stages = {}
+    for name, _ in rows:
+        stage, _, ticker = name.partition("-")
+        if stage != TICKER_TASK and ticker:
+            stages.setdefault(ticker, stage)
+    failed = {
+        name.partition("-")[2]: f"in {stages.get(name.partition('-')[2], '?')}: "
+        + (message or "").strip().split("\n")[0]
+        for name, message in rows
+        if name.partition("-")[0] == TICKER_TASK
+    }
+    printed_lines = re.findall(r"^(\S+)\s+FAILED (in .*)$", printed, flags=re.MULTILINE)
+    return failed | {ticker: reason.strip() for ticker, reason in printed_lines}
+
+
 def ticker_spans(database: Path, flow_run_id: str) -> list[tuple[str, str]]:
     """`(start, end)` of each ticker's task run that ran."""
-    with closing(sqlite3.connect(database)) as db:
-        return db.execute(
-            "select start_time, end_time from task_run where flow_run_id = ? "
-            f"and name like '{TICKER_TASK}-%' and start_time is not null "
-            "and end_time is not null",
-            (flow_run_id,),
-        ).fetchall()
+    return query(
+        database,
+        "select start_time, end_time from task_run where flow_run_id = ? "
+        f"and name like '{TICKER_TASK}-%' and start_time is not null "
+        "and end_time is not null",
+        flow_run_id,
+    )
 
 
 def artifacts(database: Path, flow_run_id: str) -> Counter:
     """The flow run's Prefect artifacts, by kind (the key without its ticker)."""
-    with closing(sqlite3.connect(database)) as db:
-        keys = db.execute(
-            "select key from artifact where flow_run_id = ?", (flow_run_id,)
-        ).fetchall()
+    keys = query(database, "select key from artifact where flow_run_id = ?", flow_run_id)
     kinds = Counter()
     for (key,) in keys:
         kind = (
@@ -203,14 +246,14 @@ def mlflow_rows(home: Path) -> dict[str, int | None]:
 
 def run_seconds_metrics(home: Path, flow_run_id: str) -> dict[str, dict[str, float]]:
     """Each ticker run of the flow run: its `*_seconds` metrics (latest values)."""
-    with closing(sqlite3.connect(home / "mlflow.db")) as db:
-        rows = db.execute(
-            "select ticker.value, m.key, m.value from tags flow "
-            "join tags ticker on ticker.run_uuid = flow.run_uuid and ticker.key = 'ticker' "
-            "join latest_metrics m on m.run_uuid = flow.run_uuid "
-            "where flow.key = 'prefect_flow_run_id' and flow.value = ? and m.key like '%seconds'",
-            (flow_run_id,),
-        ).fetchall()
+    rows = query(
+        home / "mlflow.db",
+        "select ticker.value, m.key, m.value from tags flow "
+        "join tags ticker on ticker.run_uuid = flow.run_uuid and ticker.key = 'ticker' "
+        "join latest_metrics m on m.run_uuid = flow.run_uuid "
+        "where flow.key = 'prefect_flow_run_id' and flow.value = ? and m.key like '%seconds'",
+        flow_run_id,
+    )
     metrics: dict[str, dict[str, float]] = defaultdict(dict)
     for ticker, key, value in rows:
         metrics[ticker][key] = value
@@ -220,15 +263,16 @@ def run_seconds_metrics(home: Path, flow_run_id: str) -> dict[str, dict[str, flo
 def run_tags(home: Path, flow_run_id: str) -> dict[str, dict[str, int]]:
     """How many of the flow run's ticker runs have each value of the tags that say how
     the LSTM was trained and what was published (those of TAGS present)."""
-    with closing(sqlite3.connect(home / "mlflow.db")) as db:
-        rows = db.execute(
-            "select t.key, t.value from tags flow "
-            "join tags ticker on ticker.run_uuid = flow.run_uuid and ticker.key = 'ticker' "
-            "join tags t on t.run_uuid = flow.run_uuid "
-            "where flow.key = 'prefect_flow_run_id' and flow.value = ? "
-            f"and t.key in ({', '.join('?' * len(TAGS))})",
-            (flow_run_id, *TAGS),
-        ).fetchall()
+    rows = query(
+        home / "mlflow.db",
+        "select t.key, t.value from tags flow "
+        "join tags ticker on ticker.run_uuid = flow.run_uuid and ticker.key = 'ticker' "
+        "join tags t on t.run_uuid = flow.run_uuid "
+        "where flow.key = 'prefect_flow_run_id' and flow.value = ? "
+        f"and t.key in ({', '.join('?' * len(TAGS))})",
+        flow_run_id,
+        *TAGS,
+    )
     counts: dict[str, Counter] = defaultdict(Counter)
     for key, value in rows:
         counts[key][value] += 1
@@ -281,7 +325,8 @@ def plot_metrics(metrics: dict[str, dict[str, float]]) -> list[str]:
     return sorted({key for m in metrics.values() for key in m if "plot" in key})
 
 
-def tickercast_run(
+def tickercast(
+    command: str,
     universe: Path,
     as_of: date,
     home: Path,
@@ -289,28 +334,70 @@ def tickercast_run(
     arguments: argparse.Namespace,
     log: Path,
 ) -> tuple[float, int, str, int]:
-    """One `tickercast run` subprocess: wall seconds, peak RSS (bytes), output, exit code."""
+    """One `tickercast <command>` subprocess (`run`, `ingest`, `train-global`) as a user
+    starts it: wall seconds, peak RSS (bytes), output, exit code."""
     env = {**os.environ, "TICKERCAST_HOME": str(home), "PREFECT_HOME": str(prefect_home)}
-    env.update(PREFECT_SERVER_ANALYTICS_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
-    for variable in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI"):
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    # the console as a user sees it: the CLI quiets TensorFlow unless told otherwise
+    for variable in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "TF_CPP_MIN_LOG_LEVEL"):
         env.pop(variable, None)
-    command = [str(BIN / "tickercast"), "run", "--source", str(DATA), "--universe", str(universe)]
-    command += ["--as-of", str(as_of), "--task-runner", arguments.task_runner]
-    if arguments.epochs is not None:
-        command += ["--epochs", str(arguments.epochs)]
-    if arguments.jobs is not None:
-        command += ["--dask-workers", str(arguments.jobs)]
+    argv = [str(BIN / "tickercast"), command, "--universe", str(universe), "--as-of", str(as_of)]
+    if command in ("run", "ingest"):
+        argv += ["--source", str(DATA)]
+    if command == "run":
+        argv += ["--task-runner", arguments.task_runner, "--model", arguments.model]
+        if arguments.jobs is not None:
+            argv += ["--dask-workers", str(arguments.jobs)]
+    if command in ("run", "train-global") and arguments.epochs is not None:
+        argv += ["--epochs", str(arguments.epochs)]
     peak = [0]
     started = time.perf_counter()
     with open(log, "w") as output:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
         sampler = threading.Thread(target=peak_rss, args=(process, [], peak))
         sampler.start()
         process.wait()
         sampler.join()
     return time.perf_counter() - started, peak[0], log.read_text(), process.returncode
+
+
+def measure_step(
+    count: int, command: str, as_of: date, tickers: list[str], folder: Path, arguments
+) -> dict:
+    """A step before the first daily run with `--model global` (the ingest, then
+    `train-global` on the stored prices): its wall, flow seconds and peak RSS."""
+    home, prefect_home = folder / "home", folder / "prefect"
+    universe = folder / "universe.txt"
+    universe.write_text("\n".join(tickers) + "\n")
+    flow = {"ingest": "ingest", "train-global": "train-global"}[command]
+    load_before, code = os.getloadavg(), code_version()
+    earlier = flow_runs(prefect_home / "prefect.db", flow)
+    wall, peak, printed, exit_code = tickercast(
+        command, universe, as_of, home, prefect_home, arguments, folder / f"{command}.log"
+    )
+    now = flow_runs(prefect_home / "prefect.db", flow)
+    (flow_run_id,) = set(now) - set(earlier)
+    if exit_code != 0 and command == "train-global":
+        raise SystemExit(f"train-global of {count} tickers exited {exit_code}:\n{printed[-5000:]}")
+    (start, end) = query(
+        prefect_home / "prefect.db",
+        "select start_time, end_time from flow_run where id = ?",
+        flow_run_id,
+    )[0]
+    return {
+        "count": count,
+        "kind": command,
+        "as_of": str(as_of),
+        "exit_code": exit_code,
+        "code": code,
+        "flow_run_id": flow_run_id,
+        "wall_seconds": wall,
+        "flow_seconds": seconds(start, end),
+        "peak_rss_mib": peak / 2**20,
+        "printed_tail": printed.strip().splitlines()[-3:],
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+    }
 
 
 def measure(
@@ -321,27 +408,26 @@ def measure(
     universe = folder / "universe.txt"
     universe.write_text("\n".join(tickers) + "\n")
     before, load_before, code = mlflow_rows(home), os.getloadavg(), code_version()
-    wall, peak, printed, exit_code = tickercast_run(
-        universe, as_of, home, prefect_home, arguments, folder / f"{kind}.log"
+    earlier = flow_runs(prefect_home / "prefect.db", "daily-forecast")
+    wall, peak, printed, exit_code = tickercast(
+        "run", universe, as_of, home, prefect_home, arguments, folder / f"{kind}.log"
     )
     load_after = os.getloadavg()
-    found = re.search(r"\(flow run ([0-9a-f-]{36})\)", printed)
-    if found is None:
+    database = prefect_home / "prefect.db"
+    now = flow_runs(database, "daily-forecast")
+    new = sorted(set(now) - set(earlier), key=now.get)
+    if not new:
         raise SystemExit(
             f"{kind} run of {count} tickers exited {exit_code} without a flow run:\n"
             + printed[-5000:]
         )
-    flow_run_id = found.group(1)
-    database = prefect_home / "prefect.db"
+    flow_run_id = new[-1]
     slots = (arguments.jobs or 2) if arguments.task_runner == "dask" else 1
     phases = prefect_durations(database, flow_run_id, slots)
     runs, spans = task_runs(database, flow_run_id), ticker_spans(database, flow_run_id)
     metrics = run_seconds_metrics(home, flow_run_id)
     parts, stage_seconds = split(runs, spans, phases["flow"], metrics)
-    failed = {
-        ticker: reason.strip()
-        for ticker, reason in re.findall(r"^(\S+)\s+FAILED (in .*)$", printed, flags=re.MULTILINE)
-    }
+    failed = failures(database, flow_run_id, printed)
     after = mlflow_rows(home)
     kinds = artifacts(database, flow_run_id)
     per_ticker = sorted(phases["per_ticker"].values())
@@ -432,6 +518,12 @@ def main() -> None:
         "--as-of", type=date.fromisoformat, default=AS_OF, help=f"the full run's ({AS_OF})"
     )
     parser.add_argument("--task-runner", choices=("serial", "dask"), default="serial")
+    parser.add_argument(
+        "--model",
+        choices=("lstm", "global"),
+        default="lstm",
+        help="the daily runs' model; global: ingest and train-global before the full run",
+    )
     parser.add_argument("--jobs", type=int, help="Dask workers (implies --task-runner dask)")
     parser.add_argument("--keep", action="store_true", help="keep the homes and logs")
     parser.add_argument("--out", type=Path, default=RESULTS / "universe_timing.json")
@@ -448,6 +540,7 @@ def main() -> None:
         "seed": arguments.seed,
         "epochs": arguments.epochs or ModelConfig.epochs,
         "task_runner": arguments.task_runner,
+        "model": arguments.model,
         "dask_workers": arguments.jobs,
         "cpu_count": os.cpu_count(),
         "runs": [],
@@ -459,6 +552,16 @@ def main() -> None:
             payload.setdefault("tickers", {})[str(count)] = tickers
             folder = scratch / f"n{count}"
             folder.mkdir()
+            if arguments.model == "global":  # the global network needs stored prices
+                for command in ("ingest", "train-global"):
+                    print(f"{count} tickers, {command} as of {arguments.as_of} ...", flush=True)
+                    step = measure_step(count, command, arguments.as_of, tickers, folder, arguments)
+                    payload.setdefault("steps", []).append(step)
+                    print(
+                        f"  {command}: {step['wall_seconds']:.0f} s wall, "
+                        f"{step['peak_rss_mib']:.0f} MiB; {' | '.join(step['printed_tail'])}",
+                        flush=True,
+                    )
             for kind, as_of in kinds:
                 print(f"{count} tickers, {kind} run as of {as_of} ...", flush=True)
                 result = measure(count, kind, as_of, tickers, folder, arguments)

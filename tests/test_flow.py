@@ -280,9 +280,8 @@ def test_a_truncated_ledger_file_fails_its_ticker_in_scoring_and_no_other(settin
 
 def test_naive_is_published_when_no_model_beats_it(settings, monkeypatch):
     monkeypatch.setenv("TICKERCAST_GATE_MARGIN", "0.5")  # demand halving naive's error
-    state = daily_forecast(
-        tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
-    )
+    evening = {"tickers": ["IBM"], "source": "sample", "start": date(2011, 6, 1), **SMALL}
+    state = daily_forecast(as_of=date(2013, 2, 26), return_state=True, **evening)
     (outcome,) = state.result()
     published = outcome.result
     assert (published.model, published.model_version) == ("naive", None)
@@ -297,6 +296,13 @@ def test_naive_is_published_when_no_model_beats_it(settings, monkeypatch):
     assert {m.key: m.value for m in model.metrics}["rmse_ratio_h1"] == pytest.approx(
         run.data.metrics["rmse_ratio"]
     )
+    # the next evening reuses it (monthly+reuse, the default) and logs no copy of it
+    (reused,) = daily_forecast(as_of=date(2013, 2, 27), return_state=True, **evening).result()
+    run = client.get_run(reused.result.mlflow_run_id)
+    assert (run.data.tags["training"], run.data.tags["lstm_model_id"]) == ("reuse", model.model_id)
+    assert [m.model_id for m in client.search_logged_models([run.info.experiment_id])] == [
+        model.model_id
+    ]
 
 
 def test_failed_tickers_are_isolated_and_named(settings, tmp_path):

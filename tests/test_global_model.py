@@ -76,10 +76,11 @@ def test_the_global_network_is_saved_as_data_and_refused_in_an_unknown_format(tm
     with pytest.raises(InputError, match="AAPL: no global model .* run `tickercast train-"):
         plan_global(None, None, "AAPL", date(2013, 2, 26), spec)
     plan = plan_global(model, "m-1", "AAPL", date(2013, 2, 25), spec)  # as of the same day
-    assert (plan.training, plan.full_as_of, plan.global_network) == (
+    assert (plan.training, plan.full_as_of, plan.global_network, plan.logged_as) == (
         Training.GLOBAL,
         model.as_of,
         model,
+        "m-1",
     )
 
 
@@ -114,8 +115,16 @@ def test_daily_runs_with_the_global_model_train_nothing_per_ticker(settings):
             run.data.tags["training"] == "global" and global_id in run.data.tags["training_reason"]
         )
         assert run.data.metrics["fit_seconds"] == 0 and "best_epoch" in run.data.metrics
-        model = client.get_logged_model(run.data.tags["lstm_model_id"])
-        assert model.tags["training"] == "global" and model.tags["full_as_of"] == "2013-02-25"
+        # the ticker's LSTM is the global LoggedModel itself, copied only to be registered
+        copies = client.search_logged_models(
+            [run.info.experiment_id], filter_string=f"tags.ticker = '{run.data.tags['ticker']}'"
+        )
+        if "registered_version" in run.data.tags:
+            (model,) = copies
+            assert model.model_id == run.data.tags["lstm_model_id"]
+            assert model.tags["training"] == "global" and model.source_run_id == run.info.run_id
+        else:
+            assert (copies, run.data.tags["lstm_model_id"]) == ([], global_id)
     # the ticker's own LSTM never starts from the global network
     own = daily_forecast(
         tickers=["AAPL"],

@@ -41,6 +41,8 @@ def test_the_cadence_decides_full_retrains_and_the_policy_what_happens_between(
     reused = plan_training(fine_tuned_tuesday, wednesday, small_spec, MONTHLY_REUSE)
     assert (reused.training, reused.start_from) == (Training.REUSE, lstm)
     assert reused.epochs(10, 3) == 0 and plan.epochs(10, 3) == 3
+    # a reused network is already logged; a fine-tuned one is new and will be
+    assert (reused.logged_as, plan.logged_as) == ("m-1", None)
     march = plan_training(fine_tuned_tuesday, date(2013, 3, 1), small_spec, MONTHLY_REUSE)
     assert march.training is Training.FULL and march.epochs(10, 3) == 10
     daily = plan_training(fine_tuned_tuesday, wednesday, small_spec, RetrainPolicy.parse("daily"))

@@ -1,7 +1,7 @@
-"""Releasing a day's forecast: log today's LSTM as a LoggedModel of the run, register
-it and move the `champion` alias only if it earned it, write the chosen forecast,
-ledger every candidate's, and record it all on the ticker's run. The publish stage
-calls this and only adds Prefect's artifacts."""
+"""Releasing a day's forecast: log today's LSTM as a LoggedModel of the run when it
+is a new network, register it and move the `champion` alias only if it earned it,
+write the chosen forecast, ledger every candidate's, and record it all on the
+ticker's run. The publish stage calls this and only adds Prefect's artifacts."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +18,9 @@ from tickercast.windows import TrainingSet
 
 @dataclass(frozen=True)
 class Release:
-    """What was published, the LSTM logged, the version registered if it earned one,
-    and whether it became champion."""
+    """What was published, the LoggedModel holding tonight's LSTM (logged tonight, or
+    the network it reused), the version registered if it earned one, and whether it
+    became champion."""
 
     publication: Publication
     model_id: str
@@ -29,7 +30,7 @@ class Release:
     def summary(self) -> str:
         """One line for the run's log."""
         if self.version is None:
-            return f"{self.publication.summary()}; logged the LSTM as {self.model_id}"
+            return f"{self.publication.summary()}; the LSTM is LoggedModel {self.model_id}"
         promotion = ", now champion" if self.promoted else ""
         return f"{self.publication.summary()}; registered v{self.version}{promotion}"
 
@@ -61,17 +62,21 @@ def release(
     """
     ticker, tracker, store = training.ticker, tracker_for(settings), Store(settings.home)
     lstm = registered_lstm(training, fitted)
-    model_id = tracker.log_model(
-        run_id,
-        lstm,
-        training.prices,
-        run_record.lstm_tags(training, fitted),
-        run_record.lstm_metrics(evaluation),
-    )
     decision = evaluation.decision
     promoted = alias_moves(decision, champion, training.as_of)
     # the registry holds what was promoted or published, not every evening's network
     registered = promoted or decision.published is Choice.LSTM
+    model_id = fitted.plan.logged_as
+    # a network is logged when it is new; a reused one is logged again only to be
+    # registered, as tonight's scalers and intervals make it
+    if model_id is None or registered:
+        model_id = tracker.log_model(
+            run_id,
+            lstm,
+            training.prices,
+            run_record.lstm_tags(training, fitted),
+            run_record.lstm_metrics(evaluation),
+        )
     version = tracker.register(run_id, ticker, model_id) if registered else None
     if promoted:
         tracker.set_champion(ticker, version)

@@ -122,6 +122,9 @@ class TrainingPlan:
         full_as_of: the session of the full retrain today's network descends from.
         reason: one line for the run's log and tags.
         global_network: the universe's network, for `Training.GLOBAL`.
+        logged_as: the LoggedModel that already holds tonight's network (the one
+            reused, or the global network); None when tonight trains a new one. A
+            network is logged once, not again on every evening that reuses it.
     """
 
     training: Training
@@ -129,6 +132,7 @@ class TrainingPlan:
     full_as_of: date
     reason: str
     global_network: "GlobalNetwork | None" = None
+    logged_as: str | None = None
 
     @classmethod
     def full(cls, as_of: date, reason: str = "full retrain") -> "TrainingPlan":
@@ -182,12 +186,14 @@ def plan_training(
         return TrainingPlan.full(
             as_of, f"{cadence} full retrain (the last was as of {latest.full_as_of})"
         )
-    verb = "fine-tuned" if policy.between is Training.FINE_TUNE else "reused"
+    reused = policy.between is Training.REUSE
     return TrainingPlan(
         policy.between,
         latest.forecaster,
         latest.full_as_of,
-        f"{verb} the network trained as of {latest.as_of} ({latest.model_id})",
+        f"{'reused' if reused else 'fine-tuned'} the network trained as of {latest.as_of} "
+        f"({latest.model_id})",
+        logged_as=latest.model_id if reused else None,
     )
 
 
@@ -223,7 +229,9 @@ def plan_global(
             f"{ticker}: the global model {model_id} was trained on other windows: {remedy}"
         )
     reason = f"the global network trained as of {model.as_of} on {len(model.tickers)} tickers"
-    return TrainingPlan(Training.GLOBAL, None, model.as_of, f"{reason} ({model_id})", model)
+    return TrainingPlan(
+        Training.GLOBAL, None, model.as_of, f"{reason} ({model_id})", model, model_id
+    )
 
 
 # The policies the backtest compares (benchmarks/retrain_policy.py).
