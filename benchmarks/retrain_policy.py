@@ -3,8 +3,9 @@
 A seeded sample of the members in ../shared/data/sp500 (`sp500_sample.select`), each
 from `--start`: every policy in `tickercast.retraining.POLICIES` (daily full
 retrains; weekly or monthly full retrains with daily fine-tunes; monthly full
-retrains reusing the network between; no retrain after the first evening) is
-replayed over the `--sessions` consecutive sessions from `--first`
+retrains reusing the network between; no retrain after the first evening), or those
+of `--policies` with daily always among them, is replayed over the `--sessions`
+consecutive sessions from `--first`
 (`replay_policies`: each evening plans from the previous evening's network, fits
 every candidate as of its session with the daily run's default windows and the
 LSTM at `--epochs`, and forecasts from the session with the LSTM's intervals
@@ -27,9 +28,10 @@ report on another sample and period:
     # development: pick the default
     nice -n 10 .venv/bin/python benchmarks/retrain_policy.py --label dev --tickers 8 \\
         --seed 7 --first 2019-03-01 --sessions 21 --start 2014-01-01 --jobs 2
-    # report: the held-out sample and period
+    # report: the held-out sample and period, the default against daily
     nice -n 10 .venv/bin/python benchmarks/retrain_policy.py --label report --tickers 30 \\
-        --seed 12 --first 2020-11-02 --sessions 21 --start 2015-01-01 --jobs 2
+        --seed 12 --first 2020-11-02 --sessions 21 --start 2015-01-01 --jobs 2 \\
+        --policies daily,monthly+reuse
 
 Resumable: each ticker's replays (with every evening's losses) are written to
 benchmarks/results/retrain_policy_<label>/ as they finish, and a rerun with the same
@@ -55,7 +57,7 @@ from tickercast.calendar import sessions_between  # noqa: E402
 from tickercast.conformal import LEVELS  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402
 from tickercast.policy_backtest import PolicyReplay, paired_bootstrap, replay_policies  # noqa: E402
-from tickercast.retraining import POLICIES, Cadence, Training  # noqa: E402
+from tickercast.retraining import POLICIES, Cadence, RetrainPolicy, Training  # noqa: E402
 from tickercast.windows import WindowSpec  # noqa: E402
 
 NAME = "retrain_policy"
@@ -78,6 +80,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2, help="tickers side by side")
     parser.add_argument("--label", help="names the results (default: from the options)")
+    parser.add_argument(
+        "--policies",
+        type=_policies,
+        default=[policy.name for policy in POLICIES],
+        help=f"comma-separated, compared with {REFERENCE} (default: all of POLICIES)",
+    )
     return parser.parse_args()
 
 
@@ -105,6 +113,12 @@ def _policy_result(replay: PolicyReplay) -> dict:
     }
 
 
+def _policies(text: str) -> list[str]:
+    """`--policies`: names as the settings spell them, the daily reference first."""
+    named = [RetrainPolicy.parse(name).name for name in text.split(",")]
+    return [REFERENCE, *(name for name in named if name != REFERENCE)]
+
+
 def _replay(ticker: str, settings: dict) -> dict:
     """Replay every policy on one ticker (its result file, with "ticker" and "settings",
     is written by `run_tickers`); runs in a worker process."""
@@ -116,14 +130,14 @@ def _replay(ticker: str, settings: dict) -> dict:
         ticker,
         WindowSpec(),
         ModelConfig(epochs=settings["epochs"]),
-        POLICIES,
+        [RetrainPolicy.parse(name) for name in settings["policies"]],
         first,
         last,
     )
     return {
         "first_session": str(prices["session"].iloc[0].date()),
         "quality_findings": findings,
-        "evenings": [str(evening.session) for evening in replays[POLICIES[0]].evenings],
+        "evenings": [str(evening.session) for evening in next(iter(replays.values())).evenings],
         "policies": {policy.name: _policy_result(replay) for policy, replay in replays.items()},
         "seconds": time.perf_counter() - started,
     }
@@ -169,8 +183,7 @@ def _summary(results: list[dict], seed: int) -> dict:
     """Per policy: the medians over tickers, costs, and the noise of its differences."""
     figures = [_ticker_figures(result) for result in results]
     summary = {}
-    for policy in POLICIES:
-        name = policy.name
+    for name in results[0]["policies"]:
         rows = [f[name] for f in figures]
         trainings = [t for result in results for t in result["policies"][name]["trainings"]]
         noise = _noise(figures, name, seed)
@@ -239,7 +252,7 @@ def main() -> None:
         "epochs": arguments.epochs,
         "start": str(arguments.start),
         "evenings": [str(first), str(last)],
-        "policies": [policy.name for policy in POLICIES],
+        "policies": arguments.policies,
         # as JSON reads it back (a tuple comes back a list): a kept result's must equal it
         "spec": json.loads(json.dumps(asdict(WindowSpec()))),
         "config": ModelConfig(epochs=arguments.epochs).as_params(),

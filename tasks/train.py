@@ -25,7 +25,7 @@ def train_model(
         plan = plan_global(*tracker.latest_global(as_of), training.ticker, as_of, spec)
     else:
         latest = tracker.latest_network(training.ticker, before=as_of)
-        plan = plan_training(latest, as_of, spec, settings.retrain)
+        plan = plan_training(latest, training.ticker, as_of, spec, settings.retrain)
     started = time.perf_counter()
     fitted = fit_candidates(training.prices, training.ticker, spec, config, plan)
     tracker.record(run_id, run_record.training(fitted, time.perf_counter() - started))

@@ -15,8 +15,8 @@ SPEC = WindowSpec(window=10, horizons=3, holdout=20, min_fit_origins=50)
 CONFIG = ModelConfig(epochs=2, units=8, warm_start_epochs=1)
 WEEKLY = RetrainPolicy(Cadence.WEEKLY, Training.FINE_TUNE)
 NEVER = RetrainPolicy(Cadence.NEVER, Training.REUSE)
-# Thursday to the next Wednesday: two evenings of one ISO week, three of the next.
-FIRST, LAST = date(2013, 1, 10), date(2013, 1, 16)
+# Tuesday to Friday: AAPL's weekly period turns on Thursdays (its phase).
+FIRST, LAST = date(2013, 1, 8), date(2013, 1, 11)
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +30,13 @@ def replays(prices):
 
 
 @SLOW
-def test_weekly_fine_tune_retrains_fully_once_per_iso_week(replays):
+def test_weekly_fine_tune_retrains_fully_once_per_five_weekdays(replays):
     weekly = replays[WEEKLY]
     full, tune = Training.FULL, Training.FINE_TUNE
-    assert weekly.trainings == [full, tune, full, tune, tune]
+    assert weekly.trainings == [full, tune, full, tune]
     assert [e.session.isoformat() for e in weekly.evenings if e.plan.training is full] == [
+        "2013-01-08",
         "2013-01-10",
-        "2013-01-14",
     ]
     for before, evening in zip(weekly.evenings, weekly.evenings[1:], strict=False):
         if evening.plan.training is tune:  # yesterday's network, trained further
@@ -49,10 +49,10 @@ def test_weekly_fine_tune_retrains_fully_once_per_iso_week(replays):
 @SLOW
 def test_reuse_evenings_train_nothing_and_forecast_with_the_first_network(replays):
     never = replays[NEVER]
-    assert never.trainings == [Training.FULL] + [Training.REUSE] * 4
+    assert never.trainings == [Training.FULL] + [Training.REUSE] * 3
     first = never.evenings[0].fit.forecaster.network
     assert all(evening.fit.forecaster.network is first for evening in never.evenings)
-    assert [evening.fit.lstm_fit_seconds for evening in never.evenings[1:]] == [0.0] * 4
+    assert [evening.fit.lstm_fit_seconds for evening in never.evenings[1:]] == [0.0] * 3
     # the baselines and volatility models are still refitted each evening
     assert all(evening.fit.fit_seconds > 0 for evening in never.evenings)
     # both policies train afresh on the first evening: one fit serves both
@@ -86,13 +86,13 @@ def test_each_forecast_is_scored_against_the_prices_after_its_session(replays, p
 
 @SLOW
 def test_no_evening_sees_the_prices_after_its_session(replays, prices):
-    """Prices after Friday 2013-01-11 moved 10 %: the first two evenings (a full retrain,
+    """Prices after Wednesday 2013-01-09 moved 10 %: the first two evenings (a full retrain,
     then a fine-tune or a reuse) forecast exactly as before; only their scores change."""
     moved = prices.copy()
-    after = moved["session"].dt.date > date(2013, 1, 11)
+    after = moved["session"].dt.date > date(2013, 1, 9)
     for column in ("open", "high", "low", "close", "adjusted_close"):
         moved.loc[after, column] *= 1.1
-    again = replay_policies(moved, "AAPL", SPEC, CONFIG, [WEEKLY, NEVER], FIRST, date(2013, 1, 11))
+    again = replay_policies(moved, "AAPL", SPEC, CONFIG, [WEEKLY, NEVER], FIRST, date(2013, 1, 9))
     for policy, replayed in again.items():
         original = replays[policy]
         assert replayed.trainings == original.trainings[:2]

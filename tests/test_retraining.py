@@ -1,6 +1,7 @@
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tickercast.errors import InputError
@@ -29,28 +30,53 @@ def test_the_cadence_decides_full_retrains_and_the_policy_what_happens_between(
     _, fitted = fitted_aapl
     lstm = fitted.candidates["lstm"].forecaster
     monday, tuesday, wednesday = date(2013, 2, 25), date(2013, 2, 26), date(2013, 2, 27)
+    thursday = date(2013, 2, 28)
     fine_tuned_tuesday = _latest(fitted, tuesday, full_as_of=monday)
-    plan = plan_training(fine_tuned_tuesday, wednesday, small_spec, WEEKLY)
+    plan = plan_training(fine_tuned_tuesday, "AAPL", wednesday, small_spec, WEEKLY)
     assert (plan.training, plan.start_from, plan.full_as_of) == (Training.FINE_TUNE, lstm, monday)
     assert "m-1" in plan.reason
-    # the week's first run retrains, however recent the latest network
-    next_monday = plan_training(fine_tuned_tuesday, date(2013, 3, 4), small_spec, WEEKLY)
-    assert (next_monday.training, next_monday.full_as_of) == (Training.FULL, date(2013, 3, 4))
-    assert "weekly" in next_monday.reason
-    # monthly: March's first run retrains, February's other evenings reuse
-    reused = plan_training(fine_tuned_tuesday, wednesday, small_spec, MONTHLY_REUSE)
+    # AAPL's weekly period turns on Thursdays, however recent the latest network
+    due = plan_training(fine_tuned_tuesday, "AAPL", thursday, small_spec, WEEKLY)
+    assert (due.training, due.full_as_of) == (Training.FULL, thursday)
+    assert "weekly" in due.reason
+    # MSFT's turns a day later: its Thursday fine-tunes
+    msft = plan_training(fine_tuned_tuesday, "MSFT", thursday, small_spec, WEEKLY)
+    assert msft.training is Training.FINE_TUNE
+    # monthly+reuse: AAPL's month turns on 27 February; the evenings before reuse
+    trained_monday = _latest(fitted, monday, full_as_of=monday)
+    reused = plan_training(trained_monday, "AAPL", tuesday, small_spec, MONTHLY_REUSE)
     assert (reused.training, reused.start_from) == (Training.REUSE, lstm)
     assert reused.epochs(10, 3) == 0 and plan.epochs(10, 3) == 3
     # a reused network is already logged; a fine-tuned one is new and will be
     assert (reused.logged_as, plan.logged_as) == ("m-1", None)
-    march = plan_training(fine_tuned_tuesday, date(2013, 3, 1), small_spec, MONTHLY_REUSE)
-    assert march.training is Training.FULL and march.epochs(10, 3) == 10
-    daily = plan_training(fine_tuned_tuesday, wednesday, small_spec, RetrainPolicy.parse("daily"))
+    due = plan_training(fine_tuned_tuesday, "AAPL", wednesday, small_spec, MONTHLY_REUSE)
+    assert due.training is Training.FULL and due.epochs(10, 3) == 10
+    daily = plan_training(
+        fine_tuned_tuesday, "AAPL", wednesday, small_spec, RetrainPolicy.parse("daily")
+    )
     assert daily.training is Training.FULL
     never = RetrainPolicy.parse("never+reuse")
-    assert plan_training(fine_tuned_tuesday, date(2014, 6, 2), small_spec, never).training == (
-        Training.REUSE
-    )
+    assert plan_training(
+        fine_tuned_tuesday, "AAPL", date(2014, 6, 2), small_spec, never
+    ).training == (Training.REUSE)
+
+
+@pytest.mark.parametrize("cadence", [Cadence.DAILY, Cadence.WEEKLY, Cadence.MONTHLY])
+def test_a_universes_full_retrains_spread_over_the_evenings(cadence):
+    """Each ticker's period turns once every `weekdays` weekdays, and the tickers'
+    phases share the turns out: no evening retrains the whole universe."""
+    universe = [f"T{i:03}" for i in range(480)]
+    weekdays = pd.bdate_range("2021-03-01", periods=3 * cadence.weekdays + 1).date
+    turns = np.array(
+        [
+            [cadence.period(today, t) != cadence.period(yesterday, t) for t in universe]
+            for yesterday, today in zip(weekdays[:-1], weekdays[1:], strict=True)
+        ]
+    )  # (evenings, tickers)
+    assert (turns.sum(axis=0) == 3).all()  # three periods each
+    expected = len(universe) / cadence.weekdays
+    assert turns.sum(axis=1).max() < 1.6 * expected and turns.sum(axis=1).min() > 0.6 * expected
+    assert Cadence.NEVER.period(weekdays[0], "AAPL") is None
 
 
 def test_no_usable_network_means_a_full_retrain(fitted_aapl, small_spec):
@@ -65,7 +91,7 @@ def test_no_usable_network_means_a_full_retrain(fitted_aapl, small_spec):
     }
     for case, latest in unusable.items():
         spec = WindowSpec(window=30) if case == "other windows" else small_spec
-        plan = plan_training(latest, wednesday, spec, WEEKLY)
+        plan = plan_training(latest, "AAPL", wednesday, spec, WEEKLY)
         assert (plan.training, plan.start_from, plan.full_as_of) == (
             Training.FULL,
             None,
@@ -73,7 +99,7 @@ def test_no_usable_network_means_a_full_retrain(fitted_aapl, small_spec):
         ), case
     assert (
         "format_version 9"
-        in plan_training(unusable["unreadable"], wednesday, small_spec, WEEKLY).reason
+        in plan_training(unusable["unreadable"], "AAPL", wednesday, small_spec, WEEKLY).reason
     )
 
 
@@ -106,7 +132,7 @@ def test_a_reused_network_forecasts_as_before_and_a_fine_tune_changes_it(
             "AAPL",
             small_spec,
             small_config,
-            plan_training(latest, as_of, small_spec, RetrainPolicy(Cadence.NEVER, between)),
+            plan_training(latest, "AAPL", as_of, small_spec, RetrainPolicy(Cadence.NEVER, between)),
         )
         for between in (Training.REUSE, Training.FINE_TUNE)
     )

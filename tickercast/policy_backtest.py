@@ -178,7 +178,8 @@ def replay_policies(
         # are alive (the evenings hold them), so their ids name them.
         fits: dict[tuple[Training, int], EveningFit] = {}
         for policy, done in evenings.items():
-            plan = plan_training(done[-1].latest() if done else None, session, spec, policy)
+            latest = done[-1].latest() if done else None
+            plan = plan_training(latest, ticker, session, spec, policy)
             key = (plan.training, id(plan.start_from))
             if key not in fits:
                 fits[key] = _fit_evening(history, ticker, spec, config, plan)

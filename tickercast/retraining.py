@@ -7,16 +7,22 @@ LSTM is kept as an MLflow LoggedModel, published or not), not the champion: the 
 rarely lets an LSTM beat naive, so a policy that warm-started only from champions
 would retrain from scratch nearly every evening.
 
-A full retrain is due when the period of the cadence (session, ISO week, month) has
-changed since the full retrain that the latest network descends from; in between, the
-policy either fine-tunes the latest network for a few epochs or reuses it. The
+A full retrain is due when the period of the cadence has changed since the full
+retrain that the latest network descends from; in between, the policy either
+fine-tunes the latest network for a few epochs or reuses it. Periods are counted in
+weekdays and each ticker's are shifted by a phase of its own, so a universe's full
+retrains spread evenly over the evenings (about 1 in 21 of the tickers each evening
+for `monthly`) instead of all landing on one evening that runs for hours. The
 default is chosen by measurement (`benchmarks/retrain_policy.py`).
 """
 
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from tickercast.errors import InputError
 from tickercast.windows import WindowSpec
@@ -26,22 +32,39 @@ if TYPE_CHECKING:  # settings read the policy without loading TensorFlow
     from tickercast.global_model import GlobalNetwork
 
 
+# Weekdays are counted from a Monday: a ticker's periods are the same on every machine.
+_FIRST_WEEKDAY = date(2000, 1, 3)
+
+
 class Cadence(StrEnum):
     """How often the network is trained from scratch."""
 
     DAILY = "daily"
-    WEEKLY = "weekly"  # the first run of each ISO week
-    MONTHLY = "monthly"  # the first run of each calendar month
+    WEEKLY = "weekly"  # every 5 weekdays
+    MONTHLY = "monthly"  # every 21 weekdays, about a month of sessions
     NEVER = "never"  # only when no earlier network can be used
 
-    def period(self, session: date) -> object:
-        """The period `session` falls in: a full retrain is due when it changes."""
-        return {
-            Cadence.DAILY: session,
-            Cadence.WEEKLY: session.isocalendar()[:2],
-            Cadence.MONTHLY: (session.year, session.month),
-            Cadence.NEVER: None,
-        }[self]
+    @property
+    def weekdays(self) -> int | None:
+        """The period's length in weekdays (None: a period that never ends)."""
+        return {Cadence.DAILY: 1, Cadence.WEEKLY: 5, Cadence.MONTHLY: 21}.get(self)
+
+    def period(self, session: date, ticker: str) -> int | None:
+        """The ticker's period that `session` falls in: a full retrain is due when it
+        changes. The ticker's phase (crc32 of its symbol) shifts its periods, so each
+        evening starts the periods of about 1 in `weekdays` of a universe's tickers.
+
+        Args:
+            session: a weekday.
+            ticker: the symbol.
+
+        Returns:
+            The period's number; None for `never`.
+        """
+        if self.weekdays is None:
+            return None
+        phase = zlib.crc32(ticker.encode()) % self.weekdays
+        return (int(np.busday_count(_FIRST_WEEKDAY, session)) + phase) // self.weekdays
 
 
 class Training(StrEnum):
@@ -150,7 +173,11 @@ class TrainingPlan:
 
 
 def plan_training(
-    latest: LatestNetwork | None, as_of: date, spec: WindowSpec, policy: RetrainPolicy
+    latest: LatestNetwork | None,
+    ticker: str,
+    as_of: date,
+    spec: WindowSpec,
+    policy: RetrainPolicy,
 ) -> TrainingPlan:
     """Decide this evening's training.
 
@@ -161,6 +188,7 @@ def plan_training(
 
     Args:
         latest: the ticker's latest trained network, if any.
+        ticker: the symbol: its phase in the cadence.
         as_of: today's session.
         spec: today's windows.
         policy: the retrain policy.
@@ -182,7 +210,7 @@ def plan_training(
     if latest.forecaster.preprocessor.spec != spec:
         return TrainingPlan.full(as_of, "the latest network was trained on other windows")
     cadence = policy.cadence
-    if cadence.period(latest.full_as_of) != cadence.period(as_of):
+    if cadence.period(latest.full_as_of, ticker) != cadence.period(as_of, ticker):
         return TrainingPlan.full(
             as_of, f"{cadence} full retrain (the last was as of {latest.full_as_of})"
         )
