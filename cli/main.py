@@ -131,6 +131,20 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         help="keep what the last N days made (default: TICKERCAST_RETENTION_DAYS, 90)",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="check every stored file of the home; exits 1 when something is wrong",
+    )
+    verify.add_argument(
+        "--repair",
+        action="store_true",
+        help="refetch broken price partitions, drop bad manifest lines, set other "
+        "broken files aside under quarantine/",
+    )
+    source = FIELDS["source"]
+    verify.add_argument(
+        "--source", default=source.default, help=f"{source.metadata['help']}, to refetch from"
+    )
     return parser
 
 
@@ -355,7 +369,10 @@ def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
         print(status.ticker)
         data = f"{status.sessions} sessions to {status.last_session}"
         ingest = f"; last ingest {status.last_ingest[:19]}" if status.last_ingest else ""
-        print(f"  data:     {data if status.sessions else 'nothing stored'}{ingest}")
+        stored = "unreadable" if status.problems else "nothing stored"
+        print(f"  data:     {data if status.sessions else stored}{ingest}")
+        for problem in status.problems:
+            print(f"  BROKEN:   {problem}")
         if status.outcome:
             outcome = status.outcome
             print(f"  outcome:  {outcome['status']} at {outcome['at'][:19]}: {outcome['detail']}")
@@ -554,6 +571,31 @@ def _prune(arguments: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _verify(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tickercast.sources import open_source
+    from tickercast.verification import repair_home, verify_home
+
+    store = Store(settings.home)
+    problems = verify_home(store)
+    for problem in problems:
+        print(f"BROKEN  {problem.path}: {problem.detail} (repair: {problem.repair})")
+    if problems and arguments.repair:
+
+        def source_for(ticker: str):
+            calendar = settings.calendar_for(ticker)
+            return open_source(arguments.source, calendar), calendar
+
+        for repair in repair_home(store, problems, source_for):
+            what = repair.done or f"NOT repaired: {repair.failed}"
+            print(f"REPAIR  {repair.problem.path}: {what}")
+        problems = verify_home(store)
+    print(
+        f"{settings.home}: "
+        + (f"{len(problems)} broken files" if problems else "every stored file reads as it should")
+    )
+    return EXIT_FAILED if problems else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tickercast` console script."""
     arguments = _parser().parse_args(argv)
@@ -572,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
             return _prune(arguments, settings)
         if arguments.command == "plots":
             return _plots(arguments, settings)
+        if arguments.command == "verify":
+            return _verify(arguments, settings)
         request = _request(arguments)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)

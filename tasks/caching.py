@@ -5,20 +5,42 @@ from datetime import UTC, datetime
 from prefect.context import TaskRunContext
 
 from tickercast.calendar import last_closed_session
+from tickercast.errors import NoPricesError, StoredFileError
 from tickercast.sources import source_version
 from tickercast.storage import Store
 
 
 def ingest_cache_key(context: TaskRunContext, parameters: dict) -> str:
-    """Same ticker, source data, home and session to fetch up to: the same ingest. With no
-    as_of, the session is the latest one closed now, so the next close makes a new key."""
+    """Same ticker, source data, home and session to fetch up to, on a partition that
+    is as the manifest recorded it: the same ingest. With no as_of, the session is the
+    latest one closed now, so the next close makes a new key; a broken partition makes
+    a key of its own, so its ingest runs and repairs it."""
     ticker, source, as_of, settings = (
         parameters[name] for name in ("ticker", "source", "as_of", "settings")
     )
     session = as_of or last_closed_session(datetime.now(UTC), settings.calendar_for(ticker))
     return "|".join(
-        [ticker, source, source_version(source, ticker), str(session), str(settings.home)]
+        [
+            ticker,
+            source,
+            source_version(source, ticker),
+            str(session),
+            str(settings.home),
+            _partition_state(Store(settings.home), ticker),
+        ]
     )
+
+
+def _partition_state(store: Store, ticker: str) -> str:
+    """`ok` when the stored prices read as the manifest recorded them (or nothing is
+    stored or recorded), else what is wrong with them."""
+    try:
+        store.read_prices(ticker)
+    except NoPricesError:
+        return "ok"
+    except StoredFileError as error:
+        return f"broken: {error}"
+    return "ok"
 
 
 def windows_cache_key(context: TaskRunContext, parameters: dict) -> str:

@@ -34,8 +34,9 @@ def ingest_prices(
         ticker, open_source(source, calendar, paced), Store(settings.home), as_of, calendar
     )
     get_run_logger().info(result.summary())
-    if warning := result.findings_warning():  # on the console too: it concerns their data
+    for warning in result.warnings():  # on the console too: it concerns their data
         get_run_logger().warning(warning)
+    if result.findings:
         # An artifact only when the fetch found something: a clean ingest's report is
         # in reports/quality/ and the MLflow run, not one more of 480 keys an evening.
         create_markdown_artifact(

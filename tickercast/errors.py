@@ -61,3 +61,22 @@ class TrackingUnavailableError(RuntimeError):
 class StoredFileError(InputError):
     """A file in the store that cannot be read (truncated, overwritten, not Parquet):
     retrying cannot fix it, and the error names it."""
+
+
+class BrokenPartitionError(StoredFileError):
+    """A ticker's stored prices that cannot be read, or whose data no longer matches
+    the hash the manifest recorded for them (a full disk, a bad copy, bit rot, a
+    deleted file). The ticker's next ingest refetches its history and rewrites them."""
+
+    def __init__(self, ticker: str, path: str, problem: str) -> None:
+        self.ticker = ticker
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"{ticker}: stored prices {path} are broken ({problem}); the next ingest of "
+            f"{ticker} refetches them from the source (`tickercast ingest --tickers {ticker}`, "
+            "or `tickercast verify --repair`)"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.ticker, self.path, self.problem), self.__dict__)

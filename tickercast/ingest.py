@@ -4,7 +4,10 @@ Only what is new is fetched: from a few sessions before the last stored one. Tho
 overlapping sessions are compared with what is stored; when a price differs beyond
 rounding, or the new sessions carry a split or a dividend (both rescale every past
 adjusted price), the ticker's whole history is fetched again and its partition is
-replaced in one atomic move. Every ingest appends a record to the manifest.
+replaced in one atomic move. A stored partition that is broken (unreadable, missing,
+or not what the manifest recorded) is repaired the same way: the whole history is
+fetched again and written atomically, and the manifest and the quality report say
+so. Every ingest appends a record to the manifest.
 """
 
 import uuid
@@ -14,7 +17,13 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from tickercast.errors import NoPricesError, PriceDataError, SourceUnavailableError
+from tickercast.errors import (
+    BrokenPartitionError,
+    NoPricesError,
+    PriceDataError,
+    SourceUnavailableError,
+    StoredFileError,
+)
 from tickercast.prices import PRICE_COLUMNS, prices_sha256
 from tickercast.quality import DEFAULT_QUALITY, QualityConfig, QualityReport, clean_prices
 from tickercast.sources import PriceSource
@@ -49,6 +58,8 @@ class IngestResult:
     data_sha256: str
     findings: dict[str, int]
     quality_report: str | None
+    # what was wrong with the stored partition this ingest rewrote, if it was broken
+    repaired: str | None = None
 
     def as_record(self) -> dict:
         return asdict(self)
@@ -66,15 +77,21 @@ class IngestResult:
             f"to {self.last_session}; findings: {self._findings() or 'none'}"
         )
 
-    def findings_warning(self) -> str | None:
-        """What the user should know of the fetched sessions' quality, or None when the
-        quality report found nothing in them."""
-        if not self.findings:
-            return None
-        return (
-            f"{self.ticker}: data-quality findings in the sessions fetched "
-            f"({self._findings()}); report: {self.quality_report}"
-        )
+    def warnings(self) -> list[str]:
+        """What the user should know of their data: a stored partition repaired, and
+        the fetched sessions' quality findings."""
+        warnings = []
+        if self.repaired:
+            warnings.append(
+                f"{self.ticker}: the stored prices were broken ({self.repaired}); "
+                f"refetched {self.rows_fetched} sessions from {self.source} and rewrote them"
+            )
+        if self.findings:
+            warnings.append(
+                f"{self.ticker}: data-quality findings in the sessions fetched "
+                f"({self._findings()}); report: {self.quality_report}"
+            )
+        return warnings
 
     def _findings(self) -> str:
         return ", ".join(f"{kind} {count}" for kind, count in self.findings.items())
@@ -203,7 +220,7 @@ def ingest_prices(
         return prices, report
 
     with store.lock(ticker):
-        stored = store.read_prices(ticker) if store.has_prices(ticker) else None
+        stored, broken = _stored_prices(store, ticker)
         start = None
         if stored is not None:
             start = stored["session"].iloc[-min(OVERLAP_SESSIONS, len(stored))].date()
@@ -211,14 +228,18 @@ def ingest_prices(
                 return _replay_record(ticker, source, store, stored, at), None
         try:
             fetched, report = fetch_clean(start)
-        except NoPricesError as error:
-            if stored is None:
+        except (NoPricesError, PriceDataError, SourceUnavailableError) as error:
+            if broken is not None:
+                raise _unrepaired(broken, source, error) from error
+            if stored is None or not isinstance(error, NoPricesError):
                 raise
             raise SourceUnavailableError(
                 f"{ticker}: {source.name} returned nothing, although {len(stored)} sessions "
                 f"up to {stored['session'].iloc[-1].date()} are stored: {error}"
             ) from error
         reason = None if stored is None else revision_reason(stored, fetched)
+        if broken is not None:
+            reason = f"repair: {broken.problem}"
         if reason is not None:
             fetched, report = fetch_clean(None)
         if stored is None or reason is not None:
@@ -237,7 +258,8 @@ def ingest_prices(
         if wrote:
             store.write_prices(ticker, merged)
 
-        report_path = store.write_quality_report(ticker, report.as_dict(), stamp)
+        repaired = {"repaired": broken.problem} if broken is not None else {}
+        report_path = store.write_quality_report(ticker, report.as_dict() | repaired, stamp)
         result = IngestResult(
             ingest_id=uuid.uuid4().hex,
             at=at.isoformat(),
@@ -254,6 +276,34 @@ def ingest_prices(
             **_stored(merged),
             findings=report.counts(),
             quality_report=str(report_path),
+            **repaired,
         )
         store.append_manifest(result.as_record())
     return result, report
+
+
+def _stored_prices(
+    store: Store, ticker: str
+) -> tuple[pd.DataFrame | None, BrokenPartitionError | None]:
+    """The ticker's stored prices (None: nothing stored), or why they are broken."""
+    try:
+        return store.read_prices(ticker), None
+    except NoPricesError:
+        return None, None
+    except BrokenPartitionError as error:
+        return None, error
+
+
+def _unrepaired(broken: BrokenPartitionError, source: PriceSource, error: Exception) -> Exception:
+    """The error of a broken partition the source cannot refetch: it names the file and
+    what to do; a source that did not answer stays a transient error, retried."""
+    what = f"{broken.ticker}: stored prices {broken.path} are broken ({broken.problem})"
+    if isinstance(error, SourceUnavailableError):
+        return SourceUnavailableError(
+            f"{what}; {source.name} did not answer to refetch them ({error}); the next run "
+            "tries again"
+        )
+    return StoredFileError(
+        f"{what} and {source.name} cannot supply the history to rewrite them ({error}); "
+        f"ingest {broken.ticker} from a source that has it, or restore the file from a backup"
+    )

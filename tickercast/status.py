@@ -3,12 +3,16 @@
 A query over the home and the MLflow store; the CLI only prints it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from tickercast.errors import TrackingUnavailableError
+from tickercast.errors import NoPricesError, StoredFileError, TrackingUnavailableError
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tracking import ChampionSummary, LatestRun, Tracker, tracker_for
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class TickerStatus:
         champion: its registered champion, if any.
         forecast: the latest published forecast's first row, if any.
         track_record: its live track record (`TrackRecord.as_dict`), if one was written.
+        problems: stored files of the ticker that cannot be read as they should (a
+            broken price partition, a forecast or track record that is not JSON).
     """
 
     ticker: str
@@ -36,11 +42,13 @@ class TickerStatus:
     champion: ChampionSummary | None
     forecast: dict | None
     track_record: dict | None
+    problems: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
-        """Whether its last flow run failed it."""
-        return self.outcome is not None and self.outcome["status"] != "published"
+        """Whether its last flow run failed it, or a file of it is broken."""
+        failed = self.outcome is not None and self.outcome["status"] != "published"
+        return failed or bool(self.problems)
 
 
 def known_tickers(store: Store) -> list[str]:
@@ -85,21 +93,40 @@ def _statuses(
 ) -> list[TickerStatus]:
     store = Store(settings.home)
     outcomes, published = store.last_outcomes(), set(store.published_tickers())
-    statuses = []
-    for ticker in tickers:
-        prices = store.read_prices(ticker) if store.has_prices(ticker) else None
-        ingests = store.read_manifest(ticker)
-        statuses.append(
-            TickerStatus(
-                ticker=ticker,
-                sessions=0 if prices is None else len(prices),
-                last_session=None if prices is None else str(prices["session"].iloc[-1].date()),
-                last_ingest=ingests[-1]["at"] if ingests else None,
-                outcome=outcomes.get(ticker),
-                last_run=tracker.latest_run(ticker) if tracker else None,
-                champion=tracker.champion_summary(ticker) if tracker else None,
-                forecast=store.read_latest_forecast(ticker)[0] if ticker in published else None,
-                track_record=store.read_track_record(ticker),
-            )
-        )
-    return statuses
+    return [
+        _status(ticker, store, outcomes.get(ticker), ticker in published, tracker)
+        for ticker in tickers
+    ]
+
+
+def _status(
+    ticker: str, store: Store, outcome: dict | None, published: bool, tracker: Tracker | None
+) -> TickerStatus:
+    problems: list[str] = []
+
+    def readable(read: Callable[[], T]) -> T | None:
+        """What `read` returns; None when nothing is stored, and a broken file is
+        noted in `problems` (a JSON file that does not parse raises ValueError)."""
+        try:
+            return read()
+        except NoPricesError:
+            return None
+        except (StoredFileError, ValueError) as error:
+            problems.append(str(error))
+            return None
+
+    prices = readable(lambda: store.read_prices(ticker))
+    ingest = readable(lambda: store.last_ingest(ticker))
+    forecast = readable(lambda: store.read_latest_forecast(ticker)[0]) if published else None
+    return TickerStatus(
+        ticker=ticker,
+        sessions=0 if prices is None else len(prices),
+        last_session=None if prices is None else str(prices["session"].iloc[-1].date()),
+        last_ingest=ingest["at"] if ingest else None,
+        outcome=outcome,
+        last_run=tracker.latest_run(ticker) if tracker else None,
+        champion=tracker.champion_summary(ticker) if tracker else None,
+        forecast=forecast,
+        track_record=readable(lambda: store.read_track_record(ticker)),
+        problems=tuple(problems),
+    )

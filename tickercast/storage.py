@@ -19,10 +19,12 @@ dot, which pyarrow and DuckDB dataset readers skip) and is moved into place with
 `os.replace`, so a reader sees the old file or the new one, never half of one.
 """
 
+import errno
 import fcntl
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -33,8 +35,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tickercast.errors import InputError, NoPricesError, StoredFileError
-from tickercast.prices import PRICE_COLUMNS, PRICE_SCHEMA, clip_sessions
+from tickercast.errors import BrokenPartitionError, InputError, NoPricesError, StoredFileError
+from tickercast.prices import PRICE_COLUMNS, PRICE_SCHEMA, clip_sessions, prices_sha256
 
 FORECAST_SCHEMA = pa.schema(
     [
@@ -143,6 +145,16 @@ def _from_table(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
+# The ticker locks each thread holds: a lock is reentrant within a thread (scoring
+# reads the prices it holds the lock for), and threads of one process still wait for
+# each other as processes do.
+_held = threading.local()
+
+# How much of the manifest's end is read at a time when looking for a ticker's last
+# record: an evening's ingest of a few hundred tickers is a few hundred KB.
+_TAIL_BLOCK = 1 << 18
+
+
 class Store:
     """Paths and Parquet IO for one `TICKERCAST_HOME`."""
 
@@ -183,29 +195,62 @@ class Store:
         return self.forecast_dir(ticker) / "latest.json"
 
     @contextmanager
-    def lock(self, ticker: str) -> Iterator[None]:
-        """Hold the ticker's lock: one writer per partition, across processes."""
+    def lock(self, ticker: str, shared: bool = False) -> Iterator[None]:
+        """Hold the ticker's lock: one writer per partition, across processes and
+        threads; `shared` for a reader, which only waits for writers. Reentrant: a
+        thread already holding the ticker's lock goes on."""
         path = self.home / "locks" / f"{quote(ticker, safe='')}.lock"
+        held = _held.__dict__.setdefault("paths", set())
+        if path in held:
+            yield
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            held.add(path)
             try:
                 yield
             finally:
+                held.discard(path)
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def read_prices(
         self, ticker: str, start: date | None = None, end: date | None = None
     ) -> pd.DataFrame:
-        """A ticker's stored prices, `start <= session <= end`.
+        """A ticker's stored prices, `start <= session <= end`, verified: the file opens
+        and its data is what the manifest's last record for the ticker says was stored.
 
         Raises:
-            NoPricesError: nothing is stored for the ticker.
+            NoPricesError: nothing is stored for the ticker, and nothing ever was.
+            BrokenPartitionError: the partition is unreadable, missing although an
+                ingest stored it, or its data_sha256 differs from the manifest's.
         """
         path = self.prices_file(ticker)
-        if not path.is_file():
-            raise NoPricesError(ticker, "store", f"nothing stored at {path}; run ingest first")
-        return clip_sessions(_from_table(pq.read_table(path)), start, end)
+        with self.lock(ticker, shared=True):
+            recorded = self.last_ingest(ticker)
+            if not path.is_file():
+                if recorded is None:
+                    raise NoPricesError(
+                        ticker, "store", f"nothing stored at {path}; run ingest first"
+                    )
+                raise BrokenPartitionError(
+                    ticker,
+                    str(path),
+                    f"the file is missing; ingest {recorded['ingest_id']} "
+                    f"stored {recorded['sessions_stored']} sessions there",
+                )
+            try:
+                prices = _from_table(pq.read_table(path))
+            except (OSError, pa.ArrowException) as error:
+                raise BrokenPartitionError(ticker, str(path), f"unreadable: {error}") from error
+        if recorded is not None and (found := prices_sha256(prices)) != recorded["data_sha256"]:
+            raise BrokenPartitionError(
+                ticker,
+                str(path),
+                f"its data_sha256 {found[:12]}... is not the {recorded['data_sha256'][:12]}... "
+                f"that ingest {recorded['ingest_id']} recorded at {recorded['at']}",
+            )
+        return clip_sessions(prices, start, end)
 
     def has_prices(self, ticker: str) -> bool:
         return self.prices_file(ticker).is_file()
@@ -233,17 +278,53 @@ class Store:
         with self.lock(".manifest"):  # no ticker starts with a dot
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(descriptor, line)
+                size = os.fstat(descriptor).st_size
+                try:
+                    written = os.write(descriptor, line)
+                    if written < len(line):  # a disk that filled up mid-line
+                        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+                    os.fsync(descriptor)
+                except OSError:
+                    os.ftruncate(descriptor, size)  # no torn line: the manifest as it was
+                    raise
             finally:
                 os.close(descriptor)
         return path
 
+    def last_ingest(self, ticker: str) -> dict | None:
+        """The manifest's last record for the ticker, or None: read from the end of
+        the file back, so the cost is that of the records after it, not the manifest's.
+
+        Raises:
+            StoredFileError: a line of the manifest that names the ticker is not JSON.
+        """
+        path = self.manifest_file
+        if not path.is_file():
+            return None
+        needle = f'"ticker": {json.dumps(ticker)}'.encode()
+        with path.open("rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            carry = b""
+            while end > 0:
+                start = max(0, end - _TAIL_BLOCK)
+                handle.seek(start)
+                block = handle.read(end - start) + carry
+                lines = block.split(b"\n")
+                carry = lines.pop(0) if start > 0 else b""  # a line cut by the block's start
+                for line in reversed(lines):
+                    if needle in line:
+                        return _manifest_record(line, path)
+                end = start
+        return None
+
     def read_manifest(self, ticker: str | None = None) -> list[dict]:
         """Ingest records, oldest first; only `ticker`'s when given."""
-        if not self.manifest_file.is_file():
+        path = self.manifest_file
+        if not path.is_file():
             return []
-        records = [json.loads(line) for line in self.manifest_file.read_text().splitlines() if line]
-        return [r for r in records if ticker is None or r["ticker"] == ticker]
+        lines = path.read_bytes().splitlines()
+        records = [_manifest_record(line, path, number) for number, line in enumerate(lines, 1)]
+        return [r for r in records if r is not None and (ticker is None or r["ticker"] == ticker)]
 
     def write_quality_report(self, ticker: str, report: dict, stamp: str) -> Path:
         """Write a quality report as `<stamp>.json` and `latest.json` in the ticker's folder.
@@ -432,6 +513,25 @@ class Store:
         """Tickers with a latest forecast, sorted."""
         root = self.home / "forecasts"
         return sorted(p.parent.name for p in root.glob("*/latest.json")) if root.is_dir() else []
+
+
+def _manifest_record(line: bytes, path: Path, number: int | None = None) -> dict | None:
+    """One manifest line's record (None for a blank line).
+
+    Raises:
+        StoredFileError: the line is not a JSON record, named by its number if known.
+    """
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        where = f"line {number}" if number else "a line"
+        raise StoredFileError(
+            f"the manifest {path} has {where} that is not JSON ({error}): "
+            "`tickercast verify --repair` sets it aside"
+        ) from error
+    return record
 
 
 def _read_stored(path: Path, schema: pa.Schema, what: str) -> pa.Table:
