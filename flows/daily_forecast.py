@@ -10,6 +10,7 @@ from prefect.states import State
 from prefect.transactions import CommitMode, transaction
 
 from tickercast.flows import engines
+from tickercast.flows.deadline import stop_when_out_of_time
 from tickercast.flows.outcomes import (
     TickerOutcome,
     checked_request,
@@ -27,7 +28,7 @@ from tickercast.tasks.evaluate import evaluate_model
 from tickercast.tasks.ingest import ingest_prices
 from tickercast.tasks.parent_run import end_parent_run, publish_run_summary, start_parent_run
 from tickercast.tasks.publish import publish_forecast
-from tickercast.tasks.retries import stages_of
+from tickercast.tasks.retries import LIMITS, stages_of
 from tickercast.tasks.scoring import report_track_record, score_forecasts
 from tickercast.tasks.tracking import end_tracking_run, load_champion, start_tracking_run
 from tickercast.tasks.train import train_model
@@ -76,7 +77,7 @@ def forecast_ticker(
     return published
 
 
-@flow(name="daily-forecast", flow_run_name=flow_run_title)
+@flow(name="daily-forecast", flow_run_name=flow_run_title, timeout_seconds=LIMITS.flow)
 def daily_forecast(
     tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
     universe: str | None = DEFAULTS.universe,
@@ -98,7 +99,10 @@ def daily_forecast(
     tickers = list(request.tickers)
     parent = start_parent_run(tickers, request.as_of, settings)
     shared = {"request": request, "parent_run_id": parent, "settings": settings}
-    with engines.task_runner(task_runner, dask_address, dask_workers) as runner:
+    with (
+        engines.task_runner(task_runner, dask_address, dask_workers) as runner,
+        stop_when_out_of_time(),
+    ):
         futures = {t: runner.submit(forecast_ticker, {"ticker": t, **shared}) for t in tickers}
         for future in futures.values():
             future.wait()

@@ -8,9 +8,10 @@ from tickercast.flows.outcomes import checked_request, flow_run_title
 from tickercast.request import DEFAULTS
 from tickercast.settings import Settings
 from tickercast.tasks.global_model import train_global_model
+from tickercast.tasks.retries import LIMITS
 
 
-@flow(name="train-global", flow_run_name=flow_run_title)
+@flow(name="train-global", flow_run_name=flow_run_title, timeout_seconds=LIMITS.flow)
 def train_global(
     tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
     universe: str | None = DEFAULTS.universe,

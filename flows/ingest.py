@@ -15,9 +15,10 @@ from tickercast.flows.outcomes import (
 from tickercast.request import DEFAULTS
 from tickercast.settings import Settings
 from tickercast.tasks.ingest import ingest_prices
+from tickercast.tasks.retries import LIMITS
 
 
-@flow(name="ingest", flow_run_name=flow_run_title)
+@flow(name="ingest", flow_run_name=flow_run_title, timeout_seconds=LIMITS.flow)
 def ingest(
     tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
     universe: str | None = DEFAULTS.universe,

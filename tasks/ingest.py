@@ -31,7 +31,12 @@ def ingest_prices(
     calendar = settings.calendar_for(ticker)
     paced = yahoo_rate_limit(settings) if source == "yfinance" else lambda: None
     result, report = ingest.ingest_prices(
-        ticker, open_source(source, calendar, paced), Store(settings.home), as_of, calendar
+        ticker,
+        open_source(source, calendar, paced),
+        Store(settings.home),
+        as_of,
+        calendar,
+        source_timeout=settings.time_limits.source_call,
     )
     get_run_logger().info(result.summary())
     for warning in result.warnings():  # on the console too: it concerns their data

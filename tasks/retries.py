@@ -1,6 +1,8 @@
 """The retry policy every stage shares, and the decorator that applies it."""
 
+import errno
 import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -13,6 +15,11 @@ from prefect.states import State
 from prefect.tasks import exponential_backoff
 
 from tickercast.errors import InputError, SourceUnavailableError
+from tickercast.time_limits import STOP, Stopped, TimeLimits
+
+# The time limits of this process's stages and flows (the CLI checks the same
+# variables with the other settings before anything is imported).
+LIMITS = TimeLimits.from_env(os.environ)
 
 STAGE_NOTE = "stage: "
 # The ticker whose stages run in this context. Not a Prefect tag: a tagged task run
@@ -24,14 +31,20 @@ _listeners: list[StageListener] = []
 
 
 def retry_unless_input_error(task: Task, task_run: TaskRun, state: State) -> bool:
-    """Retry transient failures (network, rate limits, a busy server), never bad input."""
-    return not isinstance(state.data, InputError)
+    """Retry transient failures (network, rate limits, a busy server, a stage attempt
+    out of time), never bad input, a full disk, nor a flow run out of time."""
+    return not isinstance(state.data, InputError | Stopped) and not _disk_full(state.data)
 
 
 def retry_if_source_unavailable(task: Task, task_run: TaskRun, state: State) -> bool:
     """Retry only what waiting can fix: a rate limit (HTTP 429), a network error or a
-    timeout; never an unknown ticker, bad data or a bug."""
-    return isinstance(state.data, SourceUnavailableError | OSError)
+    timeout; never an unknown ticker, bad data, a full disk or a bug."""
+    return isinstance(state.data, SourceUnavailableError | OSError) and not _disk_full(state.data)
+
+
+def _disk_full(error: object) -> bool:
+    # minutes of backoff rarely free a disk: the run fails at once and says where
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 @contextmanager
@@ -80,7 +93,9 @@ def stage(
     cache_expiration: timedelta | None = None,
     retry_condition: Callable[[Task, TaskRun, State], bool] = retry_unless_input_error,
 ) -> Callable[[Callable], Task]:
-    """A pipeline stage: a task retried with exponential backoff, except on bad input.
+    """A pipeline stage: a task retried with exponential backoff, except on bad input,
+    each attempt within its time limit (`TimeLimits.stage`, read from the environment
+    when the stages are imported), and not started once the flow is out of time.
 
     An exception leaving the stage carries a note naming it, so that a failed
     ticker's report says where it failed.
@@ -102,6 +117,8 @@ def stage(
         @functools.wraps(function)
         def noted(*args, **kwargs):
             try:
+                if STOP.is_set():
+                    raise Stopped(f"not started: the flow run ran out of time ({LIMITS.flow:g} s)")
                 return function(*args, **kwargs)
             except Exception as error:
                 if failed_stage(error) is None:
@@ -119,6 +136,7 @@ def stage(
             persist_result=cache_policy is not NO_CACHE,
             on_completion=[_stage_ended],
             on_failure=[_stage_ended],
+            timeout_seconds=LIMITS.stage(function.__name__),
         )(noted)
 
     return decorate

@@ -28,6 +28,7 @@ from tickercast.prices import PRICE_COLUMNS, prices_sha256
 from tickercast.quality import DEFAULT_QUALITY, QualityConfig, QualityReport, clean_prices
 from tickercast.sources import PriceSource
 from tickercast.storage import Store
+from tickercast.time_limits import DEFAULT_SOURCE_CALL, call_within
 
 OVERLAP_SESSIONS = 5
 # Columns whose change means the source rewrote history; volume is often revised
@@ -181,6 +182,7 @@ def ingest_prices(
     as_of: date | None,
     calendar: str,
     quality: QualityConfig = DEFAULT_QUALITY,
+    source_timeout: float = DEFAULT_SOURCE_CALL,
 ) -> tuple[IngestResult, QualityReport | None]:
     """Bring the ticker's stored prices up to `as_of`, fetching as little as possible.
 
@@ -191,6 +193,7 @@ def ingest_prices(
         as_of: the last session to fetch; None fetches every final session.
         calendar: exchange calendar code of the ticker.
         quality: thresholds of the soft quality checks.
+        source_timeout: seconds a request to the source may take.
 
     Returns:
         The manifest record of this ingest and the quality report of what was fetched
@@ -201,16 +204,20 @@ def ingest_prices(
             stored and what was stored is untouched. Rejected data (PriceDataError)
             still leaves a quality report saying why.
         SourceUnavailableError: the source returned nothing for a ticker that is
-            stored: taken as a transient failure, and retried.
+            stored, or did not answer within `source_timeout`: taken as a transient
+            failure, and retried.
     """
     at = datetime.now(UTC)
     stamp = at.strftime("%Y%m%dT%H%M%S%fZ")
 
     def fetch_clean(start: date | None) -> tuple[pd.DataFrame, QualityReport]:
         try:
-            prices, report = clean_prices(
-                source.fetch(ticker, start, as_of), ticker, source.name, calendar, quality
+            fetched = call_within(
+                lambda: source.fetch(ticker, start, as_of),
+                source_timeout,
+                f"{ticker}: {source.name}",
             )
+            prices, report = clean_prices(fetched, ticker, source.name, calendar, quality)
         except PriceDataError as error:  # rejected data gets a report too
             rejected = {"ticker": ticker, "source": source.name, "rejected": str(error)}
             store.write_quality_report(ticker, rejected, stamp)

@@ -9,6 +9,7 @@ from pathlib import Path
 from tickercast.calendar import calendar_for
 from tickercast.errors import InputError
 from tickercast.retraining import RetrainPolicy
+from tickercast.time_limits import TimeLimits
 
 DEFAULT_HOME = Path("~/.tickercast")
 # Measured in benchmarks/retrain_policy.py on development tickers (seed 7, March 2019):
@@ -56,6 +57,9 @@ class Settings:
             latest network are always kept.
         yahoo_requests_per_second: pace of requests to Yahoo across every process that
             reports to the same Prefect server (`TICKERCAST_YAHOO_REQUESTS_PER_SECOND`, 1).
+        time_limits: how long a source request, a stage attempt and a flow run may take
+            (`TICKERCAST_SOURCE_TIMEOUT`, `TICKERCAST_STAGE_TIMEOUTS`,
+            `TICKERCAST_FLOW_TIMEOUT`; see `tickercast.time_limits`).
     """
 
     home: Path
@@ -72,6 +76,7 @@ class Settings:
     retrain: RetrainPolicy = RetrainPolicy.parse(DEFAULT_RETRAIN)
     retention_days: int = 90
     yahoo_requests_per_second: float = 1.0
+    time_limits: TimeLimits = field(default_factory=TimeLimits)
 
     def __post_init__(self) -> None:
         if self.shadow_forecasts < 0:
@@ -124,6 +129,7 @@ class Settings:
             retrain=RetrainPolicy.parse(env.get("TICKERCAST_RETRAIN") or DEFAULT_RETRAIN),
             retention_days=int(_number(env, "TICKERCAST_RETENTION_DAYS", 90)),
             yahoo_requests_per_second=_number(env, "TICKERCAST_YAHOO_REQUESTS_PER_SECOND", 1.0),
+            time_limits=TimeLimits.from_env(env),
         )
 
 

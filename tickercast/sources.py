@@ -145,7 +145,7 @@ class FolderSource:
         for suffix in (".parquet", ".csv"):
             for candidate in (ticker, ticker.lower()):
                 path = self.folder / f"{candidate}{suffix}"
-                if path.is_file():
+                if path.exists() and not path.is_dir():  # a file, or a pipe a program writes
                     return path
         raise NoPricesError(ticker, self.name, f"no {ticker}.csv or {ticker}.parquet there")
 

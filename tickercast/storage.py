@@ -110,6 +110,10 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
 
     Returns:
         `path`.
+
+    Raises:
+        OSError: the write failed (a full disk: ENOSPC); it names `path`, whose
+            previous version is intact, and no temporary file is left.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -119,8 +123,10 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
         _sync(temporary, os.O_RDONLY)  # the data is on disk before the name points to it
         os.replace(temporary, path)
         _sync(path.parent, os.O_RDONLY | os.O_DIRECTORY)  # and so is the new name
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno:  # e.g. a full disk: name the file
+            raise OSError(error.errno, os.strerror(error.errno), str(path)) from error
         raise
     return path
 
