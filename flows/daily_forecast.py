@@ -10,7 +10,7 @@ from prefect.states import State
 from prefect.transactions import CommitMode, transaction
 
 from tickercast.flows import engines
-from tickercast.flows.deadline import stop_when_out_of_time
+from tickercast.flows.deadline import time_limit
 from tickercast.flows.outcomes import (
     TickerOutcome,
     checked_request,
@@ -77,7 +77,7 @@ def forecast_ticker(
     return published
 
 
-@flow(name="daily-forecast", flow_run_name=flow_run_title, timeout_seconds=LIMITS.flow)
+@flow(name="daily-forecast", flow_run_name=flow_run_title)
 def daily_forecast(
     tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
     universe: str | None = DEFAULTS.universe,
@@ -99,13 +99,11 @@ def daily_forecast(
     tickers = list(request.tickers)
     parent = start_parent_run(tickers, request.as_of, settings)
     shared = {"request": request, "parent_run_id": parent, "settings": settings}
-    with (
-        engines.task_runner(task_runner, dask_address, dask_workers) as runner,
-        stop_when_out_of_time(),
-    ):
-        futures = {t: runner.submit(forecast_ticker, {"ticker": t, **shared}) for t in tickers}
-        for future in futures.values():
-            future.wait()
+    with time_limit(LIMITS.flow) as limit:
+        with engines.task_runner(task_runner, dask_address, dask_workers) as runner:
+            futures = {t: runner.submit(forecast_ticker, {"ticker": t, **shared}) for t in tickers}
+            for future in futures.values():
+                future.wait(limit.remaining())
         outcomes += [ticker_outcome(t, future.state) for t, future in futures.items()]
     log_failures(outcomes)
     rows = [summary_row(outcome) for outcome in outcomes]
@@ -113,4 +111,4 @@ def daily_forecast(
         publish_run_summary(rows, settings)
     finally:  # the parent run is closed whatever happened to the summary
         end_parent_run(parent, rows, settings)
-    return final_state(outcomes)
+    return limit.outcome(final_state(outcomes))

@@ -4,6 +4,7 @@ from datetime import date
 
 from prefect import flow
 
+from tickercast.flows.deadline import time_limit
 from tickercast.flows.outcomes import checked_request, flow_run_title
 from tickercast.request import DEFAULTS
 from tickercast.settings import Settings
@@ -11,7 +12,7 @@ from tickercast.tasks.global_model import train_global_model
 from tickercast.tasks.retries import LIMITS
 
 
-@flow(name="train-global", flow_run_name=flow_run_title, timeout_seconds=LIMITS.flow)
+@flow(name="train-global", flow_run_name=flow_run_title)
 def train_global(
     tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
     universe: str | None = DEFAULTS.universe,
@@ -26,6 +27,7 @@ def train_global(
     request, _ = checked_request(locals())
     settings = Settings.from_env()
     tickers = list(request.tickers)
-    return train_global_model(
-        tickers, request.start, request.as_of, request.spec, request.config, settings
-    )
+    with time_limit(LIMITS.flow):  # training stops at its next batch when it strikes
+        return train_global_model(
+            tickers, request.start, request.as_of, request.spec, request.config, settings
+        )

@@ -5,6 +5,7 @@ from datetime import date
 from prefect import flow
 from prefect.states import State
 
+from tickercast.flows.deadline import time_limit
 from tickercast.flows.outcomes import (
     TickerOutcome,
     checked_request,
@@ -18,7 +19,7 @@ from tickercast.tasks.ingest import ingest_prices
 from tickercast.tasks.retries import LIMITS
 
 
-@flow(name="ingest", flow_run_name=flow_run_title, timeout_seconds=LIMITS.flow)
+@flow(name="ingest", flow_run_name=flow_run_title)
 def ingest(
     tickers: list[str] = list(DEFAULTS.tickers),  # noqa: B006, B008 - shown in the UI
     universe: str | None = DEFAULTS.universe,
@@ -30,7 +31,8 @@ def ingest(
     settings = Settings.from_env()
     # an explicit ingest always fetches: the cache is for resuming a failed daily run
     fetch = ingest_prices.with_options(refresh_cache=True)
-    for ticker in request.tickers:
-        state = fetch(ticker, request.source, request.as_of, settings, return_state=True)
-        outcomes.append(ticker_outcome(ticker, state))
-    return final_state(outcomes)
+    with time_limit(LIMITS.flow) as limit:
+        for ticker in request.tickers:
+            state = fetch(ticker, request.source, request.as_of, settings, return_state=True)
+            outcomes.append(ticker_outcome(ticker, state))
+    return limit.outcome(final_state(outcomes))

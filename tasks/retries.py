@@ -2,6 +2,7 @@
 
 import errno
 import functools
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,18 @@ from tickercast.time_limits import STOP, Stopped, TimeLimits
 # The time limits of this process's stages and flows (the CLI checks the same
 # variables with the other settings before anything is imported).
 LIMITS = TimeLimits.from_env(os.environ)
+
+
+class _ThreadTimeoutNotice(logging.Filter):
+    """Prefect warns at every stage run in a worker thread that its timeout cannot
+    interrupt a blocking call. tickercast bounds those calls itself (`time_limits`),
+    so the notice is noise, repeated for every stage of every ticker."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "but the task is running in a worker thread" not in record.getMessage()
+
+
+logging.getLogger("prefect.task_runs").addFilter(_ThreadTimeoutNotice())
 
 STAGE_NOTE = "stage: "
 # The ticker whose stages run in this context. Not a Prefect tag: a tagged task run

@@ -106,31 +106,35 @@ def test_a_wedged_daily_run_times_out_says_where_and_the_queued_run_starts(tmp_p
             wedged = start_deployment_run(
                 env, "daily-forecast/daily", [*small, "-p", f"source={silent_folder}"]
             )
+            _state(env, wedged, ("RUNNING",))
             queued = start_deployment_run(
                 env, "daily-forecast/daily", [*small, "-p", "source=sample"]
             )
-            runs = {run_id: _final(env, run_id) for run_id in (wedged, queued)}
+            runs = {run_id: _state(env, run_id, FINAL) for run_id in (wedged, queued)}
             logs = prefect_cli(env, "flow-run", "logs", wedged)
     first, second = runs[wedged], runs[queued]
     assert (first["state"]["type"], first["state"]["name"]) == ("FAILED", "TimedOut")
-    assert "exceeded timeout of 45" in first["state"]["message"]
-    assert (
-        "out of time after 45 s (TICKERCAST_FLOW_TIMEOUT); still running: ingest_prices-AAPL"
-        in logs
+    assert first["state"]["message"] == (
+        "out of time after 45 s (TICKERCAST_FLOW_TIMEOUT); was running: ingest_prices-AAPL"
     )
+    assert "still running: ingest_prices-AAPL" in logs
+    # the ticker's request was abandoned, not retried: it says why
+    assert "AAPL: " in logs and "the flow run ran out of time" in logs
     assert second["state"]["type"] == "COMPLETED"
-    # the queued run waited for the slot, and got it when the wedged run timed out
+    # the queued run waited for the slot, and got it once the wedged run timed out
     assert moment(first["end_time"]) <= moment(second["start_time"])
-    assert (moment(second["start_time"]) - moment(first["end_time"])).total_seconds() < 60
     assert (tmp_path / "home" / "forecasts" / "AAPL" / "latest.json").is_file()
 
 
-def _final(env: dict, flow_run_id: str, seconds: float = 420) -> dict:
-    """The flow run once it reached a final state."""
+FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+
+
+def _state(env: dict, flow_run_id: str, types: tuple[str, ...], seconds: float = 420) -> dict:
+    """The flow run once its state is of one of `types`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         run = json.loads(prefect_cli(env, "flow-run", "inspect", flow_run_id, "-o", "json"))
-        if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+        if run["state"]["type"] in types:
             return run
-        time.sleep(2)
-    raise TimeoutError(f"flow run {flow_run_id} did not end in {seconds} s")
+        time.sleep(1)
+    raise TimeoutError(f"flow run {flow_run_id} was not {' or '.join(types)} in {seconds} s")

@@ -13,6 +13,7 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 
 from tickercast.model_config import ModelConfig
+from tickercast.time_limits import STOP, Stopped
 
 
 @dataclass
@@ -112,6 +113,7 @@ def train_network(
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
+    out_of_time = keras.callbacks.LambdaCallback(on_train_batch_end=_stop_if_out_of_time)
     started = time.perf_counter()
     with _custom_gradients_released():
         fitted = network.fit(
@@ -120,7 +122,7 @@ def train_network(
             validation_data=validation,
             epochs=epochs or config.epochs,
             batch_size=config.batch_size,
-            callbacks=[stop],
+            callbacks=[stop, out_of_time],
             verbose=0,
         )
     fit_seconds = time.perf_counter() - started
@@ -131,6 +133,12 @@ def train_network(
         best_epoch=int(np.argmin(history["val_loss"])) + 1,
         fit_seconds=fit_seconds,
     )
+
+
+def _stop_if_out_of_time(batch: int, logs: dict | None = None) -> None:
+    """Abandon the training once the flow run is out of time (`time_limits.STOP`)."""
+    if STOP.is_set():
+        raise Stopped(f"training stopped at batch {batch}: the flow run ran out of time")
 
 
 # TensorFlow's `@custom_gradient`, when traced into a graph, registers its gradient
