@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tickercast.errors import InputError, StoredFileError
+from tickercast.home_layout import open_home
 from tickercast.request import (
     COMMAND_PARAMETERS,
     COUNT_FIELDS,
@@ -297,7 +298,7 @@ def _ingested(outcomes: list, settings: Settings) -> None:
         print(f"{'':8} data_sha256 {result.data_sha256}")
     print()
     print(f"Prices:   {settings.home / 'prices'}")
-    print(f"Manifest: {Store(settings.home).manifest_file}")
+    print(f"Manifests: {Store(settings.home).home / 'manifest'}")
 
 
 def _backtest(request: RunRequest, settings: Settings) -> int:
@@ -604,6 +605,12 @@ def main(argv: list[str] | None = None) -> int:
     console.configure(arguments.verbose)
     try:
         settings = Settings.from_env()
+        try:
+            for line in open_home(settings.home):  # every command: an older layout migrated
+                print(line, file=sys.stderr)
+        except OSError as error:  # e.g. a full disk: the layout is as it was
+            print(f"error: cannot open the home {settings.home}: {error}", file=sys.stderr)
+            return EXIT_FAILED
         if arguments.command == "forecast":
             return _forecast(arguments, settings)
         if arguments.command == "serve-model":

@@ -15,6 +15,7 @@ from tickercast.flows.outcomes import (
 from tickercast.request import DEFAULTS
 from tickercast.settings import Settings
 from tickercast.tasks.backtest import backtest_ticker, write_backtest_report
+from tickercast.tasks.home import open_home
 from tickercast.tasks.ingest import ingest_prices
 
 
@@ -35,6 +36,7 @@ def backtest(
     """Backtest each ticker walk-forward and write reports/backtest/latest.json."""
     request, outcomes = checked_request(locals())
     settings = Settings.from_env()
+    open_home(settings)
     for ticker in request.tickers:
         ingested = ingest_prices(ticker, request.source, request.end, settings, return_state=True)
         if not ingested.is_completed():

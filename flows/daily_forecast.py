@@ -25,6 +25,7 @@ from tickercast.model import limit_threads
 from tickercast.request import DEFAULTS, RunRequest
 from tickercast.settings import Settings
 from tickercast.tasks.evaluate import evaluate_model
+from tickercast.tasks.home import open_home
 from tickercast.tasks.ingest import ingest_prices
 from tickercast.tasks.parent_run import end_parent_run, publish_run_summary, start_parent_run
 from tickercast.tasks.publish import publish_forecast
@@ -96,6 +97,7 @@ def daily_forecast(
     """Forecast each ticker's next closes: ingest, windows, train, evaluate, publish."""
     request, outcomes = checked_request(locals())
     settings = Settings.from_env()
+    open_home(settings)
     tickers = list(request.tickers)
     parent = start_parent_run(tickers, request.as_of, settings)
     shared = {"request": request, "parent_run_id": parent, "settings": settings}

@@ -9,6 +9,7 @@ from tickercast.flows.outcomes import checked_request, flow_run_title
 from tickercast.request import DEFAULTS
 from tickercast.settings import Settings
 from tickercast.tasks.global_model import train_global_model
+from tickercast.tasks.home import open_home
 from tickercast.tasks.retries import LIMITS
 
 
@@ -26,6 +27,7 @@ def train_global(
     """Train one LSTM on the pooled windows of the universe's stored prices; say so."""
     request, _ = checked_request(locals())
     settings = Settings.from_env()
+    open_home(settings)
     tickers = list(request.tickers)
     with time_limit(LIMITS.flow):  # training stops at its next batch when it strikes
         return train_global_model(

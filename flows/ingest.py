@@ -15,6 +15,7 @@ from tickercast.flows.outcomes import (
 )
 from tickercast.request import DEFAULTS
 from tickercast.settings import Settings
+from tickercast.tasks.home import open_home
 from tickercast.tasks.ingest import ingest_prices
 from tickercast.tasks.retries import LIMITS
 
@@ -29,6 +30,7 @@ def ingest(
     """Fetch, validate and store each ticker's new prices, with a quality report."""
     request, outcomes = checked_request(locals())
     settings = Settings.from_env()
+    open_home(settings)
     # an explicit ingest always fetches: the cache is for resuming a failed daily run
     fetch = ingest_prices.with_options(refresh_cache=True)
     with time_limit(LIMITS.flow) as limit:

@@ -53,17 +53,17 @@ def test_every_read_checks_the_partition_against_the_manifest(tmp_path):
         store.read_prices("IBM")
 
 
-def test_the_manifests_last_record_is_found_from_its_end(tmp_path):
+def test_a_tickers_last_record_is_found_from_the_end_of_its_manifest(tmp_path):
     store = Store(tmp_path)
-    store.append_manifest({"ticker": "OLD", "n": -1})
-    # then more than one block of the backward scan, records cut across blocks
-    for number in range(6000):
-        store.append_manifest({"ticker": f"T{number % 7}", "n": number, "pad": "x" * 50})
-    assert store.manifest_file.stat().st_size > 2 * (1 << 18)
-    assert store.last_ingest("T3")["n"] == max(n for n in range(6000) if n % 7 == 3)
-    assert store.last_ingest("OLD") == {"ticker": "OLD", "n": -1}
-    assert store.last_ingest("T") is None and Store(tmp_path / "none").last_ingest("T1") is None
-    assert store.last_ingest("T5") == store.read_manifest("T5")[-1]
+    # more than one block of the backward scan, records cut across blocks
+    for number in range(600):
+        store.append_manifest({"ticker": "T3", "n": number, "pad": "x" * 50})
+    assert store.manifest_file("T3").stat().st_size > 2 * (1 << 14)
+    assert store.last_ingest("T3") == {"ticker": "T3", "n": 599, "pad": "x" * 50}
+    assert store.last_ingest("T3") == store.read_manifest("T3")[-1]
+    assert store.last_ingest("T1") is None
+    store.append_manifest({"ticker": "T1", "n": 0})
+    assert store.last_ingest("T1") == {"ticker": "T1", "n": 0}
 
 
 def test_the_next_ingest_repairs_a_broken_partition_and_says_so(tmp_path):
@@ -123,14 +123,14 @@ def test_verify_finds_every_broken_file_and_repair_keeps_them_aside(
 
     report = Path(store.read_manifest("MSFT")[-1]["quality_report"])
     _truncate(store.prices_file("AAPL"))
-    with store.manifest_file.open("a") as manifest:
+    with store.manifest_file("MSFT").open("a") as manifest:
         manifest.write('{"ticker": "MSFT", "rows_ad\n')  # a torn append
     _truncate(report)
     truncated = report.read_bytes()
     assert main(["verify"]) == 1
     out = capsys.readouterr().out
     assert f"BROKEN  {store.prices_file('AAPL')}: unreadable" in out
-    assert f"BROKEN  {store.manifest_file}: lines 3 are not ingest records" in out
+    assert f"BROKEN  {store.manifest_file('MSFT')}: lines 2 are not ingest records" in out
     assert f"BROKEN  {report}: cannot be read" in out and "3 broken files" in out
 
     assert main(["verify", "--repair", "--source", str(folder)]) == 0
@@ -139,7 +139,7 @@ def test_verify_finds_every_broken_file_and_repair_keeps_them_aside(
     assert f"REPAIR  {store.prices_file('AAPL')}: refetched" in out
     assert store.read_prices("AAPL")["session"].iloc[-1].date() == date(2013, 3, 1)
     assert store.read_manifest("AAPL")[-1]["revision_reason"].startswith("repair: unreadable")
-    (aside,) = store.manifest_file.parent.glob("ingest.jsonl.bad-*")
+    (aside,) = store.manifest_file("MSFT").parent.glob("ingest.jsonl.bad-*")
     assert aside.read_text() == '{"ticker": "MSFT", "rows_ad\n'
     (quarantined,) = (home / "quarantine").rglob(f"{report.name}.*")
     assert quarantined.read_bytes() == truncated and not report.exists()

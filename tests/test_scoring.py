@@ -13,6 +13,7 @@ import pytest
 
 from tickercast.calendar import sessions_after
 from tickercast.errors import InputError, StoredFileError
+from tickercast.prices import prices_sha256
 from tickercast.scoring import score_ledger, score_ticker
 from tickercast.sources import FolderSource
 from tickercast.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
@@ -103,8 +104,13 @@ def test_a_corrected_price_recomputes_the_scores_it_touches_and_says_why(tmp_pat
     target = corrected["session"] == "2013-02-22"  # the h=2 target
     corrected.loc[target, ["close", "adjusted_close"]] *= 1.01
     store.write_prices("AAPL", corrected)
-    store.append_manifest(
-        {"ticker": "AAPL", "revision": True, "revision_reason": "close changed on 2013-02-22"}
+    store.append_manifest(  # as the revising ingest records it
+        {
+            "ticker": "AAPL",
+            "revision": True,
+            "revision_reason": "close changed on 2013-02-22",
+            "data_sha256": prices_sha256(corrected),
+        }
     )
     later = T0 + timedelta(days=1)
     again = score_ticker(store, "AAPL", None, later)

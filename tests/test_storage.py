@@ -126,8 +126,9 @@ def test_manifest_appends_one_json_line_per_record(tmp_path):
     store = Store(tmp_path)
     store.append_manifest({"ticker": "AAPL", "rows_added": 3, "at": date(2024, 1, 2)})
     store.append_manifest({"ticker": "MSFT", "rows_added": 0})
-    lines = store.manifest_file.read_text().splitlines()
-    assert [json.loads(line)["ticker"] for line in lines] == ["AAPL", "MSFT"]
+    lines = store.manifest_file("AAPL").read_text().splitlines()
+    assert [json.loads(line)["ticker"] for line in lines] == ["AAPL"]
+    assert [r["ticker"] for r in store.read_manifest()] == ["AAPL", "MSFT"]
     assert store.read_manifest("AAPL") == [{"ticker": "AAPL", "rows_added": 3, "at": "2024-01-02"}]
 
 

@@ -9,7 +9,8 @@ Layout::
       ledger/ticker=AAPL/<as_of>_<published_at>.parquet   every forecast published, and its shadows
       scores/ticker=AAPL/scores.parquet      official ledger forecasts, scored once closed
       reports/track/AAPL/latest.json         the live track record as of the latest session scored
-      manifest/ingest.jsonl                  one record per ticker per ingest
+      manifest/ticker=AAPL/ingest.jsonl      one record per ingest of the ticker
+      layout.json                            the layout's version (`home_layout`)
       reports/quality/AAPL/<stamp>.json      data-quality report of each ingest, and latest.json
       mlflow.db, mlartifacts/                the local MLflow store (when no server is set)
       locks/                                 one lock file per ticker, one for the manifest
@@ -156,9 +157,9 @@ def _from_table(table: pa.Table) -> pd.DataFrame:
 # each other as processes do.
 _held = threading.local()
 
-# How much of the manifest's end is read at a time when looking for a ticker's last
-# record: an evening's ingest of a few hundred tickers is a few hundred KB.
-_TAIL_BLOCK = 1 << 18
+# How much of a manifest's end is read at a time for its last record (a record is
+# under 1 KB).
+_TAIL_BLOCK = 1 << 14
 
 
 class Store:
@@ -183,9 +184,12 @@ class Store:
     def local_artifact_root(self) -> Path:
         return self.home / "mlartifacts"
 
-    @property
-    def manifest_file(self) -> Path:
-        return self.home / "manifest" / "ingest.jsonl"
+    def manifest_file(self, ticker: str) -> Path:
+        return self.home / "manifest" / f"ticker={quote(ticker, safe='')}" / "ingest.jsonl"
+
+    def manifest_files(self) -> list[Path]:
+        """Every ticker's manifest, sorted."""
+        return sorted(self.home.glob("manifest/ticker=*/ingest.jsonl"))
 
     def prices_file(self, ticker: str) -> Path:
         # Hive partition values are URI-encoded (pyarrow decodes them): ^GSPC -> %5EGSPC.
@@ -277,11 +281,13 @@ class Store:
         return atomic_write(path, lambda temporary: pq.write_table(table, temporary))
 
     def append_manifest(self, record: dict) -> Path:
-        """Append one ingest record to the manifest (JSON lines, one write per record)."""
-        path = self.manifest_file
+        """Append one ingest record to its ticker's manifest (JSON lines, one write per
+        record; a write the disk cannot take whole is undone)."""
+        ticker = record["ticker"]
+        path = self.manifest_file(ticker)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = (json.dumps(record, default=str) + "\n").encode()
-        with self.lock(".manifest"):  # no ticker starts with a dot
+        with self.lock(ticker):
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 size = os.fstat(descriptor).st_size
@@ -298,39 +304,40 @@ class Store:
         return path
 
     def last_ingest(self, ticker: str) -> dict | None:
-        """The manifest's last record for the ticker, or None: read from the end of
-        the file back, so the cost is that of the records after it, not the manifest's.
+        """The ticker's last manifest record, or None: read from the end of its file.
 
         Raises:
-            StoredFileError: a line of the manifest that names the ticker is not JSON.
+            StoredFileError: that last line is not JSON.
         """
-        path = self.manifest_file
+        path = self.manifest_file(ticker)
         if not path.is_file():
             return None
-        needle = f'"ticker": {json.dumps(ticker)}'.encode()
         with path.open("rb") as handle:
             end = handle.seek(0, os.SEEK_END)
-            carry = b""
-            while end > 0:
+            tail = b""
+            while end > 0 and tail.count(b"\n") < 2:  # the last line whole
                 start = max(0, end - _TAIL_BLOCK)
                 handle.seek(start)
-                block = handle.read(end - start) + carry
-                lines = block.split(b"\n")
-                carry = lines.pop(0) if start > 0 else b""  # a line cut by the block's start
-                for line in reversed(lines):
-                    if needle in line:
-                        return _manifest_record(line, path)
+                tail = handle.read(end - start) + tail
                 end = start
-        return None
+        lines = [line for line in tail.splitlines() if line.strip()]
+        return _manifest_record(lines[-1], path) if lines else None
 
     def read_manifest(self, ticker: str | None = None) -> list[dict]:
-        """Ingest records, oldest first; only `ticker`'s when given."""
-        path = self.manifest_file
-        if not path.is_file():
-            return []
-        lines = path.read_bytes().splitlines()
-        records = [_manifest_record(line, path, number) for number, line in enumerate(lines, 1)]
-        return [r for r in records if r is not None and (ticker is None or r["ticker"] == ticker)]
+        """Ingest records, oldest first; only `ticker`'s when given.
+
+        Raises:
+            StoredFileError: a line that is not JSON, named by its file and number.
+        """
+        paths = [self.manifest_file(ticker)] if ticker is not None else self.manifest_files()
+        records = [
+            record
+            for path in paths
+            if path.is_file()
+            for number, line in enumerate(path.read_bytes().splitlines(), 1)
+            if (record := _manifest_record(line, path, number)) is not None
+        ]
+        return records if ticker is not None else sorted(records, key=lambda r: str(r.get("at")))
 
     def write_quality_report(self, ticker: str, report: dict, stamp: str) -> Path:
         """Write a quality report as `<stamp>.json` and `latest.json` in the ticker's folder.

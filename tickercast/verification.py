@@ -6,8 +6,8 @@ What is checked, and what a repair does:
 - price partitions: each opens and its data is what the manifest last recorded for
   the ticker (`Store.read_prices`). Repair: the ticker's ingest refetches its whole
   history from the source and rewrites the partition (a revision `repair: ...`).
-- the manifest: every line is a JSON record naming its ticker. Repair: the lines that
-  are not are moved to `manifest/ingest.jsonl.bad-<stamp>` and the manifest is
+- the manifests: every line is a JSON ingest record. Repair: the lines that are not
+  are moved to `ingest.jsonl.bad-<stamp>` beside the ticker's manifest, which is
   rewritten without them (atomically).
 - forecasts, ledger and scores (Parquet), the latest forecasts and every report
   (JSON): each opens. Repair: the file is set aside under `quarantine/` (its path
@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -72,7 +73,7 @@ def verify_home(store: Store) -> list[Problem]:
         The problems; empty for a sound home.
     """
     problems = _manifest_problems(store)
-    recorded = set() if problems else {record["ticker"] for record in store.read_manifest()}
+    recorded = {unquote(p.parent.name.removeprefix("ticker=")) for p in store.manifest_files()}
     for ticker in sorted(set(store.stored_tickers()) | recorded):
         try:
             store.read_prices(ticker)
@@ -110,7 +111,7 @@ def repair_home(
     repairs = []
     for problem in sorted(problems, key=lambda p: order[p.repair]):
         if problem.repair == DROP_LINES:
-            repairs.append(Repair(problem, _drop_bad_lines(store)))
+            repairs.append(Repair(problem, _drop_bad_lines(store, problem.path)))
         elif problem.repair == REFETCH:
             repairs.append(_refetch(store, problem, *source_for(problem.ticker)))
         else:
@@ -141,11 +142,12 @@ def _set_aside(store: Store, path: Path) -> str:
 
 
 def _manifest_problems(store: Store) -> list[Problem]:
-    bad = _bad_lines(store.manifest_file)
-    if not bad:
-        return []
-    lines = ", ".join(str(number) for number, _ in bad[:5])
-    return [Problem(store.manifest_file, f"lines {lines} are not ingest records", DROP_LINES)]
+    problems = []
+    for path in store.manifest_files():
+        if bad := _bad_lines(path):
+            lines = ", ".join(str(number) for number, _ in bad[:5])
+            problems.append(Problem(path, f"lines {lines} are not ingest records", DROP_LINES))
+    return problems
 
 
 def _bad_lines(path: Path) -> list[tuple[int, bytes]]:
@@ -164,10 +166,9 @@ def _bad_lines(path: Path) -> list[tuple[int, bytes]]:
     return bad
 
 
-def _drop_bad_lines(store: Store) -> str:
-    """Rewrite the manifest without its bad lines, which are kept beside it."""
-    path = store.manifest_file
-    with store.lock(".manifest"):
+def _drop_bad_lines(store: Store, path: Path) -> str:
+    """Rewrite a manifest without its bad lines, which are kept beside it."""
+    with store.lock(unquote(path.parent.name.removeprefix("ticker="))):
         bad = _bad_lines(path)
         numbers = {number for number, _ in bad}
         kept = [
