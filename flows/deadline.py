@@ -3,11 +3,12 @@
 Prefect's own flow timeout is delivered to the flow's thread, which is then waiting
 for the tickers' threads: a ticker blocked in a system call (a hung mount, a socket
 that never answers) would hold it for ever (benchmarks/prefect_flow_timeout.py: a
-flow limited to 3 s returned after its 30 s task). So the limit is a timer of our own. When it strikes it logs the
-stage runs still running and sets `STOP`: each ticker's next stage fails at once, a
-source request being waited for is abandoned, a training stops at its next batch. The
-flow then ends as a failed run named `TimedOut`, which releases the deployment's
-concurrency slot, so the next queued run starts.
+flow limited to 3 s returned after its 30 s task). So the limit is a timer of our
+own. When it strikes it logs the stage runs still running and sets `STOP`: each
+ticker's next stage fails at once, a source request being waited for is abandoned, a
+training stops at its next batch. The flow then ends as a failed run named
+`TimedOut`, which releases the deployment's concurrency slot, so the next queued run
+starts.
 """
 
 import threading

@@ -16,7 +16,7 @@ from prefect.states import State
 from prefect.tasks import exponential_backoff
 
 from tickercast.errors import InputError, SourceUnavailableError
-from tickercast.time_limits import STOP, Stopped, TimeLimits
+from tickercast.time_limits import Stopped, TimeLimits, refuse_when_out_of_time
 
 # The time limits of this process's stages and flows (the CLI checks the same
 # variables with the other settings before anything is imported).
@@ -130,8 +130,7 @@ def stage(
         @functools.wraps(function)
         def noted(*args, **kwargs):
             try:
-                if STOP.is_set():
-                    raise Stopped(f"not started: the flow run ran out of time ({LIMITS.flow:g} s)")
+                refuse_when_out_of_time(function.__name__)
                 return function(*args, **kwargs)
             except Exception as error:
                 if failed_stage(error) is None:

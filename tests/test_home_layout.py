@@ -63,23 +63,26 @@ def test_a_newer_home_is_refused_and_left_untouched(old_home, capsys):
 
 
 def test_a_migration_cut_short_is_done_again(old_home, monkeypatch):
-    record = home_layout._record
+    write = home_layout.atomic_write
     calls = []
 
-    def killed_once(*arguments):
+    def killed_after_one_ticker(*arguments):
         calls.append(arguments)
-        if len(calls) == 1:  # the split was written, the version not yet
+        if len(calls) == 2:  # one ticker's manifest written, the next one not
             raise KeyboardInterrupt
-        record(*arguments)
+        return write(*arguments)
 
-    monkeypatch.setattr(home_layout, "_record", killed_once)
+    monkeypatch.setattr(home_layout, "atomic_write", killed_after_one_ticker)
     with pytest.raises(KeyboardInterrupt):
         open_home(old_home)
-    assert home_layout.layout_of(old_home) == 1
+    assert (
+        home_layout.layout_of(old_home) == 1 and (old_home / "manifest" / "ingest.jsonl").exists()
+    )
     (done,) = open_home(old_home)
-    assert "no manifest to split" in done and home_layout.layout_of(old_home) == LAYOUT
+    assert "split 3 manifest records into 2 tickers' manifests" in done
     store = Store(old_home)
     assert [len(store.read_manifest(t)) for t in ("IBM", "MSFT")] == [2, 1]
+    assert home_layout.layout_of(old_home) == LAYOUT
+    (old_home / "layout.json").write_text("{")
     with pytest.raises(HomeLayoutError, match="cannot be read"):
-        (old_home / "layout.json").write_text("{")
         home_layout.layout_of(old_home)

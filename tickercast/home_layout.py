@@ -34,7 +34,7 @@ class HomeLayoutError(InputError):
 
 
 def layout_of(home: Path) -> int:
-    """The home's layout version (1 when none is recorded).
+    """The home's layout version (1 when none is recorded: `open_home` records it).
 
     Raises:
         HomeLayoutError: the layout file cannot be read.
@@ -64,8 +64,9 @@ def open_home(home: Path) -> list[str]:
         HomeLayoutError: the home was made by a newer tickercast; nothing is changed.
     """
     home = Path(home)
-    if not home.is_dir():  # a new home: made in the current layout
-        home.mkdir(parents=True)
+    if not (home / LAYOUT_FILE).is_file() and not (home / "manifest" / "ingest.jsonl").is_file():
+        # a new home, or one that holds nothing of layout 1: made in the current layout
+        home.mkdir(parents=True, exist_ok=True)
         _record(home, LAYOUT, "a new home")
         return []
     _refuse_newer(home)  # before anything is written, a lock file included

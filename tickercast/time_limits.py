@@ -55,6 +55,16 @@ class Stopped(RuntimeError):
     """The flow run ran out of time: the stage was not started. Never retried."""
 
 
+def refuse_when_out_of_time(what: str) -> None:
+    """Raise `Stopped` for `what` once the flow run is out of time.
+
+    A function, not `STOP` itself, is what stage wrappers refer to: Dask pickles a
+    wrapper with what it refers to, and an event's lock cannot be pickled.
+    """
+    if STOP.is_set():
+        raise Stopped(f"{what} not started: the flow run ran out of time")
+
+
 @dataclass(frozen=True)
 class TimeLimits:
     """Time limits in seconds.
