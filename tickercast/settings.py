@@ -15,6 +15,8 @@ DEFAULT_HOME = Path("~/.tickercast")
 # Measured in benchmarks/retrain_policy.py on development tickers (seed 7, March 2019):
 # reusing the month's network scored as daily full retrains within noise, at a
 # twentieth of the fit seconds; fine-tuning cost nearly a full retrain and scored worse.
+# (Months were calendar months then; each ticker's are now shifted by its phase, which
+# leaves the networks' ages as they were: 0 to about 21 sessions.)
 DEFAULT_RETRAIN = "monthly+reuse"
 
 
