@@ -12,7 +12,6 @@ that imports the flow), and the flow run itself. The gate is opened
 """
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from results_file import write_result  # noqa: E402
 
 from tests.servers import (  # noqa: E402
     BIN,
+    deployment_env,
     moment,
     prefect_cli,
     prefect_server,
@@ -56,15 +56,12 @@ print(json.dumps({"import_seconds": imported - started, "load_seconds": loaded -
 def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="tickercast-deploy-"))
     with prefect_server(scratch / "prefect") as server:
-        env = {
-            **os.environ,
-            **server,
-            "TICKERCAST_HOME": str(scratch / "home"),
-            "PATH": f"{BIN}:{os.environ['PATH']}",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TICKERCAST_GATE_MARGIN": "-1",
-            "TICKERCAST_GATE_SIGNIFICANCE": "1",
-        }
+        env = deployment_env(
+            server,
+            scratch / "home",
+            TICKERCAST_GATE_MARGIN="-1",
+            TICKERCAST_GATE_SIGNIFICANCE="1",
+        )
         env.pop("MLFLOW_TRACKING_URI", None)
 
         prefect_cli(env, "work-pool", "create", "tickercast", "--type", "process")

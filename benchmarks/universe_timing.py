@@ -369,13 +369,12 @@ def measure_step(
     home, prefect_home = folder / "home", folder / "prefect"
     universe = folder / "universe.txt"
     universe.write_text("\n".join(tickers) + "\n")
-    flow = {"ingest": "ingest", "train-global": "train-global"}[command]
     load_before, code = os.getloadavg(), code_version()
-    earlier = flow_runs(prefect_home / "prefect.db", flow)
+    earlier = flow_runs(prefect_home / "prefect.db", command)  # each flow is named so
     wall, peak, printed, exit_code = tickercast(
         command, universe, as_of, home, prefect_home, arguments, folder / f"{command}.log"
     )
-    now = flow_runs(prefect_home / "prefect.db", flow)
+    now = flow_runs(prefect_home / "prefect.db", command)
     (flow_run_id,) = set(now) - set(earlier)
     if exit_code != 0 and command == "train-global":
         raise SystemExit(f"train-global of {count} tickers exited {exit_code}:\n{printed[-5000:]}")

@@ -138,18 +138,46 @@ def start_deployment_run(env: dict, deployment: str, parameters: list[str]) -> s
     return re.search(r"UUID: ([0-9a-f-]{36})", output).group(1)
 
 
-def wait_for_flow_run(env: dict, flow_run_id: str, seconds: float = 420, poll: float = 2) -> dict:
-    """Poll a flow run until Completed and return it; fail on any other final state."""
+def deployment_env(api: dict[str, str], home: Path, **variables: str) -> dict[str, str]:
+    """The environment of the `prefect` CLI and a worker (its flow runs inherit it):
+    this one, pointed at the Prefect server `api` and the TICKERCAST_HOME `home`."""
+    return {
+        **os.environ,
+        **api,
+        "TICKERCAST_HOME": str(home),
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        **variables,
+    }
+
+
+FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+
+
+def wait_for_state(
+    env: dict,
+    flow_run_id: str,
+    types: tuple[str, ...] = FINAL,
+    seconds: float = 420,
+    poll: float = 1,
+) -> dict:
+    """Poll a flow run until its state is of one of `types`, and return it."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         run = json.loads(prefect_cli(env, "flow-run", "inspect", flow_run_id, "-o", "json"))
-        state = run["state"]["type"]
-        if state in ("FAILED", "CRASHED", "CANCELLED"):
-            raise AssertionError(f"flow run {flow_run_id} ended {state}: {run['state']['message']}")
-        if state == "COMPLETED":
+        if run["state"]["type"] in types:
             return run
         time.sleep(poll)
-    raise TimeoutError(f"flow run {flow_run_id} did not complete in {seconds} s")
+    raise TimeoutError(f"flow run {flow_run_id} was not {' or '.join(types)} in {seconds} s")
+
+
+def wait_for_flow_run(env: dict, flow_run_id: str, seconds: float = 420, poll: float = 2) -> dict:
+    """Poll a flow run until Completed and return it; fail on any other final state."""
+    run = wait_for_state(env, flow_run_id, FINAL, seconds, poll)
+    if run["state"]["type"] != "COMPLETED":
+        state = run["state"]
+        raise AssertionError(f"flow run {flow_run_id} ended {state['type']}: {state['message']}")
+    return run
 
 
 def moment(text: str) -> datetime:

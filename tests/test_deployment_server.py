@@ -2,7 +2,6 @@
 work pool and worker deploying from deployments/prefect.yaml, and the serve script."""
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 from tests.servers import (
     BIN,
     ROOT,
+    deployment_env,
     moment,
     prefect_cli,
     prefect_server,
@@ -43,14 +43,8 @@ PARAMETERS = [
 
 @pytest.fixture
 def server(tmp_path):
-    with prefect_server(tmp_path / "prefect") as env:
-        yield {
-            **os.environ,
-            **env,
-            "TICKERCAST_HOME": str(tmp_path / "home"),
-            "PATH": f"{BIN}:{os.environ['PATH']}",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-        }
+    with prefect_server(tmp_path / "prefect") as api:
+        yield deployment_env(api, tmp_path / "home")
 
 
 def start_run(env: dict, deployment: str) -> str:

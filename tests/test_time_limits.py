@@ -3,13 +3,21 @@ writes, as a hung network mount behaves) fails its request in time; a flow out o
 stops its tickers, says where it was, and releases the deployment's slot."""
 
 import contextlib
-import json
 import os
 import time
 
 import pytest
 
-from tests.servers import BIN, moment, prefect_cli, prefect_server, running, start_deployment_run
+from tests.servers import (
+    BIN,
+    deployment_env,
+    moment,
+    prefect_cli,
+    prefect_server,
+    running,
+    start_deployment_run,
+    wait_for_state,
+)
 from tickercast.errors import InputError, SourceUnavailableError
 from tickercast.ingest import ingest_prices
 from tickercast.sources import FolderSource
@@ -80,15 +88,13 @@ def test_time_limits_are_read_from_the_environment_and_checked():
 @pytest.mark.slow
 def test_a_wedged_daily_run_times_out_says_where_and_the_queued_run_starts(tmp_path, silent_folder):
     with prefect_server(tmp_path / "prefect") as api:
-        env = {
-            **os.environ,
-            **api,
-            "TICKERCAST_HOME": str(tmp_path / "home"),
-            "PATH": f"{BIN}:{os.environ['PATH']}",
-            # the request waits longer than the whole run may take: the flow's limit ends it
-            "TICKERCAST_SOURCE_TIMEOUT": "600",
-            "TICKERCAST_FLOW_TIMEOUT": "45",
-        }
+        # the request waits longer than the whole run may take: the flow's limit ends it
+        env = deployment_env(
+            api,
+            tmp_path / "home",
+            TICKERCAST_SOURCE_TIMEOUT="600",
+            TICKERCAST_FLOW_TIMEOUT="45",
+        )
         prefect_cli(env, "work-pool", "create", "tickercast", "--type", "process")
         prefect_cli(
             env,
@@ -106,11 +112,11 @@ def test_a_wedged_daily_run_times_out_says_where_and_the_queued_run_starts(tmp_p
             wedged = start_deployment_run(
                 env, "daily-forecast/daily", [*small, "-p", f"source={silent_folder}"]
             )
-            _state(env, wedged, ("RUNNING",))
+            wait_for_state(env, wedged, ("RUNNING",))
             queued = start_deployment_run(
                 env, "daily-forecast/daily", [*small, "-p", "source=sample"]
             )
-            runs = {run_id: _state(env, run_id, FINAL) for run_id in (wedged, queued)}
+            runs = {run_id: wait_for_state(env, run_id) for run_id in (wedged, queued)}
             logs = prefect_cli(env, "flow-run", "logs", wedged)
     first, second = runs[wedged], runs[queued]
     assert (first["state"]["type"], first["state"]["name"]) == ("FAILED", "TimedOut")
@@ -124,17 +130,3 @@ def test_a_wedged_daily_run_times_out_says_where_and_the_queued_run_starts(tmp_p
     # the queued run waited for the slot, and got it once the wedged run timed out
     assert moment(first["end_time"]) <= moment(second["start_time"])
     assert (tmp_path / "home" / "forecasts" / "AAPL" / "latest.json").is_file()
-
-
-FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
-
-
-def _state(env: dict, flow_run_id: str, types: tuple[str, ...], seconds: float = 420) -> dict:
-    """The flow run once its state is of one of `types`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = json.loads(prefect_cli(env, "flow-run", "inspect", flow_run_id, "-o", "json"))
-        if run["state"]["type"] in types:
-            return run
-        time.sleep(1)
-    raise TimeoutError(f"flow run {flow_run_id} was not {' or '.join(types)} in {seconds} s")
