@@ -2,6 +2,7 @@
 and a stand-in for Yahoo (the only thing outside the machine) that returns frames
 shaped exactly as yfinance 1.x does, filled with real recorded prices."""
 
+import contextlib
 import os
 import time
 from datetime import date
@@ -148,3 +149,16 @@ def fitted_aapl(sample_aapl, small_spec, small_config):
 
     history = select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS")
     return history, fit_candidates(history, "AAPL", small_spec, small_config)
+
+
+@pytest.fixture
+def silent_folder(tmp_path):
+    """A folder source whose AAPL.csv is a named pipe that no program writes: opening
+    it blocks for ever, in a system call that Python cannot interrupt."""
+    folder = tmp_path / "silent"
+    folder.mkdir()
+    os.mkfifo(folder / "AAPL.csv")
+    yield folder
+    # release a reader left blocked: open the pipe for writing and close it (EOF)
+    with contextlib.suppress(OSError):  # ENXIO: no reader is left
+        os.close(os.open(folder / "AAPL.csv", os.O_WRONLY | os.O_NONBLOCK))
