@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.servers import ROOT, prefect_cli, prefect_server
+from tests.servers import ROOT, flow_run, prefect_cli, prefect_server
 from tickercast.track_record import CalibrationAlarm
 
 pytestmark = pytest.mark.server
@@ -169,11 +169,11 @@ def test_a_drift_alarm_is_stored_and_notified_once_per_ticker(server, webhook, t
         assert related["flow"]["prefect.resource.name"] == "scoring"
         assert related["task-run"]["prefect.resource.id"].startswith("prefect.task-run.")
 
-    flow_run = json.loads(prefect_cli(server, "flow-run", "inspect", flow_run_id, "-o", "json"))
+    run = flow_run(server, flow_run_id)
     by_subject = {note["subject"]: note["body"] for note in notifications(received)}
     assert by_subject == {
         f"tickercast: {alarm.ticker} calibration drift": (
-            f"{alarm.message()} (flow run {flow_run['name']})"
+            f"{alarm.message()} (flow run {run['name']})"
         )
         for alarm in ALARMS
     }

@@ -107,6 +107,7 @@ def test_policies_are_named_and_parsed_one_way():
     assert [p.name for p in POLICIES] == [
         "daily",
         "weekly+fine_tune",
+        "weekly+reuse",
         "monthly+fine_tune",
         "monthly+reuse",
         "never+reuse",

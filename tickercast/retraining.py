@@ -266,6 +266,7 @@ def plan_global(
 POLICIES = (
     RetrainPolicy(Cadence.DAILY, Training.FINE_TUNE),
     RetrainPolicy(Cadence.WEEKLY, Training.FINE_TUNE),
+    RetrainPolicy(Cadence.WEEKLY, Training.REUSE),
     RetrainPolicy(Cadence.MONTHLY, Training.FINE_TUNE),
     RetrainPolicy(Cadence.MONTHLY, Training.REUSE),
     RetrainPolicy(Cadence.NEVER, Training.REUSE),

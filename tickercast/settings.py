@@ -52,8 +52,8 @@ class Settings:
             2 here, not MLflow's 7), so an unreachable server fails a run quickly.
         retrain: when each ticker's LSTM is trained from scratch, and what happens to
             its latest network on the evenings between (`TICKERCAST_RETRAIN`:
-            `daily`, `weekly+fine_tune`, `monthly+fine_tune`, `monthly+reuse`,
-            `never+reuse`; chosen by benchmarks/retrain_policy.py).
+            `daily`, `weekly+fine_tune`, `weekly+reuse`, `monthly+fine_tune`,
+            `monthly+reuse`, `never+reuse`; chosen by benchmarks/retrain_policy.py).
         retention_days: how long `tickercast prune` keeps runs and LoggedModels
             (`TICKERCAST_RETENTION_DAYS`, 90); registered versions and each ticker's
             latest network are always kept.
