@@ -29,9 +29,10 @@ interval score). The recommendation is the cheapest policy that is both, by
 another sample and period:
 
     # development: pick the default
-    nice -n 10 .venv/bin/python benchmarks/retrain_policy.py --label dev --tickers 8 \\
-        --seed 7 --first 2019-03-01 --sessions 21 --start 2014-01-01 --jobs 2
-    # report: the held-out sample and period, the default against daily
+    nice -n 10 .venv/bin/python benchmarks/retrain_policy.py --label dev16 --tickers 16 \\
+        --seed 7 --first 2019-03-01 --sessions 21 --start 2014-01-01 --jobs 2 \\
+        --policies daily,weekly+reuse,monthly+reuse
+    # report: the held-out sample and period, a cheaper default against daily
     nice -n 10 .venv/bin/python benchmarks/retrain_policy.py --label report --tickers 30 \\
         --seed 12 --first 2020-11-02 --sessions 21 --start 2015-01-01 --jobs 2 \\
         --policies daily,monthly+reuse

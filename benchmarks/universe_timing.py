@@ -9,8 +9,8 @@ as a user starts them, on the folder source:
   from nothing and trained from scratch;
 - `steady`: the evening after, in the same homes, as of the next session (the data's
   last, 2021-04-21): one new session to ingest, yesterday's forecasts to score, each
-  LSTM trained as the retrain policy says (`TICKERCAST_RETRAIN`; the default reuses
-  the network within its month).
+  LSTM trained as the retrain policy says (`TICKERCAST_RETRAIN`; by default afresh
+  every evening, `monthly+reuse` reuses the network within its month).
 
 With `--model global` the daily runs use one network for the universe: before the
 full run, `tickercast ingest` stores the prices and `tickercast train-global` trains

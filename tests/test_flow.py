@@ -296,7 +296,8 @@ def test_naive_is_published_when_no_model_beats_it(settings, monkeypatch):
     assert {m.key: m.value for m in model.metrics}["rmse_ratio_h1"] == pytest.approx(
         run.data.metrics["rmse_ratio"]
     )
-    # the next evening reuses it (monthly+reuse, the default) and logs no copy of it
+    # with monthly+reuse the next evening reuses it and logs no copy of it
+    monkeypatch.setenv("TICKERCAST_RETRAIN", "monthly+reuse")
     (reused,) = daily_forecast(as_of=date(2013, 2, 27), return_state=True, **evening).result()
     run = client.get_run(reused.result.mlflow_run_id)
     assert (run.data.tags["training"], run.data.tags["lstm_model_id"]) == ("reuse", model.model_id)
