@@ -75,6 +75,9 @@ def time_limit(seconds: float) -> Iterator[FlowTimeLimit]:
         yield limit
     finally:
         timer.cancel()
+        # a strike already under way (it asks the API what is running) would otherwise
+        # set STOP after the clear below, and stop every later training in this process
+        timer.join()
         STOP.clear()
 
 

@@ -19,6 +19,28 @@ from tickercast.sources import SampleSource  # noqa: E402
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files with the most server and slow tests first: `make test` hands whole
+    files to its two workers in this order, and a long file left for last would run
+    alone while the other worker idles. Within a file the order is kept."""
+    heavy: dict[Path, int] = {}
+    for item in items:
+        long = item.get_closest_marker("server") or item.get_closest_marker("slow")
+        heavy[item.path] = heavy.get(item.path, 0) + bool(long)
+    items.sort(key=lambda item: -heavy[item.path])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tensorflow_threads_per_worker() -> None:
+    """Under `make test` two workers share the cores: each worker's TensorFlow gets its
+    share of them, so that neither spins threads on a core the other is using."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        from tickercast.model import limit_threads
+
+        limit_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """`../shared/data`, the real price files beside the project (absent in a user's clone)."""
