@@ -20,14 +20,18 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files with the most server and slow tests first: `make test` hands whole
-    files to its two workers in this order, and a long file left for last would run
-    alone while the other worker idles. Within a file the order is kept."""
-    heavy: dict[Path, int] = {}
+    """The files with the most server tests first, then those with the most slow ones:
+    `make test` hands whole files to its two workers in this order, and a long file
+    left for last runs alone while the other worker idles (a server file, with its
+    server started per module, is the longest). Within a file the order is kept."""
+    weight: dict[Path, tuple[int, int]] = {}
     for item in items:
-        long = item.get_closest_marker("server") or item.get_closest_marker("slow")
-        heavy[item.path] = heavy.get(item.path, 0) + bool(long)
-    items.sort(key=lambda item: -heavy[item.path])
+        server, slow = weight.get(item.path, (0, 0))
+        weight[item.path] = (
+            server - bool(item.get_closest_marker("server")),
+            slow - bool(item.get_closest_marker("slow")),
+        )
+    items.sort(key=lambda item: weight[item.path])
 
 
 @pytest.fixture(scope="session", autouse=True)
