@@ -28,11 +28,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 run: install
 	$(BIN)/tickercast run --source sample --tickers AAPL,MSFT
 
-# Everything, as CI runs it: real servers, the browser and the long runs included. Two
-# workers, each taking whole files (a module's server fixtures are started once).
+# Everything, as CI runs it: real servers, the browser and the long runs included.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest
 
 # The quick loop while editing: no server processes, no browser, no long training (< 2 min).
 test-fast: install

@@ -19,32 +19,6 @@ from tickercast.sources import SampleSource  # noqa: E402
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files with the most server tests first, then those with the most slow ones:
-    `make test` hands whole files to its two workers in this order, and a long file
-    left for last runs alone while the other worker idles (a server file, with its
-    server started per module, is the longest). Within a file the order is kept."""
-    weight: dict[Path, tuple[int, int]] = {}
-    for item in items:
-        server, slow = weight.get(item.path, (0, 0))
-        weight[item.path] = (
-            server - bool(item.get_closest_marker("server")),
-            slow - bool(item.get_closest_marker("slow")),
-        )
-    items.sort(key=lambda item: weight[item.path])
-
-
-@pytest.fixture(scope="session", autouse=True)
-def tensorflow_threads_per_worker() -> None:
-    """Under `make test` two workers share the cores: each worker's TensorFlow gets its
-    share of them, so that neither spins threads on a core the other is using."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:
-        from tickercast.model import limit_threads
-
-        limit_threads(max(1, (os.cpu_count() or 1) // workers))
-
-
 @pytest.fixture
 def shared_data() -> Path:
     """`../shared/data`, the real price files beside the project (absent in a user's clone)."""
