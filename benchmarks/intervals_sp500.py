@@ -45,7 +45,8 @@ from sp500_sample import arguments as sample_arguments
 from sp500_sample import backtest_settings, load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.fitting import INTERVAL_MODELS, fit_candidates  # noqa: E402
+from tickercast.candidates import INTERVAL_MODELS  # noqa: E402
+from tickercast.fitting import fit_candidates  # noqa: E402
 from tickercast.lstm_head import LSTMHead  # noqa: E402
 from tickercast.metrics import TERCILES  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402

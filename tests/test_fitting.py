@@ -1,7 +1,8 @@
 import numpy as np
 
+from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
 from tickercast.conformal import Conformal
-from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, recalibrated
+from tickercast.fitting import recalibrated
 from tickercast.intervals import ModelQuantiles
 from tickercast.retraining import Training
 

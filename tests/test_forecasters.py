@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from tickercast.forecasters import DriftForecaster, LinearARForecaster, NaiveForecaster
-from tickercast.windows import Preprocessor, cumulative_log_returns
+from tickercast.preprocessing import Preprocessor
+from tickercast.windows import cumulative_log_returns
 
 
 def test_naive_and_drift_are_what_they_say(fitted_aapl, small_spec):

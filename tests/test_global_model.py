@@ -21,10 +21,11 @@ from tickercast.global_model import (
 from tickercast.model import build_network
 from tickercast.model_artifact import ModelFormatError
 from tickercast.model_config import ModelConfig
+from tickercast.preprocessing import Preprocessor
 from tickercast.retraining import Training, plan_global
 from tickercast.sources import SampleSource
 from tickercast.storage import Store
-from tickercast.windows import Preprocessor, WindowSpec, select_history, split_origins
+from tickercast.windows import WindowSpec, select_history, split_origins
 
 SMALL = {"epochs": 2, "window": 20, "horizons": 3}
 

@@ -4,8 +4,8 @@ calibrated and significantly better than the incumbent's."""
 import numpy as np
 import pytest
 
+from tickercast.candidates import INTERVAL_MODELS
 from tickercast.evaluate import Scored
-from tickercast.fitting import INTERVAL_MODELS
 from tickercast.interval_gate import INCUMBENT, OWN, decide_intervals
 from tickercast.windows import realized_volatility
 

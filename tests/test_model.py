@@ -11,7 +11,8 @@ import pytest
 from tickercast import model
 from tickercast.model import build_network, predict_scaled, train_network
 from tickercast.model_config import ModelConfig
-from tickercast.windows import Preprocessor, WindowSpec, select_history, split_origins
+from tickercast.preprocessing import Preprocessor
+from tickercast.windows import WindowSpec, select_history, split_origins
 
 SPEC = WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tickercast.errors import InputError, InsufficientHistoryError
+from tickercast.preprocessing import Preprocessor
 from tickercast.windows import (
-    Preprocessor,
     WindowSpec,
     cumulative_log_returns,
     feature_matrix,

@@ -28,9 +28,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
 from tickercast.champion import GateDecision, decide, shadow_gate
 from tickercast.evaluate import Scored, mase_scales, pooled, score
-from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, fit_candidates, recalibrated
+from tickercast.fitting import fit_candidates, recalibrated
 from tickercast.interval_gate import IntervalDecision, decide_intervals
 from tickercast.model_config import ModelConfig
 from tickercast.retraining import Training, TrainingPlan

@@ -8,8 +8,9 @@ targets) for comparing the candidates, intervals included, out of sample. What i
 then published is recalibrated on the calibration and holdout origins together
 (`recalibrated`), so that its intervals reflect the most recent residuals.
 
-Two kinds of candidate: *point* candidates (`POINT_MODELS`), each with conformal
-intervals scaled by the realized volatility, compete for the point forecast; the
+Two kinds of candidate (`tickercast.candidates` names them): *point* candidates
+(`POINT_MODELS`), each with conformal intervals scaled by the realized volatility,
+compete for the point forecast; the
 *interval* candidates (`INTERVAL_MODELS`) all forecast naive's zero return and
 compete for the published intervals only: each volatility model with its own
 distribution's quantiles and conformalized, and unscaled conformal (`static`).
@@ -32,6 +33,7 @@ from tickercast.intervals import Intervals, ModelQuantiles
 from tickercast.lstm_head import LSTMHead
 from tickercast.model import TrainedModel, train_network
 from tickercast.model_config import ModelConfig
+from tickercast.preprocessing import Preprocessor
 from tickercast.retraining import Training, TrainingPlan
 from tickercast.volatility import (
     EWMA,
@@ -41,19 +43,10 @@ from tickercast.volatility import (
     VolatilityModel,
 )
 from tickercast.windows import (
-    Preprocessor,
     Split,
     WindowSpec,
     cumulative_log_returns,
     split_origins,
-)
-
-POINT_MODELS = ("lstm", "naive", "drift", "ar")
-# naive's zero return with each volatility model's intervals: its own and conformalized
-VOLATILITY_MODELS = ("ewma", "garch", "gjr", "lstm_head")
-INTERVAL_MODELS = (
-    "static",
-    *(f"{name}{suffix}" for name in VOLATILITY_MODELS for suffix in ("", "_conformal")),
 )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.linear_model import Ridge
 
 from tickercast.model import predict_scaled
-from tickercast.windows import Preprocessor
+from tickercast.preprocessing import Preprocessor
 
 
 class Forecaster(Protocol):

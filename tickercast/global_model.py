@@ -26,8 +26,9 @@ from tickercast.errors import InputError, InsufficientHistoryError
 from tickercast.model import TrainedModel, train_network
 from tickercast.model_artifact import ModelFormatError
 from tickercast.model_config import ModelConfig
+from tickercast.preprocessing import Preprocessor
 from tickercast.storage import Store
-from tickercast.windows import Preprocessor, WindowSpec, select_history, split_origins
+from tickercast.windows import WindowSpec, select_history, split_origins
 
 FORMAT_VERSION = 1
 NETWORK, STATE = "network.keras", "global.json"

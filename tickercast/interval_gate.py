@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tickercast.candidates import INTERVAL_MODELS
 from tickercast.conformal import LEVELS
 from tickercast.evaluate import Scored
-from tickercast.fitting import INTERVAL_MODELS
 from tickercast.metrics import loss_pvalue
 
 # The published point's own intervals (naive's stand for every point model's).
