@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
 from tickercast.champion import (
     Champion,
     Choice,
@@ -15,10 +16,10 @@ from tickercast.champion import (
     shadow_gate,
 )
 from tickercast.evaluate import Scored
-from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS, recalibrated
+from tickercast.fitting import recalibrated
 from tickercast.forecast import forecast_latest
 from tickercast.interval_gate import INCUMBENT, IntervalDecision
-from tickercast.publish import publication, registered_lstm
+from tickercast.publish import publication, published_candidates
 from tickercast.track_record import LiveRecord
 from tickercast.windows import WindowSpec, training_set
 
@@ -134,11 +135,13 @@ def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spe
     champion = Champion(fitted.candidates["drift"], "7", date(2013, 2, 28))
     scored = evaluate_candidates(history, fitted, None, 0.01).scored
     scored["champion"] = scored["drift"].renamed("champion")
-    kept = GateDecision(Choice.CHAMPION, False, "the champion still beats naive", {})
-    lstm = registered_lstm(training, fitted)
+    kept = GateDecision(Choice.CHAMPION, False, "the champion still beats naive", {}, "kept")
     own = IntervalDecision("naive", "nothing beats realized-volatility conformal", {})
-    arguments = (champion, lstm, "8", "run", "url", Path("/f.parquet"), "XNYS")
-    done = publication(training, fitted, Evaluation(scored, kept, own), *arguments)
+    evaluation = Evaluation(scored, kept, own)
+    candidates = published_candidates(training, fitted, evaluation, champion)
+    versions = {"lstm": "8", "champion": "7"}
+    arguments = (versions, "run", "url", Path("/f.parquet"), "XNYS")
+    done = publication(training, candidates, evaluation, *arguments)
     frame = done.frame
     assert (done.published.model, done.published.model_version) == ("lstm", "7")
     assert done.published.reason == "the champion still beats naive"
@@ -153,7 +156,7 @@ def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spe
     assert (frame["interval_model"] == "lstm").all()  # its own intervals
     # the interval gate's choice: GARCH's intervals, moved onto the champion's forecast
     garch = IntervalDecision("garch", "garch beats realized-volatility conformal", {})
-    moved = publication(training, fitted, Evaluation(scored, kept, garch), *arguments).frame
+    moved = publication(training, candidates, Evaluation(scored, kept, garch), *arguments).frame
     garch_alone = forecast_latest(fitted.candidates["garch"], history, small_spec)
     np.testing.assert_allclose(moved["forecast"], frame["forecast"])
     for bound in ("lower_80", "upper_80", "lower_95", "upper_95"):

@@ -52,12 +52,15 @@ def test_markdown_names_the_model_and_why(fitted_aapl, small_spec):
         "nothing beat it",
         "garch_conformal",
         "garch_conformal beats naive (0.97 of its interval score)",
+        "nothing beats it",
         1.0,
         "r",
         "http://127.0.0.1:5000/#/r",
         "/f",
     )
     text = forecast_markdown(published, frame, evaluation.metrics_table())
+    # its first line is what MLflow shows of a run's description: the forecast itself
+    assert text.splitlines()[0] == "# AAPL 2013-03-04: 430.47, 80 % 420.00 – 440.00 (naive)"
     assert "Published model: **naive**, because nothing beat it." in text
     assert "| 1 | 2013-03-04 |" in text and "| lstm |" in text and "| ar |" in text
     assert "Intervals of **garch_conformal**, because garch_conformal beats naive" in text

@@ -1,5 +1,7 @@
 """The LSTM's variance head on real AAPL prices."""
 
+import json
+
 import numpy as np
 
 from tickercast.fitting import fit_candidates
@@ -52,3 +54,17 @@ def test_a_window_shorter_than_the_ewma_seed_still_fits(sample_aapl):
     assert fitted.split.fit[0] == 5
     holdout = fitted.split.holdout
     assert (fitted.candidates["lstm_head"].volatility.spread(prices, holdout, 2).sd > 0).all()
+
+
+def test_a_frozen_head_gives_its_spread_from_the_last_window_alone(fitted_aapl, small_spec):
+    """What a registered model carries: the head's numbers and its EWMA frozen at the
+    as_of, on the registered network; the recent sessions are all it reads."""
+    history, fitted = fitted_aapl
+    head = fitted.candidates["lstm_head"].volatility
+    frozen = head.frozen(history)
+    loaded = LSTMHead.from_dict(json.loads(json.dumps(frozen.as_dict())), head.forecaster)
+    last = len(history) - 1
+    whole = head.spread(history, np.array([last]), small_spec.horizons).sd
+    recent = history.tail(small_spec.window + 1).reset_index(drop=True)
+    alone = loaded.spread(recent, np.array([small_spec.window]), small_spec.horizons).sd
+    np.testing.assert_allclose(alone, whole, rtol=1e-9)

@@ -1,6 +1,7 @@
 """The registered model's files: plain data in a versioned format, a model from code with
-nothing of ours pickled, answering in the published forecast's units; a model saved by
-an earlier tickercast (tests/data/model-v1, see make_model_v1.py) still loads and serves."""
+nothing of ours pickled, answering the published forecast, its intervals included, in its
+units; models saved by earlier tickercasts (tests/data/model-v1 and model-v2, see
+make_model_v1.py and make_model_v2.py) still load and serve."""
 
 import io
 import json
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import mlflow
@@ -19,34 +21,49 @@ import pandas as pd
 import pytest
 
 from tickercast.fitting import recalibrated
-from tickercast.forecast import BOUND_COLUMNS, forecast_frame, forecast_latest
+from tickercast.forecast import BOUND_COLUMNS, forecast_frame, forecast_latest, with_intervals
+from tickercast.interval_gate import INCUMBENT
 from tickercast.model_artifact import (
     STATE,
     ModelFormatError,
+    PublishedIntervals,
+    SavedCandidate,
     load_candidate,
     pyfunc_model,
     save_candidate,
 )
-from tickercast.windows import Preprocessor, WindowSpec, split_origins
+from tickercast.preprocessing import Preprocessor
+from tickercast.windows import WindowSpec, split_origins
 
 DATA = Path(__file__).resolve().parent / "data"
-MODEL_V1 = DATA / "model-v1"
+MODEL_V1, MODEL_V2 = DATA / "model-v1", DATA / "model-v2"
 ANSWER = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
 
 
 @pytest.fixture(scope="module")
 def published(fitted_aapl, small_spec):
-    """The LSTM as the publish stage registers it, and the forecast it publishes."""
+    """The LSTM as the publish stage registers it, with the interval gate's incumbent
+    (conformalized GJR) frozen as of the as_of, and the forecast it publishes."""
     history, fitted = fitted_aapl
-    lstm = recalibrated(fitted.candidates["lstm"], history, fitted.split, small_spec)
-    latest = forecast_latest(lstm, history, small_spec)
-    frame = forecast_frame("AAPL", history, latest, "XNYS", "lstm", "1", "", "run", "sha")
-    return lstm, frame
+    lstm, gjr = (
+        recalibrated(fitted.candidates[name], history, fitted.split, small_spec)
+        for name in ("lstm", INCUMBENT)
+    )
+    frozen = replace(gjr, volatility=gjr.volatility.frozen(history))
+    as_of = history["session"].iloc[-1].date()
+    saved = SavedCandidate(lstm, PublishedIntervals(INCUMBENT, as_of, frozen))
+    frame, intervals = (
+        forecast_frame(
+            "AAPL", history, forecast_latest(c, history, small_spec), "XNYS", name, "1", "", "", ""
+        )
+        for name, c in (("lstm", lstm), (INCUMBENT, gjr))
+    )
+    return saved, with_intervals(frame, intervals)
 
 
 @pytest.fixture(scope="module")
 def saved_model(fitted_aapl, published, tmp_path_factory) -> Path:
-    """A freshly saved model folder, with the arguments `Tracker.log_model` logs."""
+    """A freshly saved model folder, with the arguments `ModelStore.log_model` logs."""
     history, _ = fitted_aapl
     folder = tmp_path_factory.mktemp("saved") / "model"
     mlflow.pyfunc.save_model(
@@ -72,21 +89,30 @@ from mlflow.models import Model
 from tickercast.model_artifact import load_candidate
 
 folder = sys.argv[1]
-forecaster = load_candidate(folder + "/artifacts/candidate").forecaster
+saved = load_candidate(folder + "/artifacts/candidate")
+forecaster = saved.lstm.forecaster
 model = mlflow.pyfunc.load_model(folder)
 answer = model.predict(Model.load(folder).load_input_example(folder))
 spec = forecaster.preprocessor.spec
 print(json.dumps({
     "forecaster": type(forecaster).__name__,
+    "interval_model": saved.interval_model,
     "spec": [spec.window, spec.horizons],
     "answer": answer.to_dict("records"),
 }))
 """
 
 
-def test_a_model_saved_in_format_1_loads_and_answers_in_a_fresh_process():
+@pytest.mark.parametrize(
+    ("folder", "interval_model"), [(MODEL_V1, "lstm"), (MODEL_V2, INCUMBENT)], ids=["v1", "v2"]
+)
+def test_a_model_saved_by_an_earlier_format_loads_and_answers_in_a_fresh_process(
+    folder, interval_model
+):
+    """Format 1 answers with the LSTM's own intervals, format 2 with those published
+    with it: each, the forecast file its tickercast published for its input example."""
     result = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS, str(MODEL_V1)],
+        [sys.executable, "-c", FRESH_PROCESS, str(folder)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -94,14 +120,14 @@ def test_a_model_saved_in_format_1_loads_and_answers_in_a_fresh_process():
     assert result.returncode == 0, result.stderr[-3000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["forecaster"] == "LSTMForecaster" and loaded["spec"] == [20, 3]
+    assert loaded["interval_model"] == interval_model
     answer = pd.DataFrame(loaded["answer"])
-    expected = pd.DataFrame(json.loads((DATA / "model-v1-forecast.json").read_text()))
+    expected = pd.DataFrame(
+        json.loads(folder.with_name(f"{folder.name}-forecast.json").read_text())
+    )
     assert answer.columns.tolist() == ANSWER
-    assert answer["as_of"].tolist() == ["2013-03-01"] * 3 and answer["horizon"].tolist() == [
-        1,
-        2,
-        3,
-    ]
+    assert answer["as_of"].tolist() == ["2013-03-01"] * 3
+    assert answer["horizon"].tolist() == [1, 2, 3]
     pd.testing.assert_frame_equal(answer, expected, rtol=1e-6)
 
 
@@ -135,8 +161,10 @@ def test_a_saved_model_holds_no_pickled_object_of_ours(saved_model, tmp_path):
     assert {"model_code.py", "artifacts/candidate/candidate.json"} <= files
     assert "artifacts/candidate/network.keras" in files
     state = json.loads((saved_model / "artifacts" / "candidate" / STATE).read_text())
-    assert state["format_version"] == 1
-    assert mlflow.models.Model.load(saved_model).metadata["tickercast_format_version"] == 1
+    assert state["format_version"] == 2 and state["published_intervals"]["model"] == INCUMBENT
+    metadata = mlflow.models.Model.load(saved_model).metadata
+    assert metadata["tickercast_format_version"] == 2
+    assert metadata["interval_model"] == INCUMBENT
 
 
 def test_the_model_answers_the_published_forecast_in_its_units(saved_model, published, fitted_aapl):
@@ -147,7 +175,7 @@ def test_the_model_answers_the_published_forecast_in_its_units(saved_model, publ
     assert outputs == ANSWER
     answer = model.predict(_recent(history, 30))
     expected = frame[ANSWER].astype({"as_of": str})
-    pd.testing.assert_frame_equal(answer, expected, rtol=1e-6)
+    pd.testing.assert_frame_equal(answer, expected, rtol=1e-9)  # the published bounds
     # the as_of session's close, not the adjusted one (the sample is adjusted for 2014's split)
     last = history.iloc[-1]
     assert (answer["last_close"] == last["close"]).all() and last["close"] > 7 * last[
@@ -155,19 +183,28 @@ def test_the_model_answers_the_published_forecast_in_its_units(saved_model, publ
     ]
     with pytest.raises(Exception, match="needs at least 21 recent sessions, got 20"):
         model.predict(_recent(history, 20))
+    # the frozen variance starts at the as_of: an input must reach it
+    with pytest.raises(Exception, match="must hold that session and the one before it"):
+        model.predict(_recent(history.iloc[:-1], 30))
 
 
 def test_a_candidate_round_trips_through_plain_data(published, fitted_aapl, tmp_path):
     history, fitted = fitted_aapl
-    lstm, _ = published
-    loaded = load_candidate(save_candidate(lstm, tmp_path / "candidate"))
+    saved, _ = published
+    loaded = load_candidate(save_candidate(saved, tmp_path / "candidate"))
     origins = fitted.split.holdout
+    lstm = saved.lstm
     np.testing.assert_allclose(
-        loaded.forecaster.predict(history, origins), lstm.forecaster.predict(history, origins)
+        loaded.lstm.forecaster.predict(history, origins), lstm.forecaster.predict(history, origins)
     )
-    assert loaded.intervals.quantiles.keys() == lstm.intervals.quantiles.keys()
+    assert loaded.lstm.intervals.quantiles.keys() == lstm.intervals.quantiles.keys()
     for level, quantiles in lstm.intervals.quantiles.items():
-        np.testing.assert_array_equal(loaded.intervals.quantiles[level], quantiles)
+        np.testing.assert_array_equal(loaded.lstm.intervals.quantiles[level], quantiles)
+    last = np.array([len(history) - 1])
+    np.testing.assert_array_equal(
+        loaded.published_intervals.candidate.forecast(history, last)[1][0.8],
+        saved.published_intervals.candidate.forecast(history, last)[1][0.8],
+    )
 
 
 def test_a_price_target_preprocessor_round_trips_through_json(fitted_aapl):
@@ -186,12 +223,12 @@ def test_a_price_target_preprocessor_round_trips_through_json(fitted_aapl):
 
 
 def test_an_unknown_format_version_is_refused_naming_the_file_and_the_version(tmp_path):
-    folder = shutil.copytree(MODEL_V1 / "artifacts" / "candidate", tmp_path / "candidate")
+    folder = shutil.copytree(MODEL_V2 / "artifacts" / "candidate", tmp_path / "candidate")
     state = json.loads((folder / STATE).read_text())
-    (folder / STATE).write_text(json.dumps({**state, "format_version": 2}))
+    (folder / STATE).write_text(json.dumps({**state, "format_version": 3}))
     with pytest.raises(ModelFormatError) as error:
         load_candidate(folder)
-    assert str(folder / STATE) in str(error.value) and "format_version 2" in str(error.value)
+    assert str(folder / STATE) in str(error.value) and "format_version 3" in str(error.value)
     (folder / STATE).unlink()  # a model registered before format_version 1: state.pkl
     with pytest.raises(ModelFormatError, match="candidate.json is missing"):
         load_candidate(folder)

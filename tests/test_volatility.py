@@ -1,3 +1,4 @@
+import json
 import logging
 import time
 
@@ -13,6 +14,7 @@ from tickercast.volatility import (
     RealizedVolatility,
     Spread,
     fit_garch,
+    volatility_from_dict,
 )
 from tickercast.windows import realized_volatility
 
@@ -150,3 +152,30 @@ def test_too_early_an_origin_is_refused(history):
         Garch().spread(history, np.array([99, 500]), H)
     with pytest.raises(InputError, match="needs at least 20"):
         EWMA().spread(history, np.array([19]), H)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [Garch(window=WINDOW, refit_every=REFIT), Garch(leverage=True), EWMA(), RealizedVolatility(20)],
+)
+def test_a_frozen_model_carries_its_spread_in_plain_numbers(history, model):
+    """What a registered model carries: frozen at a session and read back from JSON, it
+    gives the spread there, and after it until the next refit, from the last 30
+    sessions alone."""
+    frozen_at = 430  # refit point 420 (every 21 sessions): 431..440 share its parameters
+    frozen = model.frozen(history.iloc[: frozen_at + 1])
+    loaded = volatility_from_dict(json.loads(json.dumps(frozen.as_dict())))
+    origins = np.arange(frozen_at, 441)
+    full = model.spread(history, origins, H)
+    recent = history.iloc[frozen_at - 29 : 441].reset_index(drop=True)
+    alone = loaded.spread(recent, origins - (frozen_at - 29), H)
+    np.testing.assert_allclose(alone.sd, full.sd, rtol=1e-12)
+    np.testing.assert_array_equal(alone.dof, full.dof)
+
+
+def test_a_frozen_model_needs_its_session_and_the_one_before(history):
+    frozen = Garch(window=WINDOW, refit_every=REFIT).frozen(history.iloc[:431])
+    with pytest.raises(InputError, match="must hold that session and the one before"):
+        frozen.spread(history.iloc[430:460].reset_index(drop=True), np.array([5]), H)
+    with pytest.raises(InputError, match="no spread before"):
+        frozen.spread(history.iloc[400:460].reset_index(drop=True), np.array([20]), H)

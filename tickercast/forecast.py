@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 
 from tickercast.calendar import sessions_after
+from tickercast.candidates import INTERVAL_MODELS
 from tickercast.conformal import LEVELS
-from tickercast.fitting import INTERVAL_MODELS, Candidate
+from tickercast.fitting import Candidate
 from tickercast.storage import FORECAST_SCHEMA
 from tickercast.windows import WindowSpec
 
@@ -65,6 +66,25 @@ def in_as_of_units(latest: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
             },
         }
     )
+
+
+def with_intervals(point: pd.DataFrame, intervals: pd.DataFrame | None) -> pd.DataFrame:
+    """A forecast's rows with another candidate's intervals, moved onto its forecast
+    (the same ratios to the forecast: the same offsets in log returns).
+
+    Args:
+        point: the published candidate's rows.
+        intervals: the interval candidate's rows (same as_of and horizons); None keeps
+            the point's own intervals.
+
+    Returns:
+        The rows with the new bounds.
+    """
+    if intervals is None:
+        return point
+    ratios = intervals[BOUND_COLUMNS].to_numpy() / intervals[["forecast"]].to_numpy()
+    bounds = point[["forecast"]].to_numpy() * ratios  # (H, 4)
+    return point.assign(**dict(zip(BOUND_COLUMNS, bounds.T, strict=True)))
 
 
 def forecast_frame(
@@ -130,6 +150,8 @@ class Published:
     reason: str
     interval_model: str
     interval_reason: str
+    # the gate's reason in a few words, for narrow tables
+    why: str
     rmse_ratio: float
     mlflow_run_id: str
     mlflow_run_url: str
@@ -167,9 +189,13 @@ def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.Dat
         for row in table.itertuples()
     )
     version = f" version {published.model_version}" if published.model_version else ""
+    short = f" v{published.model_version}" if published.model_version else ""
     alarm = f"**Alarm**: {published.calibration_alarm}\n\n" if published.calibration_alarm else ""
+    # the first line is what MLflow's runs list and run page show of the description
     return (
-        f"# {published.ticker}: forecast as of {published.as_of}\n\n{alarm}"
+        f"# {published.ticker} {published.target_date}: {published.forecast:.2f}, 80 % "
+        f"{published.lower_80:.2f} – {published.upper_80:.2f} ({published.model}{short})\n\n"
+        f"{alarm}Forecast as of {published.as_of} for the next session, {published.target_date}. "
         f"Published model: **{published.model}**{version}, because {published.reason}.\n\n"
         f"Intervals of **{published.interval_model}**, because {published.interval_reason}.\n\n"
         f"Close on {published.as_of}: **{published.last_close:.2f}**.\n\n"
@@ -186,49 +212,3 @@ def forecast_markdown(published: Published, frame: pd.DataFrame, metrics: pd.Dat
         f"MLflow run: [{published.mlflow_run_id}]({published.mlflow_run_url})  \n"
         f"Forecast file: `{published.path}`\n"
     )
-
-
-def run_summary_headline(rows: list[tuple[str, str, str]]) -> str:
-    """How many tickers a flow run published and how many failed, in one line.
-
-    Args:
-        rows: `(ticker, status, detail)` per ticker: the forecast, or where and why it failed.
-
-    Returns:
-        E.g. `475 of 480 tickers published, 5 failed`.
-    """
-    failed = sum(status != "published" for _, status, _ in rows)
-    return f"{len(rows) - failed} of {len(rows)} tickers published" + (
-        f", {failed} failed" if failed else ""
-    )
-
-
-def run_summary_table(rows: list[tuple[str, str, str]]) -> list[dict[str, str]]:
-    """A flow run's outcome per ticker as table rows, the failed first: at 480 tickers
-    the few that need attention are at the top.
-
-    Args:
-        rows: `(ticker, status, detail)` per ticker, in the run's order.
-
-    Returns:
-        `{"ticker", "status", "detail"}` per ticker.
-    """
-    ordered = sorted(rows, key=lambda row: row[1] == "published")  # stable: run order kept
-    return [{"ticker": t, "status": status, "detail": d} for t, status, d in ordered]
-
-
-def run_summary_markdown(rows: list[tuple[str, str, str]]) -> str:
-    """A flow run's outcome per ticker, the failed first, for its MLflow parent run.
-
-    Args:
-        rows: `(ticker, status, detail)` per ticker: the forecast, or where and why it failed.
-
-    Returns:
-        Markdown text.
-    """
-    lines = [f"# {run_summary_headline(rows)}", "", "| ticker | status | detail |", "|---|---|---|"]
-    lines += [
-        f"| {row['ticker']} | {row['status']} | {row['detail']} |"
-        for row in run_summary_table(rows)
-    ]
-    return "\n".join(lines) + "\n"

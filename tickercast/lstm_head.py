@@ -11,7 +11,7 @@ the head's weights on the log scale, so the likelihood has one optimum). Its
 conformalized version corrects what the Gaussian gets wrong.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,13 @@ from scipy.optimize import minimize
 
 from tickercast.forecasters import LSTMForecaster
 from tickercast.model import hidden_state
-from tickercast.volatility import EWMA, EWMA_SEED, Spread
+from tickercast.volatility import (
+    EWMA,
+    EWMA_SEED,
+    Spread,
+    VolatilityModel,
+    volatility_from_dict,
+)
 from tickercast.windows import cumulative_log_returns
 
 # Shrinks the hidden state's weights (not the intercept or the EWMA's): 50 units on a
@@ -36,12 +42,14 @@ class LSTMHead:
         weights: (2 + units, H): intercept, the standardized log EWMA volatility, the state.
         ewma_location, ewma_scale: the fit origins' mean and standard deviation of the
             log EWMA volatility, which standardize it.
+        ewma: the EWMA it reads (frozen at a session in a registered model).
     """
 
     forecaster: LSTMForecaster
     weights: np.ndarray
     ewma_location: float
     ewma_scale: float
+    ewma: VolatilityModel = field(default_factory=EWMA)
     name: str = "lstm_head"
 
     @classmethod
@@ -86,10 +94,36 @@ class LSTMHead:
 
     def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
         """The head's standard deviation of each horizon's cumulative log return."""
-        log_ewma = np.log(EWMA().spread(prices, origins, 1).sd[:, 0])
+        log_ewma = np.log(self.ewma.spread(prices, origins, 1).sd[:, 0])
         standardized = (log_ewma - self.ewma_location) / self.ewma_scale
         log_variance = _features(self.forecaster, prices, origins, standardized) @ self.weights
         return Spread(np.exp(0.5 * log_variance[:, :horizons]), np.full(len(origins), np.inf))
+
+    def frozen(self, prices: pd.DataFrame) -> "LSTMHead":
+        """The head with its EWMA frozen at the last session (the network reads only the
+        last window)."""
+        return replace(self, ewma=self.ewma.frozen(prices))
+
+    def as_dict(self) -> dict:
+        """The head's numbers; its network is the registered LSTM's, saved beside it."""
+        return {
+            "kind": self.name,
+            "weights": self.weights.tolist(),
+            "ewma_location": self.ewma_location,
+            "ewma_scale": self.ewma_scale,
+            "ewma": self.ewma.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, forecaster: LSTMForecaster) -> "LSTMHead":
+        """The head `as_dict` saved, on the network of `forecaster`."""
+        return cls(
+            forecaster,
+            np.asarray(data["weights"], dtype="float64"),
+            float(data["ewma_location"]),
+            float(data["ewma_scale"]),
+            volatility_from_dict(data["ewma"]),
+        )
 
 
 def _features(

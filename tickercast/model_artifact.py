@@ -3,17 +3,27 @@
 A candidate is a folder of two files that name no Python class of ours:
 
     network.keras    the network, in Keras' own format (JSON config and HDF5 weights)
-    candidate.json   {"format_version": 1, "preprocessor": {the WindowSpec and the
-                     scalers' fitted statistics}, "conformal": {the interval quantiles}}
+    candidate.json   {"format_version": 2, "preprocessor": {the WindowSpec and the
+                     scalers' fitted statistics}, "conformal": {the LSTM's own interval
+                     quantiles}, "published_intervals": {the intervals published with
+                     it, or null}}
 
 so moving or renaming a class never breaks a registered model: only `load_candidate`
-has to keep reading every `format_version` ever written. The code file that every
-registered model carries (`model_code.py`, run by MLflow when the model is loaded
-or served) calls `load_candidate` and `forecast_recent` of the installed package by
-name, so these two keep their names and arguments.
+has to keep reading every `format_version` ever written:
+
+    1  the LSTM and its own conformal intervals
+    2  also the intervals the interval gate published with it (`PublishedIntervals`:
+       e.g. conformalized GJR-GARCH, its parameters and variance frozen at the as_of),
+       so that the served model answers with the published forecast's bounds
+
+The code file that every registered model carries (`model_code.py`, run by MLflow
+when the model is loaded or served) calls `load_candidate` and `forecast_recent` of
+the installed package by name, so these two keep their names and arguments.
 """
 
 import json
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import keras
@@ -23,12 +33,15 @@ from mlflow.types import ColSpec, Schema
 
 from tickercast.conformal import Conformal
 from tickercast.fitting import Candidate
-from tickercast.forecast import BOUND_COLUMNS, forecast_latest, in_as_of_units
-from tickercast.forecasters import LSTMForecaster
-from tickercast.volatility import RealizedVolatility
-from tickercast.windows import Preprocessor
+from tickercast.forecast import BOUND_COLUMNS, forecast_latest, in_as_of_units, with_intervals
+from tickercast.forecasters import LSTMForecaster, NaiveForecaster
+from tickercast.intervals import Intervals, ModelQuantiles
+from tickercast.lstm_head import LSTMHead
+from tickercast.preprocessing import Preprocessor
+from tickercast.volatility import RealizedVolatility, VolatilityModel, volatility_from_dict
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE = (1, FORMAT_VERSION)
 NETWORK, STATE = "network.keras", "candidate.json"
 MODEL_CODE = Path(__file__).with_name("model_code.py")
 INPUT_COLUMNS = ["session", "adjusted_close", "close", "volume", "high", "low"]
@@ -38,38 +51,84 @@ class ModelFormatError(ValueError):
     """Saved model files that this version of tickercast cannot read."""
 
 
-def save_candidate(candidate: Candidate, folder: Path) -> Path:
-    """Write an LSTM candidate's network and state in format `FORMAT_VERSION`.
+@dataclass(frozen=True)
+class PublishedIntervals:
+    """The intervals published with a model: an interval candidate around naive's zero
+    return, its volatility model frozen at `as_of` (`VolatilityModel.frozen`).
+
+    Attributes:
+        model: the interval candidate's name (`gjr_conformal`, `ewma`, ...).
+        as_of: the session it was frozen at: the model's own as_of.
+        candidate: naive's zero, the frozen volatility model, its quantiles.
+    """
+
+    model: str
+    as_of: date
+    candidate: Candidate
+
+
+@dataclass(frozen=True)
+class SavedCandidate:
+    """What a logged model holds: the LSTM with its own intervals (what the gates score
+    and a warm start continues), and the intervals it was published with.
+
+    Attributes:
+        lstm: the LSTM candidate: network, scalers, its own conformal intervals.
+        published_intervals: the interval gate's choice as of the model's as_of; None
+            when the LSTM kept its own, or in a model saved in format 1.
+    """
+
+    lstm: Candidate
+    published_intervals: PublishedIntervals | None = None
+
+    @property
+    def interval_model(self) -> str:
+        """Whose intervals it answers with: the interval candidate, or `lstm`'s own."""
+        return self.published_intervals.model if self.published_intervals else "lstm"
+
+
+def save_candidate(saved: SavedCandidate, folder: Path) -> Path:
+    """Write a saved candidate's network and state in format `FORMAT_VERSION`.
 
     Args:
-        candidate: the LSTM with its scalers and conformal intervals.
+        saved: the LSTM with its scalers and intervals, and the published intervals.
         folder: where to write; created if missing.
 
     Returns:
         The folder, for `load_candidate`.
     """
-    forecaster = candidate.forecaster
+    forecaster = saved.lstm.forecaster
     folder.mkdir(parents=True, exist_ok=True)
     forecaster.network.save(folder / NETWORK)
+    published = saved.published_intervals
     state = {
         "format_version": FORMAT_VERSION,
         "preprocessor": forecaster.preprocessor.as_dict(),
         # unbounded intervals (too few residuals) are written as Infinity, which
         # Python's json reads back
-        "conformal": candidate.intervals.as_dict(),
+        "conformal": saved.lstm.intervals.as_dict(),
+        "published_intervals": None
+        if published is None
+        else {
+            "model": published.model,
+            "as_of": published.as_of.isoformat(),
+            "volatility": published.candidate.volatility.as_dict(),
+            "intervals": _intervals_as_dict(published.candidate.intervals),
+        },
     }
     (folder / STATE).write_text(json.dumps(state, indent=1) + "\n")
     return folder
 
 
-def load_candidate(folder: Path | str) -> Candidate:
+def load_candidate(folder: Path | str) -> SavedCandidate:
     """The candidate saved by `save_candidate`, in today's classes.
 
     Args:
         folder: the saved candidate's folder.
 
     Returns:
-        The LSTM candidate with its scalers and conformal intervals.
+        The LSTM with its scalers and conformal intervals, and the intervals published
+        with it (none in format 1: it answers with its own).
 
     Raises:
         ModelFormatError: the folder has no state file, or one of an unknown format_version.
@@ -83,67 +142,104 @@ def load_candidate(folder: Path | str) -> Candidate:
     state = json.loads(path.read_text())
     version = state.get("format_version")
     # a new format adds its reader here; the readers of older ones stay
-    if version != FORMAT_VERSION:
+    if version not in READABLE:
         raise ModelFormatError(
             f"{path} has format_version {version!r}; this tickercast reads format_version "
-            f"{FORMAT_VERSION} only"
+            f"{', '.join(map(str, READABLE))}"
         )
     # safe_mode (the default) refuses a network whose config would run Python code
     network = keras.saving.load_model(Path(folder) / NETWORK, compile=False)
     preprocessor = Preprocessor.from_dict(state["preprocessor"])
-    return Candidate(
-        LSTMForecaster(preprocessor, network),
+    lstm = LSTMForecaster(preprocessor, network)
+    candidate = Candidate(
+        lstm,
         Conformal.from_dict(state["conformal"]),
-        # a registered LSTM's intervals are always scaled by the realized volatility
+        # a registered LSTM's own intervals are always scaled by the realized volatility
         RealizedVolatility(preprocessor.spec.volatility_lookback),
+    )
+    published = state.get("published_intervals")  # format 2 on
+    if published is None:
+        return SavedCandidate(candidate)
+    intervals = Candidate(
+        NaiveForecaster(preprocessor.spec.horizons),
+        _intervals_from_dict(published["intervals"]),
+        _volatility_from_dict(published["volatility"], lstm),
+    )
+    return SavedCandidate(
+        candidate,
+        PublishedIntervals(published["model"], date.fromisoformat(published["as_of"]), intervals),
     )
 
 
-def forecast_recent(candidate: Candidate, recent: pd.DataFrame) -> pd.DataFrame:
+def _intervals_as_dict(intervals: Intervals) -> dict:
+    if isinstance(intervals, Conformal):
+        return {"kind": "conformal", **intervals.as_dict()}
+    return {"kind": "model_quantiles", "levels": list(intervals.levels)}
+
+
+def _intervals_from_dict(data: dict) -> Intervals:
+    if data["kind"] == "conformal":
+        return Conformal.from_dict(data)
+    return ModelQuantiles(tuple(data["levels"]))
+
+
+def _volatility_from_dict(data: dict, lstm: LSTMForecaster) -> VolatilityModel:
+    """A saved volatility model; the LSTM head reads the saved network's state."""
+    if data["kind"] == LSTMHead.name:
+        return LSTMHead.from_dict(data, lstm)
+    return volatility_from_dict(data)
+
+
+def forecast_recent(saved: SavedCandidate, recent: pd.DataFrame) -> pd.DataFrame:
     """What the registered model answers: the H sessions after the last one in `recent`.
 
     Args:
-        candidate: the LSTM with its intervals.
+        saved: the LSTM with its intervals, and the intervals published with it.
         recent: at least `window + 1` sessions in any order: `session` (dates or
             "YYYY-MM-DD"), `adjusted_close`, `close`, and `volume`, `high`, `low` when
-            the model's features use them.
+            the model's features use them. With published intervals frozen at a
+            session, `recent` must hold that session and the one before it.
 
     Returns:
         One row per horizon: `as_of` (the last session, "YYYY-MM-DD"), `horizon`,
         `last_close` (its close), `forecast`, `lower_80`, `upper_80`, `lower_95`,
-        `upper_95`, in the as_of session's own price units, as in the published
-        forecast file.
+        `upper_95`, in the as_of session's own price units: for the model's own as_of,
+        the rows of the forecast file published with it.
 
     Raises:
-        ValueError: fewer than `window + 1` sessions.
+        ValueError: fewer than `window + 1` sessions, or none at the published
+            intervals' session.
     """
     prices = recent.copy()
     prices["session"] = pd.to_datetime(prices["session"])
     prices = prices.sort_values("session").reset_index(drop=True)
-    spec = candidate.forecaster.preprocessor.spec
+    spec = saved.lstm.forecaster.preprocessor.spec
     # the first session has no return: the window needs one session before it
     if len(prices) < spec.window + 1:
         raise ValueError(f"needs at least {spec.window + 1} recent sessions, got {len(prices)}")
-    answer = in_as_of_units(forecast_latest(candidate, prices, spec), prices)
+    answer = in_as_of_units(forecast_latest(saved.lstm, prices, spec), prices)
+    if saved.published_intervals is not None:
+        bands = forecast_latest(saved.published_intervals.candidate, prices, spec)
+        answer = with_intervals(answer, in_as_of_units(bands, prices))
     answer.insert(0, "as_of", prices["session"].iloc[-1].strftime("%Y-%m-%d"))
     return answer
 
 
-def pyfunc_model(candidate: Candidate, recent: pd.DataFrame, folder: Path) -> dict:
+def pyfunc_model(saved: SavedCandidate, recent: pd.DataFrame, folder: Path) -> dict:
     """The registered model, as `mlflow.pyfunc.log_model` (or `save_model`) arguments.
 
     A model from code: MLflow copies `model_code.py` into the model and runs it to
     load it, over the candidate's files; nothing of ours is pickled.
 
     Args:
-        candidate: the LSTM with its scalers and conformal intervals.
+        saved: the LSTM with its scalers and intervals, and the published intervals.
         recent: the latest sessions, at least `window + 1`: the input example.
         folder: an empty folder for the candidate's files, until MLflow has copied them.
 
     Returns:
         `python_model`, `artifacts`, `signature`, `input_example` and `metadata`.
     """
-    spec = candidate.forecaster.preprocessor.spec
+    spec = saved.lstm.forecaster.preprocessor.spec
     example = recent[INPUT_COLUMNS].tail(spec.window + 1).reset_index(drop=True)
     example["session"] = example["session"].dt.strftime("%Y-%m-%d")
     example["volume"] = example["volume"].astype("float64")
@@ -155,7 +251,7 @@ def pyfunc_model(candidate: Candidate, recent: pd.DataFrame, folder: Path) -> di
     # the two functions model_code.py calls, not on a frozen copy of the code.
     return {
         "python_model": str(MODEL_CODE),
-        "artifacts": {"candidate": str(save_candidate(candidate, folder / "candidate"))},
+        "artifacts": {"candidate": str(save_candidate(saved, folder / "candidate"))},
         # the output schema is declared: inferred, its integer horizon draws a warning
         "signature": ModelSignature(
             inputs=infer_signature(example).inputs,
@@ -170,6 +266,7 @@ def pyfunc_model(candidate: Candidate, recent: pd.DataFrame, folder: Path) -> di
         "input_example": example,
         "metadata": {
             "tickercast_format_version": FORMAT_VERSION,
+            "interval_model": saved.interval_model,
             "price_units": "the as_of session's own: forecasts and bounds are adjusted "
             "forecasts times the last input row's close / adjusted_close, as in the "
             "published forecast file; last_close is that close",

@@ -3,7 +3,7 @@ recalibrated on the newest residuals, as forecast rows in the as_of session's un
 with the report a reviewer reads; and for the ledger, every candidate's forecast made
 the same way (its shadows), so that each earns a live record whether published or not."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,12 +11,13 @@ import pandas as pd
 from tickercast.champion import Champion, Choice, Evaluation
 from tickercast.fitting import Candidate, Fitted, recalibrated
 from tickercast.forecast import (
-    BOUND_COLUMNS,
     Published,
     forecast_frame,
     forecast_latest,
     forecast_markdown,
+    with_intervals,
 )
+from tickercast.model_artifact import PublishedIntervals, SavedCandidate
 from tickercast.windows import TrainingSet
 
 
@@ -37,6 +38,26 @@ class Publication:
     report: str
     ledger: pd.DataFrame
 
+    def table(self) -> list[dict[str, object]]:
+        """The forecast as the Prefect table artifact shows it: one row per horizon,
+        prices in cents, the narrow columns first (forecast, intervals, model, why in a
+        few words); the full reasons are in the description and the forecast file."""
+        p = self.published
+        model = p.model + (f" v{p.model_version}" if p.model_version else "")
+        return [
+            {
+                "h": int(row.horizon),
+                "session": str(row.target_date),
+                "forecast": f"{row.forecast:.2f}",
+                "80 % interval": f"{row.lower_80:.2f} – {row.upper_80:.2f}",
+                "95 % interval": f"{row.lower_95:.2f} – {row.upper_95:.2f}",
+                "model": model,
+                "intervals": p.interval_model,
+                "why": p.why,
+            }
+            for row in self.frame.itertuples()
+        ]
+
     def summary(self) -> str:
         """One line for the run's log."""
         p = self.published
@@ -48,19 +69,52 @@ class Publication:
         )
 
 
-def registered_lstm(training: TrainingSet, fitted: Fitted) -> Candidate:
-    """Today's LSTM as it is registered (and published, if chosen): its intervals
-    recalibrated on every origin no model was fitted on, the most recent included."""
-    return recalibrated(fitted.candidates["lstm"], training.prices, fitted.split, training.spec)
+def published_candidates(
+    training: TrainingSet, fitted: Fitted, evaluation: Evaluation, champion: Champion | None
+) -> dict[str, Candidate]:
+    """Every candidate as it would be published: its intervals recalibrated on every
+    origin no model was fitted on, the most recent included; the champion's too, when
+    the evaluation compared it.
+
+    Args:
+        training: the history and split the run used.
+        fitted: today's candidates.
+        evaluation: the holdout scores (whether the champion was compared).
+        champion: the registered champion, if any.
+
+    Returns:
+        The candidates by name.
+    """
+    candidates = dict(fitted.candidates)
+    if "champion" in evaluation.scored:
+        candidates["champion"] = champion.candidate
+    return {
+        name: recalibrated(candidate, training.prices, fitted.split, training.spec)
+        for name, candidate in candidates.items()
+    }
+
+
+def saved_lstm(
+    training: TrainingSet, candidates: dict[str, Candidate], evaluation: Evaluation
+) -> SavedCandidate:
+    """Today's LSTM as it is logged (and registered, if it earns it): with the intervals
+    the interval gate chose, frozen as of the session, so that the served model answers
+    with the published bounds."""
+    intervals = evaluation.intervals
+    if intervals.own:
+        return SavedCandidate(candidates["lstm"])
+    chosen = candidates[intervals.model]
+    frozen = replace(chosen, volatility=chosen.volatility.frozen(training.prices))
+    return SavedCandidate(
+        candidates["lstm"], PublishedIntervals(intervals.model, training.as_of, frozen)
+    )
 
 
 def publication(
     training: TrainingSet,
-    fitted: Fitted,
+    candidates: dict[str, Candidate],
     evaluation: Evaluation,
-    champion: Champion | None,
-    lstm: Candidate,
-    lstm_version: str | None,
+    versions: dict[str, str | None],
     run_id: str,
     run_url: str,
     path: Path,
@@ -71,11 +125,10 @@ def publication(
 
     Args:
         training: the history and split the run used.
-        fitted: today's candidates.
-        evaluation: the holdout scores and the gate's decision.
-        champion: the registered champion, when one was compared.
-        lstm: `registered_lstm(training, fitted)`.
-        lstm_version: its registered model version, if it was registered.
+        candidates: every candidate as published (`published_candidates`).
+        evaluation: the holdout scores and the gates' decisions.
+        versions: the registered version of `lstm` (if it was registered) and of
+            `champion` (if it was compared).
         run_id: the ticker's MLflow run.
         run_url: where a reviewer opens that run.
         path: where the forecast file is written.
@@ -86,18 +139,6 @@ def publication(
         The publication.
     """
     decision = evaluation.decision
-    # every candidate as it would be published: intervals on the latest residuals too
-    candidates = {
-        name: recalibrated(candidate, training.prices, fitted.split, training.spec)
-        for name, candidate in fitted.candidates.items()
-        if name != "lstm"
-    } | {"lstm": lstm}
-    versions = {"lstm": lstm_version}
-    if "champion" in evaluation.scored:
-        candidates["champion"] = recalibrated(
-            champion.candidate, training.prices, fitted.split, training.spec
-        )
-        versions["champion"] = champion.version
     frames = {
         name: forecast_frame(
             training.ticker,
@@ -138,6 +179,7 @@ def publication(
         model=model,
         model_version=version,
         reason=decision.reason,
+        why=decision.why,
         interval_model=str(first["interval_model"]),
         interval_reason=intervals.reason,
         rmse_ratio=evaluation.scored[chosen].metrics[0]["rmse_ratio"],
@@ -148,22 +190,3 @@ def publication(
     )
     report = forecast_markdown(published, frame, evaluation.metrics_table())
     return Publication(published, frame, report, ledger)
-
-
-def with_intervals(point: pd.DataFrame, intervals: pd.DataFrame | None) -> pd.DataFrame:
-    """A forecast's rows with another candidate's intervals, moved onto its forecast
-    (the same ratios to the forecast: the same offsets in log returns).
-
-    Args:
-        point: the published candidate's rows.
-        intervals: the interval candidate's rows (same as_of and horizons); None keeps
-            the point's own intervals.
-
-    Returns:
-        The rows with the new bounds.
-    """
-    if intervals is None:
-        return point
-    ratios = intervals[BOUND_COLUMNS].to_numpy() / intervals[["forecast"]].to_numpy()
-    bounds = point[["forecast"]].to_numpy() * ratios  # (H, 4)
-    return point.assign(**dict(zip(BOUND_COLUMNS, bounds.T, strict=True)))

@@ -10,12 +10,18 @@ GARCH parameters are refitted every `refit_every` sessions on a rolling window a
 fixed in between, where the variance is filtered forward with each new return. Fits
 are cached per window of returns, so the daily run and every backtest fold, which ask
 for overlapping origins of the same history, fit each window once per process.
+
+A registered model carries the volatility model its published intervals came from,
+`frozen` as of its last session: plain numbers (`as_dict`, `volatility_from_dict`)
+from which its spread at that session, and at later ones from the returns in between,
+follows without the years of history behind it.
 """
 
 import functools
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import ClassVar, Protocol
 
 import numpy as np
@@ -78,6 +84,14 @@ class VolatilityModel(Protocol):
     def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
         """The spread at `origins` (any order; rows follow it) for h = 1..`horizons`."""
 
+    def frozen(self, prices: pd.DataFrame) -> "VolatilityModel":
+        """The model as it stands after the last session of `prices`: the same spread at
+        that origin, and at later ones from the sessions after it, without the history
+        before (what a registered model carries)."""
+
+    def as_dict(self) -> dict:
+        """A frozen model as plain data (`volatility_from_dict` reads it back)."""
+
 
 @dataclass(frozen=True)
 class ConstantScale:
@@ -87,6 +101,12 @@ class ConstantScale:
 
     def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
         return Spread(np.ones((len(origins), horizons)), np.full(len(origins), np.inf))
+
+    def frozen(self, prices: pd.DataFrame) -> "ConstantScale":
+        return self
+
+    def as_dict(self) -> dict:
+        return {"kind": self.name}
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,12 @@ class RealizedVolatility:
         return Spread(
             np.repeat(volatility[:, None], horizons, axis=1), np.full(len(origins), np.inf)
         )
+
+    def frozen(self, prices: pd.DataFrame) -> "RealizedVolatility":
+        return self  # its last `lookback` returns are in any input that holds a window
+
+    def as_dict(self) -> dict:
+        return {"kind": self.name, "lookback": self.lookback}
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,15 @@ class EWMA:
         one_step = np.concatenate([[seed], filtered])[origins - EWMA_SEED]  # (n,)
         steps = np.arange(1, horizons + 1)
         return Spread(np.sqrt(one_step[:, None] * steps), np.full(len(origins), np.inf))
+
+    def frozen(self, prices: pd.DataFrame) -> "FilteredVariance":
+        """RiskMetrics as the GARCH recursion it is (omega 0, alpha 1 - decay, beta
+        decay, normal), standing at the last session: sigma2[t|t-1] is the spread's one
+        step variance at origin t - 1."""
+        last = len(prices) - 1
+        previous = self.spread(prices, np.array([last - 1]), 1).sd[0, 0] ** 2
+        fit = GarchFit(0.0, 1 - self.decay, 0.0, self.decay, np.inf, previous * PERCENT**2)
+        return FilteredVariance(self.name, fit, prices["session"].iloc[last].date())
 
 
 @dataclass(frozen=True)
@@ -285,6 +320,93 @@ class Garch:
             variance[members] = fit.cumulative(one_step[origins[members] - refit], horizons)
             dof[members] = fit.nu
         return Spread(np.sqrt(variance) / PERCENT, dof)
+
+    def frozen(self, prices: pd.DataFrame) -> "FilteredVariance":
+        """The parameters of the last session's refit, with the variance filtered up to
+        it: sigma2[t|t-1], from which `FilteredVariance` takes the return of t on."""
+        last = len(prices) - 1
+        _check_origins(np.array([last]), MIN_RETURNS, self.name)
+        refit = last - last % self.refit_every
+        refit = last if refit < MIN_RETURNS else refit
+        percent = PERCENT * _log_returns(prices)
+        fit = fit_garch(
+            self.leverage, percent[max(1, refit - self.window + 1) : refit + 1].tobytes()
+        )
+        # one_step[k] is sigma2[refit + k + 1 | refit + k]; at the refit itself, the fit's own
+        previous = fit.filter(percent[refit:last])[-1] if last > refit else fit.last_variance
+        return FilteredVariance(
+            self.name,
+            replace(fit, last_variance=float(previous)),
+            prices["session"].iloc[last].date(),
+        )
+
+
+@dataclass(frozen=True)
+class FilteredVariance:
+    """A variance recursion (GARCH, GJR, or RiskMetrics as GARCH with omega 0) frozen at
+    one session: its parameters, and the variance of that session's return given the
+    sessions before (`fit.last_variance`). From there it filters each later return with
+    the same parameters, so a model that carries it needs only the recent sessions.
+
+    Its spread at the frozen session equals the full model's there; at later sessions it
+    holds the parameters where the full model would have refitted them.
+    """
+
+    name: str
+    fit: GarchFit
+    session: date
+
+    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+        """The spread at `origins` at or after `session`, which `prices` must hold (with
+        the session before it, for its return)."""
+        origins = np.asarray(origins)
+        matches = np.flatnonzero(prices["session"].dt.date.to_numpy() == self.session)
+        if not len(matches) or matches[0] < 1:
+            raise InputError(
+                f"{self.name}: the model's variance is as of {self.session}; the input must "
+                "hold that session and the one before it"
+            )
+        start = int(matches[0])
+        if len(origins) and origins.min() < start:
+            raise InputError(f"{self.name}: no spread before {self.session}, where it was frozen")
+        percent = PERCENT * _log_returns(prices)
+        one_step = self.fit.filter(percent[start : origins.max() + 1])  # sigma2[s+1|s], s >= start
+        variance = self.fit.cumulative(one_step[origins - start], horizons)
+        return Spread(np.sqrt(variance) / PERCENT, np.full(len(origins), self.fit.nu))
+
+    def frozen(self, prices: pd.DataFrame) -> "FilteredVariance":
+        return self
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": "filtered_variance",
+            "name": self.name,
+            "session": self.session.isoformat(),
+            **{key: getattr(self.fit, key) for key in _FIT_FIELDS},
+        }
+
+
+# what a `FilteredVariance` saves of its `GarchFit` (infinite nu is written as Infinity,
+# which Python's json reads back)
+_FIT_FIELDS = ("omega", "alpha", "gamma", "beta", "nu", "last_variance", "failure")
+
+
+def volatility_from_dict(data: dict) -> VolatilityModel:
+    """A frozen volatility model from `as_dict`'s data (the LSTM head, which needs its
+    network, is `LSTMHead.from_dict`'s).
+
+    Raises:
+        ValueError: a kind this version does not know.
+    """
+    kind = data["kind"]
+    if kind == ConstantScale.name:
+        return ConstantScale()
+    if kind == RealizedVolatility.name:
+        return RealizedVolatility(int(data["lookback"]))
+    if kind == "filtered_variance":
+        fit = GarchFit(**{key: data[key] for key in _FIT_FIELDS})
+        return FilteredVariance(data["name"], fit, date.fromisoformat(data["session"]))
+    raise ValueError(f"unknown volatility model {kind!r}")
 
 
 def _log_returns(prices: pd.DataFrame) -> np.ndarray:

@@ -10,7 +10,10 @@ Beside it, model-v1-forecast.json holds the forecast the publish stage writes as
 for its input example (the last 21 of those sessions).
 
 Never re-run it to "fix" a failing test: the point of the files is that they were
-written by an earlier tickercast. To add a format, write a new script and folder.
+written by an earlier tickercast. To add a format, write a new script and folder
+(make_model_v2.py). It ran on the tickercast of commit 97800c6; the functions it calls
+have changed since (format 2 saves a `SavedCandidate`), so it is the record of how the
+files were made, not a script to run again.
 
     .venv/bin/python tests/data/make_model_v1.py
 """
