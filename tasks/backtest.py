@@ -13,7 +13,7 @@ from tickercast.prices import prices_sha256
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tasks.retries import stage
-from tickercast.tracking import tracker_for
+from tickercast.tracking import BACKTEST, tracker_for
 from tickercast.windows import WindowSpec, select_history
 
 
@@ -43,7 +43,7 @@ def backtest_ticker(
         backtest, config, warm_start, prices_sha256(history), str(flow_run.get_id()), settings
     )
     as_of = history["session"].iloc[-1].date()
-    run_id = tracker.start_run(ticker, as_of, opened, kind="backtest")
+    run_id = tracker.start_run(ticker, as_of, opened, kind=BACKTEST)
     tracker.record(run_id, run_record.backtest_results(backtest, history))
     tracker.end_run(run_id, succeeded=True)
     get_run_logger().info(backtest.summary())

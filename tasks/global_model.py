@@ -9,6 +9,7 @@ from prefect.runtime import flow_run
 from tickercast import run_record
 from tickercast.global_model import train_universe
 from tickercast.model_config import ModelConfig
+from tickercast.model_store import model_store_for
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tasks.retries import stage
@@ -34,7 +35,7 @@ def train_global_model(
     )
     record = run_record.global_training(training, config, spec)
     tracker.record(run_id, record)
-    model_id = tracker.log_global(run_id, training.model, record.metrics)
+    model_id = model_store_for(settings).log_global(run_id, training.model, record.metrics)
     tracker.end_run(run_id, succeeded=True)
     create_markdown_artifact(key="global-model", markdown=record.tags["mlflow.note.content"])
     for reason in training.skipped.values():

@@ -7,6 +7,7 @@ from tickercast import run_record
 from tickercast.champion import Champion
 from tickercast.ingest import IngestResult
 from tickercast.model_config import ModelConfig
+from tickercast.model_store import model_store_for
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tasks.retries import stage
@@ -43,7 +44,7 @@ def end_tracking_run(run_id: str, succeeded: bool, settings: Settings) -> None:
 @stage(retries=3, backoff_seconds=5)
 def load_champion(ticker: str, settings: Settings) -> Champion | None:
     """Load the ticker's registered champion (alias `champion`), if there is one."""
-    champion = tracker_for(settings).load_champion(ticker)
+    champion = model_store_for(settings).load_champion(ticker)
     if champion is not None and champion.unreadable:  # e.g. registered by an older version
         get_run_logger().warning(
             "%s: champion v%s is not compared, and keeps the alias until a new model beats "

@@ -8,6 +8,7 @@ from prefect import get_run_logger
 from tickercast import run_record
 from tickercast.fitting import Fitted, fit_candidates
 from tickercast.model_config import ModelConfig
+from tickercast.model_store import model_store_for
 from tickercast.retraining import plan_global, plan_training
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
@@ -20,14 +21,14 @@ def train_model(
     training: TrainingSet, config: ModelConfig, model: str, run_id: str, settings: Settings
 ) -> Fitted:
     """Train, fine-tune or reuse the LSTM (or take the global one); fit the baselines."""
-    tracker, as_of, spec = tracker_for(settings), training.as_of, training.spec
+    models, as_of, spec = model_store_for(settings), training.as_of, training.spec
     if model == "global":
-        plan = plan_global(*tracker.latest_global(as_of), training.ticker, as_of, spec)
+        plan = plan_global(*models.latest_global(as_of), training.ticker, as_of, spec)
     else:
-        latest = tracker.latest_network(training.ticker, before=as_of)
+        latest = models.latest_network(training.ticker, before=as_of)
         plan = plan_training(latest, training.ticker, as_of, spec, settings.retrain)
     started = time.perf_counter()
     fitted = fit_candidates(training.prices, training.ticker, spec, config, plan)
-    tracker.record(run_id, run_record.training(fitted, time.perf_counter() - started))
+    tracker_for(settings).record(run_id, run_record.training(fitted, time.perf_counter() - started))
     get_run_logger().info(fitted.summary(training.ticker))
     return fitted

@@ -11,13 +11,23 @@ import pytest
 from matplotlib.figure import Figure
 
 from tickercast.forecast import BOUND_COLUMNS
-from tickercast.run_record import Record, TrainingData
-from tickercast.tracking import tracker_for, without_credentials
+from tickercast.model_artifact import SavedCandidate
+from tickercast.model_store import ModelStore
+from tickercast.tracking import Record, TrainingData, tracker_for, without_credentials
 
 
 @pytest.fixture
 def tracker(settings):
     return tracker_for(settings)
+
+
+@pytest.fixture
+def models(tracker):
+    return ModelStore(tracker)
+
+
+def _register(tracker, run_id: str, ticker: str, model_id: str) -> str:
+    return tracker.register(run_id, ticker, model_id, "why it was registered", {"as_of": "x"})
 
 
 def test_local_store_lives_under_home(settings, tracker):
@@ -70,22 +80,30 @@ def test_failed_runs_are_marked_failed(tracker):
 
 
 def test_models_are_registered_per_ticker_and_the_champion_loads(
-    tracker, settings, fitted_aapl, small_spec
+    tracker, models, settings, fitted_aapl, small_spec
 ):
     history, fitted = fitted_aapl
     candidate = fitted.candidates["lstm"]
-    assert tracker.load_champion("BRK.B") is None
+    assert models.load_champion("BRK.B") is None
     versions = []
     for _ in range(2):
         run_id = tracker.start_run("BRK.B", date(2013, 3, 1), Record())
-        model_id = tracker.log_model(run_id, candidate, history, {"ticker": "BRK.B"}, {})
+        saved = SavedCandidate(candidate)
+        model_id = models.log_model(run_id, saved, history, {"ticker": "BRK.B"}, {})
         assert tracker.client.get_run(run_id).info.status == "RUNNING"  # still being worked on
-        versions.append(tracker.register(run_id, "BRK.B", model_id))
+        versions.append(_register(tracker, run_id, "BRK.B", model_id))
         tracker.end_run(run_id, succeeded=True)
     assert versions == ["1", "2"]
-    assert tracker.client.get_model_version("tickercast-BRK.B", "2").run_id == run_id
+    registered = tracker.client.get_model_version("tickercast-BRK.B", "2")
+    assert registered.run_id == run_id
+    assert (registered.description, registered.tags) == ("why it was registered", {"as_of": "x"})
     tracker.set_champion("BRK.B", "1")
-    champion = tracker.load_champion("BRK.B")
+    assert [(v.version, v.champion) for v in tracker.registered_versions("BRK.B")] == [
+        ("1", True),
+        ("2", False),
+    ]
+    assert tracker.registered_versions("MSFT") == []
+    champion = models.load_champion("BRK.B")
     assert champion.version == "1" and champion.as_of == date(2013, 3, 1)
     origins = fitted.split.holdout
     np.testing.assert_allclose(
@@ -108,24 +126,27 @@ def test_models_are_registered_per_ticker_and_the_champion_loads(
     folder = Path(model.artifact_location.removeprefix("file://")) / "artifacts" / "candidate"
     (folder / "candidate.json").unlink()
     tracker.set_champion("BRK.B", "2")
-    older = tracker.load_champion("BRK.B")
+    older = models.load_champion("BRK.B")
     assert (older.version, older.candidate, older.as_of) == ("2", None, date(2013, 3, 1))
     assert "models:/tickercast-BRK.B/2" in older.unreadable
 
 
 FRESH_LOAD = """
 from tickercast.settings import Settings
-from tickercast.tracking import tracker_for
-champion = tracker_for(Settings.from_env()).load_champion("BRK.B")
+from tickercast.model_store import model_store_for
+champion = model_store_for(Settings.from_env()).load_champion("BRK.B")
 print(champion.version, champion.candidate is not None, champion.as_of)
 """
 
 
-def test_the_registered_model_takes_recent_prices_and_returns_forecasts(tracker, fitted_aapl):
+def test_the_registered_model_takes_recent_prices_and_returns_forecasts(
+    tracker, models, fitted_aapl
+):
     history, fitted = fitted_aapl
     run_id = tracker.start_run("AAPL", date(2013, 3, 1), Record())
-    model_id = tracker.log_model(run_id, fitted.candidates["lstm"], history, {}, {})
-    version = tracker.register(run_id, "AAPL", model_id)
+    saved = SavedCandidate(fitted.candidates["lstm"])
+    model_id = models.log_model(run_id, saved, history, {}, {})
+    version = _register(tracker, run_id, "AAPL", model_id)
     info = mlflow.models.get_model_info(f"models:/tickercast-AAPL/{version}")
     assert [c["name"] for c in info.signature.inputs.to_dict()][:2] == ["session", "adjusted_close"]
     model = mlflow.pyfunc.load_model(f"models:/tickercast-AAPL/{version}")
@@ -136,7 +157,7 @@ def test_the_registered_model_takes_recent_prices_and_returns_forecasts(tracker,
     recent["volume"] = recent["volume"].astype("float64")
     columns = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
     assert [c["name"] for c in info.signature.outputs.to_dict()] == columns
-    assert info.metadata["tickercast_format_version"] == 1
+    assert info.metadata["tickercast_format_version"] == 2
     forecast = model.predict(recent)
     assert forecast.columns.tolist() == columns
     assert forecast["horizon"].tolist() == [1, 2, 3]
@@ -178,24 +199,24 @@ def test_messages_never_carry_a_urls_password():
 
 
 def test_every_lstm_is_a_logged_model_of_its_run_and_the_latest_before_as_of_warm_starts(
-    tracker, fitted_aapl
+    tracker, models, fitted_aapl
 ):
     history, fitted = fitted_aapl
-    candidate = fitted.candidates["lstm"]
-    assert tracker.latest_network("AAPL", date(2013, 3, 4)) is None
+    candidate = SavedCandidate(fitted.candidates["lstm"])
+    assert models.latest_network("AAPL", date(2013, 3, 4)) is None
     logged = {}
     for as_of in (date(2013, 2, 27), date(2013, 2, 28)):
         run_id = tracker.start_run("AAPL", as_of, Record())
         tags = {"ticker": "AAPL", "as_of": as_of.isoformat(), "full_as_of": "2013-02-25"}
-        logged[as_of] = tracker.log_model(run_id, candidate, history, tags, {"rmse_ratio_h1": 0.98})
+        logged[as_of] = models.log_model(run_id, candidate, history, tags, {"rmse_ratio_h1": 0.98})
     run_id = tracker.start_run("MSFT", date(2013, 3, 1), Record())
     msft = {"ticker": "MSFT", "as_of": "2013-03-01", "full_as_of": "2013-03-01"}
-    tracker.log_model(run_id, candidate, history, msft, {})
+    models.log_model(run_id, candidate, history, msft, {})
     model = tracker.client.get_logged_model(logged[date(2013, 2, 28)])
     assert model.source_run_id != run_id and model.tags["ticker"] == "AAPL"
     assert {m.key: m.value for m in model.metrics} == {"rmse_ratio_h1": 0.98}
     assert not tracker.client.search_registered_models()  # logged, not registered
-    latest = tracker.latest_network("AAPL", date(2013, 3, 4))
+    latest = models.latest_network("AAPL", date(2013, 3, 4))
     assert (latest.model_id, latest.as_of, latest.full_as_of) == (
         logged[date(2013, 2, 28)],
         date(2013, 2, 28),
@@ -204,18 +225,18 @@ def test_every_lstm_is_a_logged_model_of_its_run_and_the_latest_before_as_of_war
     origins = fitted.split.holdout
     np.testing.assert_allclose(
         latest.forecaster.predict(history, origins),
-        candidate.forecaster.predict(history, origins),
+        candidate.lstm.forecaster.predict(history, origins),
         rtol=1e-5,
     )
     # a replay of 2013-02-28 starts from the network before it, never a later one
-    assert tracker.latest_network("AAPL", date(2013, 2, 28)).model_id == logged[date(2013, 2, 27)]
+    assert models.latest_network("AAPL", date(2013, 2, 28)).model_id == logged[date(2013, 2, 27)]
 
 
 def test_pruning_keeps_registered_versions_and_each_tickers_latest_network(
-    tracker, fitted_aapl, settings
+    tracker, models, fitted_aapl, settings
 ):
     history, fitted = fitted_aapl
-    candidate = fitted.candidates["lstm"]
+    candidate = SavedCandidate(fitted.candidates["lstm"])
     ids = {}
     for name, ticker in (
         ("registered", "AAPL"),
@@ -224,9 +245,9 @@ def test_pruning_keeps_registered_versions_and_each_tickers_latest_network(
         ("msft", "MSFT"),
     ):
         run_id = tracker.start_run(ticker, date(2013, 3, 1), Record())
-        ids[name] = (run_id, tracker.log_model(run_id, candidate, history, {"ticker": ticker}, {}))
+        ids[name] = (run_id, models.log_model(run_id, candidate, history, {"ticker": ticker}, {}))
         tracker.end_run(run_id, succeeded=True)
-    tracker.register(ids["registered"][0], "AAPL", ids["registered"][1])
+    _register(tracker, ids["registered"][0], "AAPL", ids["registered"][1])
     failed = tracker.start_run("AAPL", date(2013, 3, 1), Record())  # a run that logged no model
     artifacts = Path(
         tracker.client.get_logged_model(ids["old"][1]).artifact_location.removeprefix("file://")
@@ -240,7 +261,7 @@ def test_pruning_keeps_registered_versions_and_each_tickers_latest_network(
     runs = {r.info.run_id for r in tracker.client.search_runs([tracker.experiment_id])}
     assert runs == {ids["registered"][0], ids["latest"][0], ids["msft"][0]}
     assert failed not in runs and not artifacts.exists()  # removed for good, files too
-    assert tracker.load_champion("AAPL") is None  # no alias was set; the version stays
+    assert models.load_champion("AAPL") is None  # no alias was set; the version stays
     version = tracker.client.get_model_version("tickercast-AAPL", "1")
     assert version.source == f"models:/{ids['registered'][1]}"
     # a later prune before the same date has nothing left to remove

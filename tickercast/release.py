@@ -9,7 +9,8 @@ from datetime import datetime
 from tickercast import run_record
 from tickercast.champion import Champion, Choice, Evaluation, alias_moves
 from tickercast.fitting import Fitted
-from tickercast.publish import Publication, publication, registered_lstm
+from tickercast.model_store import model_store_for
+from tickercast.publish import Publication, publication, published_candidates, saved_lstm
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tracking import tracker_for
@@ -61,7 +62,7 @@ def release(
         The release.
     """
     ticker, tracker, store = training.ticker, tracker_for(settings), Store(settings.home)
-    lstm = registered_lstm(training, fitted)
+    candidates = published_candidates(training, fitted, evaluation, champion)
     decision = evaluation.decision
     promoted = alias_moves(decision, champion, training.as_of)
     # the registry holds what was promoted or published, not every evening's network
@@ -70,23 +71,30 @@ def release(
     # a network is logged when it is new; a reused one is logged again only to be
     # registered, as tonight's scalers and intervals make it
     if model_id is None or registered:
-        model_id = tracker.log_model(
+        model_id = model_store_for(settings).log_model(
             run_id,
-            lstm,
+            saved_lstm(training, candidates, evaluation),
             training.prices,
             run_record.lstm_tags(training, fitted),
             run_record.lstm_metrics(evaluation),
         )
-    version = tracker.register(run_id, ticker, model_id) if registered else None
+    version = None
+    if registered:
+        version = tracker.register(
+            run_id,
+            ticker,
+            model_id,
+            run_record.registered_description(training, evaluation, promoted),
+            run_record.registered_tags(training, evaluation),
+        )
     if promoted:
         tracker.set_champion(ticker, version)
+    versions = {"lstm": version, "champion": champion and champion.version}
     done = publication(
         training,
-        fitted,
+        candidates,
         evaluation,
-        champion,
-        lstm,
-        version,
+        versions,
         run_id,
         tracker.run_url(run_id),
         store.forecast_file(ticker, training.as_of),
@@ -95,5 +103,5 @@ def release(
     )
     tracker.log_file(run_id, store.write_forecast(done.frame), "forecast")
     store.append_ledger(done.ledger, published_at)
-    tracker.record(run_id, run_record.publication(done, model_id, version))
+    tracker.record(run_id, run_record.publication(done, model_id, version, training))
     return Release(done, model_id, version, promoted)

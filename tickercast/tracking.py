@@ -1,8 +1,10 @@
-"""The one module that talks to MLflow: runs, metrics, plots, models, the registry.
+"""The one module that talks to MLflow about runs: their parameters, tags, metrics,
+tables and files, the registry's versions and the `champion` alias, and pruning.
 
 Every call names its run explicitly (`MlflowClient`), so stages may run in any
-thread or process; only model logging goes through MLflow's fluent API, which needs
-an active run.
+thread or process. It imports no model code (no TensorFlow): `tickercast status`, `serve-model`
+and the other read-only commands use it and start fast. Logging and loading networks
+is `tickercast.model_store`'s.
 """
 
 import fcntl
@@ -14,13 +16,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, cached_property
-from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import mlflow
@@ -30,34 +32,63 @@ from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunS
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 
-from tickercast.champion import Champion
 from tickercast.errors import TrackingUnavailableError
-from tickercast.fitting import Candidate
-from tickercast.global_model import GlobalNetwork, load_global, save_global
-from tickercast.model_artifact import ModelFormatError, load_candidate, pyfunc_model
-from tickercast.retraining import LatestNetwork, Training
-from tickercast.run_record import HOLDOUT_PLOTS, HoldoutPlots, Record, TrainingData
 from tickercast.settings import Settings
 from tickercast.storage import Store
 from tickercast.tickers import CHAMPION_ALIAS, registered_model_name
 
-# Pinning the served model's requirements skips MLflow's ~6 s inference of them. The
-# model also imports this project (model_code.py), which is not on PyPI: it is served
-# with --env-manager local, in this environment (tickercast.serving).
-_MODEL_REQUIREMENTS = [
-    f"{name}=={version(name)}"
-    for name in ("mlflow", "tensorflow", "keras", "scikit-learn", "pandas", "exchange-calendars")
-]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+T = TypeVar("T")
+
 # Marks the experiment as model training (an experiment without a kind opens on the
 # GenAI overview in MLflow 3). MLflow 3.17's UI takes the kind from a per-browser
 # switch instead, which links choose with `UI_VIEW`: every link we print carries it.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 UI_VIEW = "?workflowType=machine_learning"
-# The tag value that marks the universe's network among the LoggedModels.
-GLOBAL_KIND = "global"
-# LoggedModels searched for a ticker's latest network: a replay of an earlier day
-# skips the later ones, which a backfill of a few weeks never outnumbers.
+# The tag that tells a daily run's ticker run from a backtest's (`Tracker.start_run`).
+RUN_KIND = "run_kind"
+DAILY, BACKTEST = "daily", "backtest"
+# Runs or LoggedModels searched for a ticker's latest: a replay of an earlier day, or a
+# few backtests, never outnumber them.
 LATEST_SEARCHED = 50
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The stored prices a run trained on, as MLflow shows a run's dataset.
+
+    Attributes:
+        name: `<TICKER> prices`.
+        path: the ticker's Parquet partition.
+        data_sha256: hash of the sessions and closes used.
+        sessions: how many sessions, from `first_session` to `last_session`.
+    """
+
+    name: str
+    path: Path
+    data_sha256: str
+    sessions: int
+    first_session: str
+    last_session: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """What one stage logs to a run; empty parts are skipped (`tickercast.run_record`
+    makes them)."""
+
+    params: dict[str, object] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    # artifact path (under the run) -> figure
+    figures: "dict[str, Figure]" = field(default_factory=dict)
+    # artifact path (under the run, `.json`) -> a table a reviewer opens in the UI
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # per-epoch series (`loss`, `val_loss`), logged with the epoch as the step
+    history: dict[str, list[float]] = field(default_factory=dict)
+    training_data: TrainingData | None = None
 
 
 def without_credentials(text: str) -> str:
@@ -76,7 +107,7 @@ def redacted(uri: str) -> str:
 
 
 @contextmanager
-def _fluent_api(uri: str) -> Iterator[None]:
+def fluent_api(uri: str) -> Iterator[None]:
     """Point MLflow's fluent API at `uri` for a block; MLflow's own setters also export
     MLFLOW_TRACKING_URI to the environment, which this block puts back as it was."""
     saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
@@ -92,13 +123,11 @@ def _fluent_api(uri: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-@cache
-def _global_network(uri: str, model_id: str) -> GlobalNetwork:
-    """A global network read once per process: every ticker of a run uses it."""
-    with tempfile.TemporaryDirectory() as folder, _fluent_api(uri):
-        return load_global(
-            Path(mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=folder))
-        )
+def _run_kind(run) -> str:
+    """A ticker run's kind; runs made before the tag are told by their name."""
+    if RUN_KIND in run.data.tags:
+        return run.data.tags[RUN_KIND]
+    return BACKTEST if f" {BACKTEST} " in run.info.run_name else DAILY
 
 
 @dataclass(frozen=True)
@@ -159,6 +188,23 @@ class ChampionSummary:
     version: str
     as_of: str | None
     rmse_ratio: float | None
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """One registered version of a ticker's model, as `serve-model` lists them.
+
+    Attributes:
+        version: its number, as a string.
+        run_id: the ticker run that registered it.
+        champion: whether the `champion` alias points at it.
+        tags: its registry tags (`as_of`, `interval_model`, `data_sha256`, ...).
+    """
+
+    version: str
+    run_id: str
+    champion: bool
+    tags: dict[str, str]
 
 
 class _WriteLock:
@@ -299,27 +345,29 @@ class Tracker:
         ticker: str,
         as_of: date,
         record: Record,
-        kind: str = "",
+        kind: str = DAILY,
         parent_run_id: str | None = None,
     ) -> str:
         """Open the run of one ticker in one flow run, named like `AAPL 2022-12-30`
-        (or `AAPL backtest 2022-12-30` for `kind="backtest"`), under the flow run's
+        (or `AAPL backtest 2022-12-30` for `kind=BACKTEST`), under the flow run's
         parent run when there is one, and write `record` to it.
 
         Returns:
             The MLflow run id.
         """
         parent = {"mlflow.parentRunId": parent_run_id} if parent_run_id else {}
+        shown = kind if kind != DAILY else ""
         run = self.client.create_run(
             self.experiment_id,
-            run_name=" ".join(filter(None, (ticker, kind, as_of.isoformat()))),
-            tags={"ticker": ticker, "as_of": as_of.isoformat(), **parent},
+            run_name=" ".join(filter(None, (ticker, shown, as_of.isoformat()))),
+            tags={"ticker": ticker, "as_of": as_of.isoformat(), RUN_KIND: kind, **parent},
         )
         self.record(run.info.run_id, record)
         return run.info.run_id
 
     def record(self, run_id: str, record: Record) -> None:
-        """Write a stage's record to a run: params, tags, metrics, history, figures, data."""
+        """Write a stage's record to a run: params, tags, metrics, history, figures,
+        tables, data."""
         params = [Param(key, str(value)) for key, value in record.params.items()]
         if params:
             self.client.log_batch(run_id, params=params)
@@ -329,6 +377,8 @@ class Tracker:
         self.log_history(run_id, record.history)
         for path, figure in record.figures.items():
             self.client.log_figure(run_id, figure, path)
+        for path, table in record.tables.items():
+            self.client.log_table(run_id, data=table, artifact_file=path)
         if record.training_data is not None:
             self.log_training_data(run_id, record.training_data)
 
@@ -360,6 +410,10 @@ class Tracker:
         """
         return self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
 
+    def rename_run(self, run_id: str, name: str) -> None:
+        """Give a run its final name (a flow run's parent, once its sessions are known)."""
+        self.client.update_run(run_id, name=name)
+
     def log_metrics(
         self, run_id: str, metrics: dict[str, float], step: int = 0, model_id: str | None = None
     ) -> None:
@@ -388,150 +442,6 @@ class Tracker:
         """Set run tags (`mlflow.note.content` is the run's description in the UI)."""
         for key, value in tags.items():
             self.client.set_tag(run_id, key, value)
-
-    def log_model(
-        self,
-        run_id: str,
-        candidate: Candidate,
-        recent: pd.DataFrame,
-        tags: dict[str, str],
-        metrics: dict[str, float],
-    ) -> str:
-        """Log an LSTM candidate as a LoggedModel of the run, with its holdout metrics.
-
-        Every trained LSTM is logged, published or not: the next evening warm-starts
-        from the latest (`latest_network`); only a promoted one is registered
-        (`register`). The pyfunc is `pyfunc_model`'s: code and plain data, nothing of
-        ours pickled; it answers in the as_of session's price units, as the published
-        forecast does.
-
-        Args:
-            run_id: the ticker's run.
-            candidate: the LSTM with its scalers and conformal intervals.
-            recent: the latest sessions, at least a window long: the input example.
-            tags: `ticker`, `as_of`, `full_as_of`, `training`: what `latest_network` reads.
-            metrics: its holdout metrics, attached to the model (and to the run).
-
-        Returns:
-            The LoggedModel's id.
-        """
-        with (
-            tempfile.TemporaryDirectory() as folder,
-            self.lock.held(),
-            _fluent_api(self.uri),
-            mlflow.start_run(run_id=run_id),
-        ):
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                **pyfunc_model(candidate, recent, Path(folder)),
-                pip_requirements=_MODEL_REQUIREMENTS,
-                tags=tags,
-            )
-        # leaving the block ended the run; it is still being worked on
-        self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
-        self.log_metrics(run_id, metrics, model_id=info.model_id)
-        return info.model_id
-
-    def register(self, run_id: str, ticker: str, model_id: str) -> str:
-        """Register a logged LSTM as a version of `tickercast-<ticker>`.
-
-        Returns:
-            The new registered model version, as a string.
-        """
-        # registered through the client: `registered_model_name=` prints to stderr
-        name = registered_model_name(ticker)
-        try:
-            self.client.create_registered_model(name)
-        except MlflowException as error:
-            if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
-                raise
-        # the registry finds the LoggedModel through the fluent API's tracking store
-        with _fluent_api(self.uri):
-            version = self.client.create_model_version(
-                name, source=f"models:/{model_id}", run_id=run_id, model_id=model_id
-            )
-        return str(version.version)
-
-    def latest_network(self, ticker: str, before: date) -> LatestNetwork | None:
-        """The ticker's most recently logged LSTM trained as of a session before
-        `before` (a replay of an earlier day never starts from a later network), or
-        None when there is none; one in a format this version cannot read comes
-        without its network."""
-        models = self.client.search_logged_models(
-            [self.experiment_id],
-            filter_string=f"tags.ticker = '{ticker}'",
-            order_by=[{"field_name": "creation_time", "ascending": False}],
-            max_results=LATEST_SEARCHED,
-        )
-        earlier = (
-            m
-            for m in models
-            if "as_of" in m.tags
-            and m.tags["as_of"] < before.isoformat()
-            and m.tags.get("training") != Training.GLOBAL  # the universe's, not its own
-        )
-        model = next(earlier, None)
-        if model is None:
-            return None
-        candidate, unreadable = self._read_candidate(f"models:/{model.model_id}")
-        return LatestNetwork(
-            forecaster=candidate and candidate.forecaster,
-            model_id=model.model_id,
-            as_of=date.fromisoformat(model.tags["as_of"]),
-            full_as_of=date.fromisoformat(model.tags.get("full_as_of", model.tags["as_of"])),
-            unreadable=unreadable,
-        )
-
-    def log_global(self, run_id: str, model: GlobalNetwork, metrics: dict[str, float]) -> str:
-        """Log the universe's network as a LoggedModel of the run, with its metrics.
-
-        Returns:
-            The LoggedModel's id.
-        """
-        tags = {"kind": GLOBAL_KIND, "as_of": model.as_of.isoformat()}
-        logged = self.client.create_logged_model(
-            self.experiment_id,
-            name="global",
-            source_run_id=run_id,
-            tags={**tags, "tickers": str(len(model.tickers))},
-        )
-        with tempfile.TemporaryDirectory() as folder:
-            self.client.log_model_artifacts(logged.model_id, str(save_global(model, Path(folder))))
-        self.client.finalize_logged_model(logged.model_id, "READY")
-        self.log_metrics(run_id, metrics, model_id=logged.model_id)
-        return logged.model_id
-
-    def latest_global(self, as_of: date) -> tuple[GlobalNetwork | None, str | None]:
-        """The latest global network trained as of `as_of` or earlier (its windows stop
-        before the holdout of a run as of that day; a replay never sees a later one),
-        and its LoggedModel id; (None, None) when there is none.
-
-        Raises:
-            ModelFormatError: its files are in a format this version cannot read.
-        """
-        models = self.client.search_logged_models(
-            [self.experiment_id],
-            filter_string=f"tags.kind = '{GLOBAL_KIND}'",
-            order_by=[{"field_name": "creation_time", "ascending": False}],
-            max_results=LATEST_SEARCHED,
-        )
-        earlier = (m for m in models if m.tags.get("as_of", "") <= as_of.isoformat())
-        model = next(earlier, None)
-        if model is None:
-            return None, None
-        return _global_network(self.uri, model.model_id), model.model_id
-
-    def _read_candidate(self, uri: str) -> tuple[Candidate | None, str | None]:
-        """A logged LSTM's candidate read as data, without running the model's code in
-        this process; or None and why, when its format is not one this version reads.
-        A `models:/` URI is resolved by the fluent API's registry, whatever registry_uri
-        download_artifacts is given: in a fresh process that is not this store."""
-        with tempfile.TemporaryDirectory() as folder, _fluent_api(self.uri):
-            model = mlflow.artifacts.download_artifacts(uri, dst_path=folder)
-            try:
-                return load_candidate(Path(model) / "artifacts" / "candidate"), None
-            except ModelFormatError as error:
-                return None, str(error).replace(str(Path(model)), uri)
 
     def prune(self, before: datetime) -> Pruned:
         """Delete the runs and LoggedModels created before `before`, except those of
@@ -607,7 +517,7 @@ class Tracker:
             if not token:
                 return
 
-    def _champion_version(self, name: str):
+    def champion_version(self, name: str):
         """The model version behind the alias, None when there is none; any other
         MLflow failure is not taken for "no champion"."""
         try:
@@ -625,34 +535,17 @@ class Tracker:
             registered_model_name(ticker), CHAMPION_ALIAS, version
         )
 
-    def load_champion(self, ticker: str) -> Champion | None:
-        """The current champion of a ticker, or None when none was promoted yet; one
-        registered in a format this version cannot read comes without its candidate."""
-        name = registered_model_name(ticker)
-        version = self._champion_version(name)
-        if version is None:
-            return None
-        # the version the alias named a moment ago, even if the alias moves meanwhile
-        candidate, unreadable = self._read_candidate(f"models:/{name}/{version.version}")
-        trained_as_of = self.client.get_run(version.run_id).data.tags.get("as_of")
-        return Champion(
-            candidate=candidate,
-            version=str(version.version),
-            as_of=date.fromisoformat(trained_as_of) if trained_as_of else None,
-            unreadable=unreadable,
-        )
-
     def latest_run(self, ticker: str) -> "LatestRun | None":
-        """The ticker's most recent run, or None when it has none."""
+        """The ticker's most recent daily run (not a backtest's), or None when it has none."""
         runs = self.client.search_runs(
             [self.experiment_id],
             filter_string=f"tags.ticker = '{ticker}'",
             order_by=["attributes.start_time DESC"],
-            max_results=1,
+            max_results=LATEST_SEARCHED,
         )
-        if not runs:
+        run = next((run for run in runs if _run_kind(run) == DAILY), None)
+        if run is None:
             return None
-        run = runs[0]
         return LatestRun(
             run_id=run.info.run_id,
             name=run.info.run_name,
@@ -661,15 +554,66 @@ class Tracker:
             published_rmse_ratio=run.data.metrics.get("published_rmse_ratio"),
         )
 
-    def holdout_plots(self, run_id: str) -> HoldoutPlots:
-        """What a daily run's holdout figures are drawn from, as the run saved it."""
+    def read_artifact(self, run_id: str, path: Path | str, read: Callable[[Path], T]) -> T:
+        """`read(local copy)` of one of the run's artifacts (the copy is removed after)."""
         with tempfile.TemporaryDirectory() as folder:
-            path = self.client.download_artifacts(run_id, str(HOLDOUT_PLOTS), folder)
-            return HoldoutPlots.load(Path(path))
+            return read(Path(self.client.download_artifacts(run_id, str(path), folder)))
+
+    def register(
+        self, run_id: str, ticker: str, model_id: str, description: str, tags: dict[str, str]
+    ) -> str:
+        """Register a logged LSTM as a version of `tickercast-<ticker>`, with why it was
+        registered (`description`) and what a reviewer filters on (`tags`).
+
+        Returns:
+            The new registered model version, as a string.
+        """
+        # registered through the client: `registered_model_name=` prints to stderr
+        name = registered_model_name(ticker)
+        try:
+            self.client.create_registered_model(name)
+        except MlflowException as error:
+            if error.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+                raise
+        # the registry finds the LoggedModel through the fluent API's tracking store
+        with fluent_api(self.uri):
+            version = self.client.create_model_version(
+                name,
+                source=f"models:/{model_id}",
+                run_id=run_id,
+                model_id=model_id,
+                description=description,
+                tags=tags,
+            )
+        return str(version.version)
+
+    def registered_versions(self, ticker: str) -> list["RegisteredVersion"]:
+        """Every registered version of `tickercast-<ticker>`, oldest first (none when
+        nothing was ever registered)."""
+        name = registered_model_name(ticker)
+        found = [
+            version
+            for page in self._pages(self.client.search_model_versions, f"name = '{name}'")
+            for version in page
+        ]
+        # a search's versions come without their aliases
+        champion = self.champion_version(name) if found else None
+        return sorted(
+            (
+                RegisteredVersion(
+                    version=str(v.version),
+                    run_id=v.run_id,
+                    champion=champion is not None and str(champion.version) == str(v.version),
+                    tags=dict(v.tags or {}),
+                )
+                for v in found
+            ),
+            key=lambda v: int(v.version),
+        )
 
     def champion_summary(self, ticker: str) -> "ChampionSummary | None":
         """The champion's version, as_of and holdout RMSE ratio, without loading it."""
-        version = self._champion_version(registered_model_name(ticker))
+        version = self.champion_version(registered_model_name(ticker))
         if version is None:
             return None
         run = self.client.get_run(version.run_id)
