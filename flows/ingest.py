@@ -26,6 +26,7 @@ def ingest(
     universe: str | None = DEFAULTS.universe,
     source: str = DEFAULTS.source,
     as_of: date | None = DEFAULTS.as_of,
+    replace_source: bool = DEFAULTS.replace_source,
 ) -> list[TickerOutcome] | State:
     """Fetch, validate and store each ticker's new prices, with a quality report."""
     request, outcomes = checked_request(locals())
@@ -35,6 +36,13 @@ def ingest(
     fetch = ingest_prices.with_options(refresh_cache=True)
     with time_limit(LIMITS.flow) as limit:
         for ticker in request.tickers:
-            state = fetch(ticker, request.source, request.as_of, settings, return_state=True)
+            state = fetch(
+                ticker,
+                request.source,
+                request.as_of,
+                settings,
+                request.replace_source,
+                return_state=True,
+            )
             outcomes.append(ticker_outcome(ticker, state))
     return limit.outcome(final_state(outcomes))

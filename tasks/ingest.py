@@ -25,7 +25,11 @@ from tickercast.tickers import ticker_slug
     retry_condition=retry_if_source_unavailable,
 )
 def ingest_prices(
-    ticker: str, source: str, as_of: date | None, settings: Settings
+    ticker: str,
+    source: str,
+    as_of: date | None,
+    settings: Settings,
+    replace_source: bool = False,
 ) -> ingest.IngestResult:
     """Fetch what is new for a ticker, validate it and upsert it into its Parquet partition."""
     calendar = settings.calendar_for(ticker)
@@ -37,6 +41,7 @@ def ingest_prices(
         as_of,
         calendar,
         source_timeout=settings.time_limits.source_call,
+        replace_source=replace_source,
     )
     get_run_logger().info(result.summary())
     for warning in result.warnings():  # on the console too: it concerns their data

@@ -10,6 +10,7 @@ import pytest
 
 from tickercast import home_layout
 from tickercast.cli.main import main
+from tickercast.errors import SourceConflictError
 from tickercast.home_layout import LAYOUT, HomeLayoutError, open_home
 from tickercast.ingest import ingest_prices
 from tickercast.sources import SampleSource
@@ -44,9 +45,13 @@ def test_a_home_made_before_layouts_is_migrated_with_a_backup_and_keeps_working(
     store = Store(old_home)
     assert [len(store.read_manifest(t)) for t in ("IBM", "MSFT")] == [2, 1]
     assert main(["verify"]) == 0
+    # the migrated manifest still says where MSFT's prices came from (a folder of the
+    # machine that made the fixture): the sample is refused, unless it replaces them
+    with pytest.raises(SourceConflictError, match="MSFT: its stored prices came from /tmp/fx"):
+        ingest_prices("MSFT", SampleSource(), store, None, "XNYS")
     # the next ingest appends to the ticker's own manifest
-    result, _ = ingest_prices("MSFT", SampleSource(), store, None, "XNYS")
-    assert (result.last_session, result.revision) == ("2013-03-01", False)
+    result, _ = ingest_prices("MSFT", SampleSource(), store, None, "XNYS", replace_source=True)
+    assert (result.last_session, result.revision) == ("2013-03-01", True)
     assert [r["last_session"] for r in store.read_manifest("MSFT")] == ["2013-02-20", "2013-03-01"]
     assert open_home(old_home) == []  # once is enough
 

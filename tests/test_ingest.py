@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tickercast.errors import NoPricesError, PriceDataError
+from tickercast.errors import NoPricesError, PriceDataError, SourceConflictError
 from tickercast.ingest import OVERLAP_SESSIONS, ingest_prices
 from tickercast.sources import FolderSource, SampleSource
 from tickercast.storage import Store
@@ -128,11 +128,13 @@ def test_bad_input_stores_nothing_and_keeps_what_was_stored(tmp_path, sample_aap
 def _ingest_repeatedly(home: str, folder: str, times: int) -> None:
     store = Store(Path(home))
     for _ in range(times):
-        ingest_prices("AAPL", FolderSource(Path(folder)), store, None, "XNYS")
+        source = FolderSource(Path(folder))
+        ingest_prices("AAPL", source, store, None, "XNYS", replace_source=True)
 
 
 def test_two_processes_ingesting_one_ticker_never_corrupt_it(tmp_path, sample_aapl):
-    """Two writers whose sources disagree force a full rewrite on every ingest."""
+    """Two writers whose sources disagree, each replacing the other's prices on purpose,
+    force a full rewrite on every ingest."""
     home = tmp_path / "home"
     _write_csv(tmp_path / "a", "AAPL", sample_aapl)
     _write_csv(
@@ -158,3 +160,32 @@ def test_two_processes_ingesting_one_ticker_never_corrupt_it(tmp_path, sample_aa
     manifest = store.read_manifest("AAPL")
     assert len(manifest) == 12
     assert sum(record["revision"] for record in manifest) >= 1
+
+
+def test_one_source_per_ticker_unless_replaced_on_purpose(tmp_path, sample_aapl):
+    """A ticker stored from the sample is refused from a folder, whatever the as_of, and
+    nothing stored changes; replaced on purpose, the folder's whole history is stored as
+    a revision that says so, and the sample is then the one refused."""
+    store = Store(tmp_path / "home")
+    ingest_prices("AAPL", SampleSource(), store, None, "XNYS")
+    prices, manifest = store.prices_file("AAPL"), store.manifest_file("AAPL")
+    before = (prices.read_bytes(), manifest.read_bytes())
+    later = sample_aapl.tail(300).assign(adjusted_close=lambda f: f["adjusted_close"] * 1.5)
+    _write_csv(tmp_path / "files", "AAPL", later)
+    folder = FolderSource(tmp_path / "files")
+    for as_of in (None, date(2012, 12, 31)):  # a replay too: nothing is fetched for it
+        with pytest.raises(SourceConflictError) as refused:
+            ingest_prices("AAPL", folder, store, as_of, "XNYS")
+        assert (prices.read_bytes(), manifest.read_bytes()) == before
+    assert str(refused.value).startswith(
+        f"AAPL: its stored prices came from sample, not {folder.name}; a home keeps one "
+        "source per ticker. Run with --source sample, or replace them on purpose: "
+        f"tickercast ingest --tickers AAPL --source {folder.name} --replace-source"
+    )
+    result, _ = ingest_prices("AAPL", folder, store, None, "XNYS", replace_source=True)
+    assert result.revision and result.sessions_stored == 300 and result.source == folder.name
+    assert result.revision_reason == f"source replaced on purpose: sample -> {folder.name}"
+    assert store.read_manifest("AAPL")[-1] == result.as_record()
+    assert store.read_prices("AAPL")["adjusted_close"].iloc[-1] == later["adjusted_close"].iloc[-1]
+    with pytest.raises(SourceConflictError, match="came from .*files, not sample"):
+        ingest_prices("AAPL", SampleSource(), store, None, "XNYS")

@@ -48,6 +48,25 @@ class InsufficientHistoryError(InputError):
         return (type(self), (self.ticker, self.needed, self.found, self.detail), self.__dict__)
 
 
+class SourceConflictError(InputError):
+    """A ticker asked of another source than the one its stored prices came from: one
+    home keeps one source per ticker, or its history would mix two series."""
+
+    def __init__(self, ticker: str, stored: str, requested: str) -> None:
+        self.ticker = ticker
+        self.stored = stored
+        self.requested = requested
+        super().__init__(
+            f"{ticker}: its stored prices came from {stored}, not {requested}; a home keeps "
+            f"one source per ticker. Run with --source {stored}, or replace them on purpose: "
+            f"tickercast ingest --tickers {ticker} --source {requested} --replace-source "
+            "(or use another TICKERCAST_HOME)"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.ticker, self.stored, self.requested), self.__dict__)
+
+
 class SourceUnavailableError(RuntimeError):
     """The source could not answer now: a rate limit (HTTP 429), a network error or a
     timeout, or nothing returned where it had data before. Transient, so retried."""

@@ -21,6 +21,7 @@ from tickercast.errors import (
     BrokenPartitionError,
     NoPricesError,
     PriceDataError,
+    SourceConflictError,
     SourceUnavailableError,
     StoredFileError,
 )
@@ -175,6 +176,30 @@ def _replay_record(
     return result
 
 
+def stored_source(store: Store, ticker: str) -> str | None:
+    """The source the ticker's stored prices came from (its manifest's last record), or
+    None when nothing was ever ingested."""
+    recorded = store.last_ingest(ticker)
+    return None if recorded is None else recorded["source"]
+
+
+def check_same_source(store: Store, ticker: str, source: str) -> None:
+    """Refuse to mix sources: a ticker stored from one source is not ingested from
+    another, unless replaced on purpose (`ingest_prices(..., replace_source=True)`).
+
+    Args:
+        store: the home.
+        ticker: the symbol.
+        source: the requested source's name (`PriceSource.name`).
+
+    Raises:
+        SourceConflictError: the stored prices came from another source.
+    """
+    stored = stored_source(store, ticker)
+    if stored is not None and stored != source:
+        raise SourceConflictError(ticker, stored, source)
+
+
 def ingest_prices(
     ticker: str,
     source: PriceSource,
@@ -183,6 +208,7 @@ def ingest_prices(
     calendar: str,
     quality: QualityConfig = DEFAULT_QUALITY,
     source_timeout: float = DEFAULT_SOURCE_CALL,
+    replace_source: bool = False,
 ) -> tuple[IngestResult, QualityReport | None]:
     """Bring the ticker's stored prices up to `as_of`, fetching as little as possible.
 
@@ -194,12 +220,16 @@ def ingest_prices(
         calendar: exchange calendar code of the ticker.
         quality: thresholds of the soft quality checks.
         source_timeout: seconds a request to the source may take.
+        replace_source: when the stored prices came from another source, replace them
+            with `source`'s whole history (a revision that says so) instead of refusing.
 
     Returns:
         The manifest record of this ingest and the quality report of what was fetched
         (None for a replay whose as_of the store already covers: nothing is fetched).
 
     Raises:
+        SourceConflictError: the stored prices came from another source, and
+            `replace_source` is False; nothing is fetched or written.
         NoPricesError, PriceDataError: the source has nothing usable; no price is
             stored and what was stored is untouched. Rejected data (PriceDataError)
             still leaves a quality report saying why.
@@ -227,9 +257,13 @@ def ingest_prices(
         return prices, report
 
     with store.lock(ticker):
+        previous_source = stored_source(store, ticker)
+        replaced = previous_source not in (None, source.name)
+        if replaced and not replace_source:
+            raise SourceConflictError(ticker, previous_source, source.name)
         stored, broken = _stored_prices(store, ticker)
         start = None
-        if stored is not None:
+        if stored is not None and not replaced:
             start = stored["session"].iloc[-min(OVERLAP_SESSIONS, len(stored))].date()
             if as_of is not None and as_of <= stored["session"].iloc[-1].date():
                 return _replay_record(ticker, source, store, stored, at), None
@@ -238,17 +272,21 @@ def ingest_prices(
         except (NoPricesError, PriceDataError, SourceUnavailableError) as error:
             if broken is not None:
                 raise _unrepaired(broken, source, error) from error
-            if stored is None or not isinstance(error, NoPricesError):
+            if stored is None or replaced or not isinstance(error, NoPricesError):
                 raise
             raise SourceUnavailableError(
                 f"{ticker}: {source.name} returned nothing, although {len(stored)} sessions "
                 f"up to {stored['session'].iloc[-1].date()} are stored: {error}"
             ) from error
-        reason = None if stored is None else revision_reason(stored, fetched)
-        if broken is not None:
+        # a replaced or broken history was fetched whole (start None); a revised one is now
+        if replaced:
+            reason = f"source replaced on purpose: {previous_source} -> {source.name}"
+        elif broken is not None:
             reason = f"repair: {broken.problem}"
-        if reason is not None:
-            fetched, report = fetch_clean(None)
+        else:
+            reason = None if stored is None else revision_reason(stored, fetched)
+            if reason is not None:
+                fetched, report = fetch_clean(None)
         if stored is None or reason is not None:
             merged, previous = fetched, stored if stored is not None else fetched.iloc[:0]
         else:

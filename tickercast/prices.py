@@ -75,16 +75,51 @@ def _single_ticker_columns(frame: pd.DataFrame, ticker: str, origin: str) -> pd.
     return frame.xs(ticker, axis=1, level=level)
 
 
-def _rename_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def _canonical(column: object) -> str | None:
+    """The canonical name of a header (`Adj Close` -> `adjusted_close`), or None."""
+    return _ALIASES.get(re.sub(r"[\s\-]+", "_", str(column).strip().lower()))
+
+
+def check_columns(columns: list, ticker: str, origin: str) -> None:
+    """Refuse a header without a date or a close column, naming the file's own columns.
+
+    Args:
+        columns: the header as the file or frame has it.
+        ticker: the symbol, for the message.
+        origin: the file or source, for the message.
+
+    Raises:
+        PriceDataError: no date column, or no close column.
+    """
+    found = {_canonical(column) for column in columns}
+    for required, names in (
+        ("session", "Date, Datetime, Timestamp or Session"),
+        ("close", "Close"),
+    ):
+        if required not in found:
+            what = "date" if required == "session" else "close"
+            raise PriceDataError(
+                f"{ticker}: {origin}: no {what} column: its columns are "
+                f"{_listing([str(column) for column in columns]) or 'none'}; a {what} column "
+                f"is headed {names} (any case)"
+            )
+
+
+def _dates_as_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with dates held in its index (yfinance's `Date`) as a column."""
     if "session" not in map(str.lower, map(str, frame.columns)) and (
         isinstance(frame.index, pd.DatetimeIndex) or frame.index.name is not None
     ):
-        frame = frame.reset_index()
+        return frame.reset_index()
+    return frame
+
+
+def _rename_columns(frame: pd.DataFrame) -> pd.DataFrame:
     renamed = {}
     for column in frame.columns:
-        key = re.sub(r"[\s\-]+", "_", str(column).strip().lower())
-        if key in _ALIASES and _ALIASES[key] not in renamed.values():
-            renamed[column] = _ALIASES[key]
+        name = _canonical(column)
+        if name is not None and name not in renamed.values():
+            renamed[column] = name
     return frame[list(renamed)].rename(columns=renamed)
 
 
@@ -144,13 +179,9 @@ def normalize_prices(
     """
     if frame is None or frame.empty:
         raise NoPricesError(ticker, origin, "empty result")
-    frame = _rename_columns(_single_ticker_columns(frame, ticker, origin)).reset_index(drop=True)
-    for required in ("session", "close"):
-        if required not in frame.columns:
-            raise PriceDataError(
-                f"{ticker}: {origin}: no {'date' if required == 'session' else 'close'} column "
-                f"(columns: {list(frame.columns)})"
-            )
+    frame = _dates_as_column(_single_ticker_columns(frame, ticker, origin))
+    check_columns(list(frame.columns), ticker, origin)
+    frame = _rename_columns(frame).reset_index(drop=True)
     if frame.dropna(how="all", subset=[c for c in frame.columns if c != "session"]).empty:
         raise NoPricesError(ticker, origin, "no rows with prices")
 

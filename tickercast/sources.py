@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
+import pyarrow.parquet as pq
 from pyarrow import ArrowException
 
 from tickercast.calendar import session_is_final
@@ -19,16 +20,26 @@ from tickercast.errors import (
     PriceDataError,
     SourceUnavailableError,
 )
-from tickercast.prices import clip_sessions, normalize_prices
+from tickercast.prices import check_columns, clip_sessions, normalize_prices
 
 
 class PriceSource(Protocol):
-    """Anything that can fetch a ticker's daily bars."""
+    """Anything that can fetch a ticker's daily bars.
+
+    `name` is what the manifest records as the source of a ticker's stored prices; a
+    home keeps one source per ticker (`tickercast.ingest.check_same_source`).
+    """
 
     name: str
 
     def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
         """Canonical price frame for `start <= session <= end` (None: unbounded)."""
+        ...
+
+    def check(self, ticker: str) -> None:
+        """Refuse, before anything is fetched, a ticker the source cannot have: what can
+        be told without fetching (a folder without its file, a file without a date or a
+        close column). Raises `NoPricesError` or `PriceDataError`."""
         ...
 
 
@@ -91,6 +102,9 @@ class YFinanceSource:
                 f"{ticker}: Yahoo did not answer: {type(error).__name__}: {error}"
             ) from error
 
+    def check(self, ticker: str) -> None:
+        """Nothing to tell before a request: Yahoo says what it has when asked."""
+
     def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
         history = self._history(ticker, start, end)
         prices = normalize_prices(history, ticker, self.name)
@@ -116,12 +130,17 @@ class SampleSource:
 
     name = "sample"
 
-    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+    def check(self, ticker: str) -> None:
         from bokeh_sampledata import stocks
 
         shipped = [symbol for symbol in stocks.__all__ if symbol != "data"]
         if ticker not in shipped:
             raise NoPricesError(ticker, self.name, f"the sample has {', '.join(shipped)}")
+
+    def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
+        from bokeh_sampledata import stocks
+
+        self.check(ticker)
         bars = getattr(stocks, ticker)
         prices = clip_sessions(normalize_prices(pd.DataFrame(bars), ticker, self.name), start, end)
         if prices.empty:
@@ -148,6 +167,23 @@ class FolderSource:
                 if path.exists() and not path.is_dir():  # a file, or a pipe a program writes
                     return path
         raise NoPricesError(ticker, self.name, f"no {ticker}.csv or {ticker}.parquet there")
+
+    def check(self, ticker: str) -> None:
+        """The ticker's file is there, and its header has a date and a close column (a
+        named pipe is only looked for: reading its header would take what it writes)."""
+        path = self._file(ticker)
+        if not path.is_file():
+            return
+        try:
+            if path.suffix == ".parquet":
+                columns = pq.read_schema(path).names
+            else:
+                columns = pd.read_csv(path, nrows=0).columns.tolist()
+        except pd.errors.EmptyDataError as error:
+            raise NoPricesError(ticker, str(path), "empty file") from error
+        except (pd.errors.ParserError, UnicodeDecodeError, ArrowException) as error:
+            raise PriceDataError(f"{ticker}: {path}: unreadable file: {error}") from error
+        check_columns(columns, ticker, str(path))
 
     def fetch(self, ticker: str, start: date | None, end: date | None) -> pd.DataFrame:
         path = self._file(ticker)
