@@ -14,10 +14,10 @@ from curl_cffi.requests.exceptions import Timeout
 from prefect.artifacts import Artifact
 from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
-from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
+from tests.conftest import FakeYahoo, logged_table, yahoo_empty_frame, yahoo_history_frame
 from tickercast import run_record
 from tickercast.calendar import sessions_after
-from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS
+from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
 from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.interval_gate import INCUMBENT
 from tickercast.settings import Settings
@@ -86,30 +86,47 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     # ingest found something (the sample's large moves), the run's summary
     forecast_artifact = Artifact.get("forecast-aapl")
     assert forecast_artifact.type == "table"
-    assert [r["horizon"] for r in json.loads(forecast_artifact.data)] == [1, 2, 3]
+    shown = json.loads(forecast_artifact.data)
+    assert [r["h"] for r in shown] == [1, 2, 3]
+    # narrow and rounded: the forecast, its intervals in cents, the model and why, first
+    assert list(shown[0])[:6] == [
+        "h",
+        "session",
+        "forecast",
+        "80 % interval",
+        "95 % interval",
+        "model",
+    ]
+    assert shown[0]["forecast"] == f"{rows[0]['forecast']:.2f}"
+    assert shown[0]["80 % interval"] == f"{rows[0]['lower_80']:.2f} – {rows[0]['upper_80']:.2f}"
+    assert shown[0]["model"] == "lstm v1" and shown[0]["why"] == "beats naive and the champion"
     assert Artifact.get("quality-aapl").type == "markdown"
     assert Artifact.get("metrics-aapl") is None and Artifact.get("track-record-aapl") is None
     summary = Artifact.get("daily-forecast-summary")
     assert summary.type == "table" and summary.description == "1 of 1 tickers published"
     (row,) = json.loads(summary.data)
-    assert row["ticker"] == "AAPL" and row["detail"].startswith("lstm v1: ")
+    assert (row["ticker"], row["model"], row["why"]) == (
+        "AAPL",
+        "lstm v1",
+        "beats naive and the champion",
+    )
+    assert row["forecast"] == f"{published.forecast:.2f} for 2013-02-26"
 
     # the MLflow run: metrics of every candidate, plots, forecast, model, champion
     client = mlflow.MlflowClient(tracking_uri=Store(settings.home).local_tracking_uri)
     run = client.get_run(published.mlflow_run_id)
     assert run.info.run_name == "AAPL 2013-02-25" and run.info.status == "FINISHED"
     metrics = run.data.metrics
-    for name in ("lstm", "naive", "drift", "ar"):
-        for h in (1, 2, 3):
-            assert {
-                f"{name}_rmse_ratio_h{h}",
-                f"{name}_coverage_80_h{h}",
-                f"{name}_mase_h{h}",
-            } <= set(metrics)
-    assert metrics["naive_rmse_ratio_h1"] == 1.0
+    # the headlines a reviewer compares runs by, not every metric of every candidate
+    assert len(metrics) <= 150
+    for h in (1, 2, 3):
+        assert {f"{name}_rmse_ratio_h{h}" for name in ("lstm", "drift", "ar")} <= set(metrics)
+        assert {
+            f"published_{m}_h{h}" for m in ("rmse_ratio", "coverage_80", "interval_score_95")
+        } <= set(metrics)
     assert {
-        "rmse_ratio",
         "published_rmse_ratio",
+        "rmse_ratio",
         "coverage_80",
         "coverage_95",
         "loss",
@@ -123,17 +140,28 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
         assert f"{name}_interval_score_95_h1" in metrics
     challengers = {"naive", *INTERVAL_MODELS} - {INCUMBENT}
     assert {f"interval_score_ratio_{name}" for name in challengers} <= set(metrics)
-    assert {"garch_christoffersen_p_95_h1", "lstm_head_coverage_80_high_vol_h2"} <= set(metrics)
+    # every candidate's every metric at every horizon: the run's table
+    table = logged_table(client, run.info.run_id, run_record.HOLDOUT_TABLE)
+    assert len(table) == 3 * len({*POINT_MODELS, *INTERVAL_MODELS})
+    assert set(table["horizon"]) == {1, 2, 3}
+    assert {"mase", "christoffersen_p_95", "coverage_80_high_vol"} <= set(table.columns)
+    assert (table.loc[table["model"] == "naive", "rmse_ratio"] == 1.0).all()
+    # the description opens on the forecast
+    assert run.data.tags["mlflow.note.content"].splitlines()[0] == (
+        f"# AAPL 2013-02-26: {published.forecast:.2f}, 80 % {published.lower_80:.2f} – "
+        f"{published.upper_80:.2f} (lstm v1)"
+    )
     assert run.data.tags["prefect_flow_run_id"] == str(state.state_details.flow_run_id)
     parent = client.get_run(run.data.tags["mlflow.parentRunId"])
-    assert parent.info.run_name == "daily forecast as of 2013-02-25: AAPL"
+    assert parent.info.run_name == "daily-forecast 2013-02-25: AAPL"  # the flow run's name
     assert parent.info.status == "FINISHED" and parent.data.metrics["tickers_published"] == 1
-    assert "| AAPL | published | lstm v1:" in parent.data.tags["mlflow.note.content"]
+    assert "| AAPL | published | " in parent.data.tags["mlflow.note.content"]
     assert run.data.params["horizons"] == "3" and run.data.params["target"] == "returns"
     # published, not naive: a reviewer will look, the run draws its figures
     assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == {
         *PLOTS,
         "plots/holdout.npz",
+        "plots/forecast.png",
     }
     assert [a.path for a in client.list_artifacts(run.info.run_id, "forecast")] == [
         "forecast/2013-02-25.parquet"
@@ -142,7 +170,15 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     assert run.data.tags["ingest_id"] == record["ingest_id"]
     (quality,) = client.list_artifacts(run.info.run_id, "quality")
     assert quality.path == f"quality/{Path(record['quality_report']).name}"
-    assert str(client.get_model_version_by_alias("tickercast-AAPL", "champion").version) == "1"
+    champion = client.get_model_version_by_alias("tickercast-AAPL", "champion")
+    assert str(champion.version) == "1"
+    # the registered version says why it was registered, and what a reviewer filters by
+    assert champion.description.startswith(
+        "AAPL LSTM trained as of 2013-02-25, promoted to champion"
+    )
+    assert champion.tags["interval_model"] == rows[0]["interval_model"]
+    assert champion.tags["as_of"] == "2013-02-25"
+    assert champion.tags["data_sha256"] == run.data.tags["data_sha256"]
 
     first_model = run.data.tags["lstm_model_id"]
     assert client.get_logged_model(first_model).source_run_id == run.info.run_id
@@ -356,7 +392,8 @@ def test_failed_tickers_are_isolated_and_named(settings, tmp_path):
     # is kept, and draws every one of them on demand
     (msft,) = [r for r in runs if r.data.tags.get("ticker") == "MSFT"]
     assert [a.path for a in client.list_artifacts(msft.info.run_id, "plots")] == [
-        "plots/holdout.npz"
+        "plots/forecast.png",  # the published forecast's fan chart, in every run
+        "plots/holdout.npz",
     ]
     saved = client.download_artifacts(msft.info.run_id, "plots/holdout.npz", str(tmp_path))
     assert set(run_record.holdout_figures(run_record.HoldoutPlots.load(Path(saved)))) == PLOTS

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 from tickercast import plots, run_record
@@ -22,23 +23,57 @@ def test_figures_show_intervals_coverage_residuals_and_ratios(fitted_aapl, small
     )
     sessions = history["session"].to_numpy()[fitted.split.holdout]
     bands = plots.forecast_bands("AAPL holdout", sessions, scored)
-    labels = [line.get_label() for line in bands.axes[0].get_lines()]
-    assert labels == ["actual", "naive (close at origin)", "lstm"]
+    lines = {line.get_label(): line for line in bands.axes[0].get_lines()}
+    assert list(lines) == ["actual", "lstm", "naive (close at origin)"]
+    # naive is dashed, on top: a forecast close to it would hide it otherwise
+    naive = lines["naive (close at origin)"]
+    assert naive.get_linestyle() == "--" and naive.get_zorder() > lines["lstm"].get_zorder()
     assert len(bands.axes[0].collections) == 2  # the 95 % and 80 % bands
+    assert _legend_is_outside(bands)
     coverage = plots.coverage_by_horizon("AAPL", scored)
     assert len(coverage.axes[0].patches) == 2 * 3
     residuals = plots.residual_histogram("AAPL", scored)
     assert sum(p.get_height() for p in residuals.axes[0].patches) == len(sessions)
-    ratios = plots.ratio_bars("t", {"lstm": [1.0, 1.1], "ar": [0.9, 1.0]}, ["fold 1", "fold 2"])
+    ratios = plots.ratio_bars("t", {"lstm": [0.98, 1.03], "ar": [1.01, 1.0]}, ["h=1", "h=2"])
     assert len(ratios.axes[0].patches) == 4
+    # centred on 1: 0.98 and 1.03 are told apart, as bars from 0 would not show them
+    low, high = ratios.axes[0].get_ylim()
+    assert low == pytest.approx(2 - high) and 0.95 < low < 0.98 and 1.03 < high < 1.05
+    heights = [patch.get_height() for patch in ratios.axes[0].patches]
+    assert heights == pytest.approx([-0.02, 0.03, 0.01, 0.0])  # from 1
+    assert _legend_is_outside(ratios)
     curves = plots.training_curves("AAPL", {"loss": [0.3, 0.2], "val_loss": [0.4, 0.1]}, 2)
     assert [line.get_label() for line in curves.axes[0].get_lines()][-1] == "kept epoch 2"
     # plain Figures: nothing registered with pyplot, nothing to close
     assert plt.get_fignums() == []
-    for figure in (bands, coverage, residuals, ratios, curves):
+    frame = pd.DataFrame(
+        {
+            "target_date": pd.to_datetime(["2013-03-04", "2013-03-05", "2013-03-06"]),
+            **{name: [430.0, 431.0, 432.0] for name in ("forecast",)},
+            "lower_80": [420.0, 416.0, 412.0],
+            "upper_80": [440.0, 446.0, 452.0],
+            "lower_95": [410.0, 404.0, 398.0],
+            "upper_95": [450.0, 458.0, 466.0],
+        }
+    )
+    recent = history.tail(120)
+    fan = plots.forecast_fan(
+        "AAPL", recent["session"].to_numpy(), recent["close"].to_numpy(), frame
+    )
+    forecast = next(line for line in fan.axes[0].get_lines() if line.get_label() == "forecast")
+    # it opens at the last close, then one point per session ahead
+    assert list(forecast.get_ydata()) == [recent["close"].iloc[-1], 430.0, 431.0, 432.0]
+    assert len(fan.axes[0].collections) == 2 and _legend_is_outside(fan)
+    for figure in (bands, coverage, residuals, ratios, curves, fan):
         rendered = io.BytesIO()
         figure.savefig(rendered, format="png")  # as MLflow's log_figure does
         assert rendered.getvalue().startswith(b"\x89PNG")
+
+
+def _legend_is_outside(figure) -> bool:
+    """Whether the figure's legend sits right of its plot, where it covers no data."""
+    legend = figure.axes[0].get_legend()
+    return legend is not None and legend.get_bbox_to_anchor().x0 > figure.axes[0].bbox.x1
 
 
 @pytest.mark.slow

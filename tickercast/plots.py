@@ -50,7 +50,6 @@ def forecast_bands(title: str, sessions: np.ndarray, scored: Scored, horizon: in
         linewidth=1.1,
         label="actual",
     )
-    axis.plot(sessions, current, color="tab:gray", linewidth=0.8, label="naive (close at origin)")
     axis.plot(
         sessions,
         current * np.exp(scored.forecast[:, h]),
@@ -58,9 +57,67 @@ def forecast_bands(title: str, sessions: np.ndarray, scored: Scored, horizon: in
         linewidth=1.0,
         label=scored.name,
     )
+    # dashed and on top: a forecast close to naive's would hide it otherwise
+    axis.plot(
+        sessions,
+        current,
+        color="tab:orange",
+        linestyle="--",
+        linewidth=0.9,
+        zorder=3,
+        label="naive (close at origin)",
+    )
     axis.set_title(f"{title} (h={horizon}, RMSE ratio {scored.metrics[h]['rmse_ratio']:.3f})")
     axis.set_ylabel("adjusted close")
-    axis.legend(loc="upper left")
+    _legend_outside(axis)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure
+
+
+def _legend_outside(axis: Axes) -> None:
+    """The legend right of the plot, where it covers no data."""
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
+def forecast_fan(
+    title: str, sessions: np.ndarray, closes: np.ndarray, forecast: pd.DataFrame
+) -> Figure:
+    """The published forecast after the recent closes: its point and its 80 % and 95 %
+    intervals fanning out over the next sessions.
+
+    Args:
+        title: the figure's title.
+        sessions: (n,) the recent sessions, as_of last.
+        closes: (n,) their closes, in the as_of session's units (as the forecast).
+        forecast: the published rows (`target_date`, `forecast`, `lower_80`, ...).
+
+    Returns:
+        The figure (the caller saves it).
+    """
+    figure, axis = _figure(11, 5)
+    targets = np.concatenate([sessions[-1:], pd.to_datetime(forecast["target_date"]).to_numpy()])
+
+    def ahead(column: str) -> np.ndarray:  # from the last close, so that the fan opens there
+        return np.concatenate([closes[-1:], forecast[column].to_numpy()])
+
+    for level, alpha in ((95, 0.15), (80, 0.3)):
+        axis.fill_between(
+            targets,
+            ahead(f"lower_{level}"),
+            ahead(f"upper_{level}"),
+            color="tab:blue",
+            alpha=alpha,
+            linewidth=0,
+            label=f"{level} % interval",
+        )
+    axis.plot(sessions, closes, color="black", linewidth=1.1, label="close")
+    axis.plot(
+        targets, ahead("forecast"), color="tab:blue", marker="o", markersize=3, label="forecast"
+    )
+    axis.set_title(title)
+    axis.set_ylabel("close, in the as_of session's units")
+    _legend_outside(axis)
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure
@@ -82,7 +139,7 @@ def coverage_by_horizon(title: str, scored: Scored) -> Figure:
     axis.set_xlabel("horizon (sessions ahead)")
     axis.set_ylabel("share of actuals inside")
     axis.set_title(f"{title}: coverage of {scored.name}'s intervals")
-    axis.legend(loc="lower right")
+    _legend_outside(axis)
     figure.tight_layout()
     return figure
 
@@ -101,17 +158,25 @@ def residual_histogram(title: str, scored: Scored, horizon: int = 1) -> Figure:
 
 
 def ratio_bars(title: str, ratios: dict[str, list[float]], labels: list[str]) -> Figure:
-    """RMSE ratio against naive per group (horizon or fold) for each model; 1 is naive."""
-    figure, axis = _figure(9, 4)
+    """RMSE ratio against naive per group (horizon or fold) for each model; 1 is naive.
+
+    Bars start at 1 and the axis is centred on it: the ratios differ from naive by a few
+    percent, which bars from 0 would show as the same height.
+    """
+    figure, axis = _figure(10, 4)
     width = 0.8 / len(ratios)
     positions = np.arange(len(labels))
     for index, (name, values) in enumerate(ratios.items()):
-        axis.bar(positions + index * width, values, width=width, label=name)
+        heights = np.asarray(values, dtype="float64") - 1.0
+        axis.bar(positions + index * width, heights, width=width, bottom=1.0, label=name)
+    finite = np.abs(np.concatenate([np.asarray(v, dtype="float64") for v in ratios.values()]) - 1)
+    reach = 1.15 * max(float(np.nanmax(finite)) if np.isfinite(finite).any() else 0.0, 0.01)
+    axis.set_ylim(1 - reach, 1 + reach)
     axis.axhline(1.0, color="black", linewidth=0.8)
     axis.set_xticks(positions + width * (len(ratios) - 1) / 2, labels)
-    axis.set_ylabel("RMSE / naive RMSE")
+    axis.set_ylabel("RMSE / naive RMSE (below 1 beats naive)")
     axis.set_title(title)
-    axis.legend()
+    _legend_outside(axis)
     figure.tight_layout()
     return figure
 
@@ -136,7 +201,7 @@ def training_curves(ticker: str, history: dict[str, list[float]], best_epoch: in
     axis.set_xlabel("epoch")
     axis.set_ylabel("MSE (scaled)")
     axis.set_title(f"{ticker}: training curves")
-    axis.legend()
+    _legend_outside(axis)
     figure.tight_layout()
     return figure
 
@@ -171,14 +236,14 @@ def track_record(ticker: str, recent: pd.DataFrame, rolling: int = 20) -> Figure
     prices.plot(sessions, recent["realized_close"], color="black", linewidth=1.1, label="realized")
     prices.set_title(f"{ticker}: the last {len(recent)} published forecasts, one session ahead")
     prices.set_ylabel("close, in each as_of's units")
-    prices.legend(loc="upper left")
+    _legend_outside(prices)
     for level, color in ((80, "tab:blue"), (95, "tab:green")):
         held = recent[f"inside_{level}"].astype(float).rolling(rolling, min_periods=rolling).mean()
         coverage.plot(sessions, held, color=color, label=f"{level} % interval")
         coverage.axhline(level / 100, color=color, linestyle="--", linewidth=0.8)
     coverage.set_ylabel(f"coverage, last {rolling}")
     coverage.set_ylim(0, 1.05)
-    coverage.legend(loc="lower left")
+    _legend_outside(coverage)
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure

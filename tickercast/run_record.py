@@ -8,68 +8,91 @@ any record to any run. A reviewer's dashboards and the tests read these names.
 
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tickercast import plots
+from tickercast import plots, run_summary
 from tickercast.backtest import MODELS, Backtest
+from tickercast.candidates import INTERVAL_MODELS
 from tickercast.champion import Choice, Evaluation
 from tickercast.evaluate import Scored
-from tickercast.fitting import INTERVAL_MODELS, Fitted
+from tickercast.fitting import Fitted
 from tickercast.global_model import UniverseTraining
 from tickercast.ingest import IngestResult
 from tickercast.model_config import ModelConfig
 from tickercast.publish import Publication
+from tickercast.run_summary import SummaryRow
 from tickercast.settings import Settings
 from tickercast.track_record import ALARM_WINDOW, PUBLISHED, TrackRecord
+from tickercast.tracking import Record, TrainingData
 from tickercast.windows import TrainingSet, WindowSpec
 
+# A run's metrics are what a reviewer charts and compares across runs: the headlines
+# below, about 130 at the defaults. Every candidate's every metric at every horizon
+# (1,600 at the defaults, 2,400 with a live record) is in the run's tables instead
+# (`HOLDOUT_TABLE`, `LIVE_TABLE`), which the MLflow UI opens from the artifacts.
+HOLDOUT_TABLE = "tables/holdout_metrics.json"
+LIVE_TABLE = "tables/live_track_record.json"
+BACKTEST_TABLE = "tables/backtest_metrics.json"
+# per horizon, for the published forecast (its point and its intervals) ...
+PUBLISHED_METRICS = (
+    "rmse_ratio",
+    "coverage_80",
+    "coverage_95",
+    "interval_score_80",
+    "interval_score_95",
+)
+# ... one session ahead, for each interval candidate (naive's own intervals included)
+INTERVAL_METRICS = ("coverage_80", "coverage_95", "interval_score_80", "interval_score_95")
+# the published live record over these windows, one session ahead ...
+LIVE_WINDOWS = (str(ALARM_WINDOW), "all")
+LIVE_PUBLISHED = (
+    "forecasts",
+    "rmse_ratio",
+    "coverage_80",
+    "kupiec_p_80",
+    "coverage_95",
+    "interval_score_80",
+    "interval_score_95",
+)
+# ... and the LSTM's shadow record the shadow gate reads
+LIVE_LSTM = ("forecasts", "rmse_ratio", "dm_pvalue")
 
-@dataclass(frozen=True)
-class TrainingData:
-    """The stored prices a run trained on, as MLflow shows a run's dataset.
 
-    Attributes:
-        name: `<TICKER> prices`.
-        path: the ticker's Parquet partition.
-        data_sha256: hash of the sessions and closes used.
-        sessions: how many sessions, from `first_session` to `last_session`.
+def headline_metrics(scored: dict[str, Scored], published: Scored) -> dict[str, float]:
+    """What a run's metrics show of its holdout: the published forecast's accuracy and
+    intervals per horizon (`published_<metric>_h<h>`), each point candidate's RMSE ratio
+    per horizon and Diebold-Mariano p-value one session ahead, and each interval
+    candidate's coverage and interval score one session ahead.
+
+    Args:
+        scored: every candidate's holdout scores (`champion` when it was compared).
+        published: the published forecast's holdout scores.
+
+    Returns:
+        The metrics by name.
     """
-
-    name: str
-    path: Path
-    data_sha256: str
-    sessions: int
-    first_session: str
-    last_session: str
-
-
-@dataclass(frozen=True)
-class Record:
-    """What one stage logs to a run; empty parts are skipped."""
-
-    params: dict[str, object] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    # artifact path (under the run) -> figure
-    figures: dict[str, Figure] = field(default_factory=dict)
-    # per-epoch series (`loss`, `val_loss`), logged with the epoch as the step
-    history: dict[str, list[float]] = field(default_factory=dict)
-    training_data: TrainingData | None = None
-
-
-def model_metrics(scored: dict[str, Scored]) -> dict[str, float]:
-    """Every model's metrics per horizon, as `<model>_<metric>_h<h>`."""
-    return {
-        f"{name}_{metric}_h{h + 1}": value
-        for name, entry in scored.items()
-        for h, row in enumerate(entry.metrics)
-        for metric, value in row.items()
+    metrics = {
+        f"published_{metric}_h{h + 1}": row[metric]
+        for h, row in enumerate(published.metrics)
+        for metric in PUBLISHED_METRICS
     }
+    points = [name for name in scored if name not in INTERVAL_MODELS and name != "naive"]
+    for name in points:
+        metrics |= {
+            f"{name}_rmse_ratio_h{h + 1}": row["rmse_ratio"]
+            for h, row in enumerate(scored[name].metrics)
+        }
+        metrics[f"{name}_dm_pvalue_h1"] = scored[name].metrics[0]["dm_pvalue"]
+    for name in ("naive", *INTERVAL_MODELS):
+        metrics |= {
+            f"{name}_{metric}_h1": scored[name].metrics[0][metric] for metric in INTERVAL_METRICS
+        }
+    return metrics
 
 
 def ticker_run(
@@ -302,7 +325,7 @@ def evaluation(holdout: HoldoutPlots, evaluation: Evaluation, seconds: float) ->
     decision = evaluation.decision
     return Record(
         metrics={
-            **model_metrics(scored),
+            **headline_metrics(scored, published),
             "rmse_ratio": scored["lstm"].metrics[0]["rmse_ratio"],
             "published_rmse_ratio": published.metrics[0]["rmse_ratio"],
             "coverage_80": published.metrics[0]["coverage_80"],
@@ -320,6 +343,7 @@ def evaluation(holdout: HoldoutPlots, evaluation: Evaluation, seconds: float) ->
             "interval_gate": evaluation.intervals.reason,
         },
         figures=holdout_figures(holdout) if reviewed(holdout.ticker, decision.published) else {},
+        tables={HOLDOUT_TABLE: evaluation.metrics_table()},
     )
 
 
@@ -335,48 +359,81 @@ def lstm_tags(training: TrainingSet, fitted: Fitted) -> dict[str, str]:
 
 
 def lstm_metrics(evaluation: Evaluation) -> dict[str, float]:
-    """The logged LSTM's holdout metrics per horizon, as `<metric>_h<h>`."""
-    return {
-        f"{metric}_h{h + 1}": value
-        for h, row in enumerate(evaluation.scored["lstm"].metrics)
-        for metric, value in row.items()
-    }
+    """The logged LSTM's holdout headlines, which its LoggedModel page shows (and its
+    run, which MLflow logs them to as well): the RMSE ratio per horizon as
+    `rmse_ratio_h<h>`, and one session ahead its Diebold-Mariano p-value and its own
+    intervals' coverage and interval scores; the rest is in the run's table."""
+    rows = evaluation.scored["lstm"].metrics
+    metrics = {f"rmse_ratio_h{h + 1}": row["rmse_ratio"] for h, row in enumerate(rows)}
+    one_step = ("dm_pvalue", *INTERVAL_METRICS)
+    return metrics | {f"{metric}_h1": rows[0][metric] for metric in one_step}
 
 
-def publication(publication: Publication, model_id: str, registered_version: str | None) -> Record:
-    """The run's description (the forecast and why), the LSTM it logged, and the
-    version it registered, if it registered one."""
+# Sessions of history the published forecast's fan chart shows before it.
+FAN_SESSIONS = 120
+
+
+def publication(
+    publication: Publication, model_id: str, registered_version: str | None, training: TrainingSet
+) -> Record:
+    """The run's description (the forecast and why), the LSTM it logged, the version it
+    registered, if it registered one, and the published forecast's fan chart (drawn for
+    every run, naive or not: it is what a reviewer opens first)."""
     registered = {"registered_version": registered_version} if registered_version else {}
+    recent = training.prices.tail(FAN_SESSIONS)
+    last = training.prices.iloc[-1]
+    in_as_of_units = recent["adjusted_close"].to_numpy() * (last["close"] / last["adjusted_close"])
+    published = publication.published
+    fan = plots.forecast_fan(
+        f"{training.ticker}: {published.model} forecast as of {published.as_of}, "
+        f"intervals of {published.interval_model}",
+        recent["session"].to_numpy(),
+        in_as_of_units,
+        publication.frame,
+    )
     return Record(
-        tags={"mlflow.note.content": publication.report, "lstm_model_id": model_id, **registered}
+        tags={"mlflow.note.content": publication.report, "lstm_model_id": model_id, **registered},
+        figures={"plots/forecast.png": fan},
     )
 
 
-# what the ticker's run shows of its live track record, per model, horizon and window
-LIVE_METRICS = (
-    "forecasts",
-    "rmse_ratio",
-    "dm_pvalue",
-    "coverage_80",
-    "kupiec_p_80",
-    "coverage_95",
-    "kupiec_p_95",
-    "interval_score_80",
-    "interval_score_95",
-    "christoffersen_p_95",
-)
+def registered_description(training: TrainingSet, evaluation: Evaluation, promoted: bool) -> str:
+    """Why a registered version was registered, with the figures: its registry page."""
+    lstm, decision = evaluation.scored["lstm"].metrics[0], evaluation.decision
+    what = "promoted to champion" if promoted else "published, not promoted"
+    return (
+        f"{training.ticker} LSTM trained as of {training.as_of}, {what}: {decision.reason}. "
+        f"Holdout one session ahead: rmse_ratio {lstm['rmse_ratio']:.3f} "
+        f"(Diebold-Mariano p {lstm['dm_pvalue']:.2g}). Served with the intervals of "
+        f"{evaluation.intervals.model}: {evaluation.intervals.reason}."
+    )
+
+
+def registered_tags(training: TrainingSet, evaluation: Evaluation) -> dict[str, str]:
+    """What a reviewer filters registered versions by."""
+    return {
+        "ticker": training.ticker,
+        "as_of": training.as_of.isoformat(),
+        "interval_model": "lstm" if evaluation.intervals.own else evaluation.intervals.model,
+        "data_sha256": training.data_sha256,
+        "rmse_ratio_h1": f"{evaluation.scored['lstm'].metrics[0]['rmse_ratio']:.4f}",
+    }
 
 
 def live_track_record(track: TrackRecord) -> Record:
-    """The live track record on the ticker's run: `live_<model>_<metric>_h<h>_<window>`
-    (published: every window; shadows: the last 60), and its plot when a reviewer will
-    look at it (`reviewed`: its latest publication, its alarm); else `plots.track_record`
-    draws it on demand from the stored scores (`stored_track_record(...).recent`)."""
-    rows = [r for r in track.rows if r.model == PUBLISHED or r.window == str(ALARM_WINDOW)]
+    """The live track record on the ticker's run: the published record one session ahead
+    over the last 60 and since inception, and the LSTM's shadow record
+    (`live_<model>_<metric>_h1_<window>`); every model, horizon and window in its table;
+    and its plot when a reviewer will look at it (`reviewed`: its latest publication,
+    its alarm); else `plots.track_record` draws it on demand from the stored scores
+    (`stored_track_record(...).recent`)."""
+    shown = {(PUBLISHED, window): LIVE_PUBLISHED for window in LIVE_WINDOWS}
+    shown[("lstm", str(ALARM_WINDOW))] = LIVE_LSTM
     metrics = {
-        f"live_{r.model}_{metric}_h{r.horizon}_{r.window}": float(getattr(r, metric))
-        for r in rows
-        for metric in LIVE_METRICS
+        f"live_{r.model}_{metric}_h1_{r.window}": float(getattr(r, metric))
+        for r in track.rows
+        if r.horizon == 1 and (r.model, r.window) in shown
+        for metric in shown[(r.model, r.window)]
     }
     drawn = len(track.recent) and reviewed(
         track.ticker, track.recent["model"].iloc[-1], alarm=track.alarm is not None
@@ -388,6 +445,9 @@ def live_track_record(track: TrackRecord) -> Record:
         metrics={name: value for name, value in metrics.items() if math.isfinite(value)},
         tags={"live_alarm": track.alarm.message()} if track.alarm else {},
         figures=figures,
+        tables={LIVE_TABLE: pd.DataFrame([asdict(row) for row in track.rows])}
+        if track.rows
+        else {},
     )
 
 
@@ -448,15 +508,19 @@ def backtest_results(backtest: Backtest, history: pd.DataFrame) -> Record:
         figures[f"plots/fold_{fold.number}_lstm.png"] = plots.forecast_bands(
             f"{ticker} fold {fold.number}", fold_sessions, fold.scored["lstm"]
         )
-    return Record(metrics=model_metrics(pooled), figures=figures)
+    return Record(
+        metrics=headline_metrics(pooled, pooled["published"]),
+        figures=figures,
+        tables={BACKTEST_TABLE: pd.DataFrame(backtest.rows())},
+    )
 
 
-def flow_run(rows: list[tuple[str, str, str]], summary_markdown: str) -> Record:
+def flow_run(rows: list[SummaryRow]) -> Record:
     """A flow run's parent run as it closes: tickers published and failed, the summary."""
-    published = sum(status == "published" for _, status, _ in rows)
+    published = sum(row.published for row in rows)
     return Record(
         metrics={"tickers_published": published, "tickers_failed": len(rows) - published},
-        tags={"mlflow.note.content": summary_markdown},
+        tags={"mlflow.note.content": run_summary.markdown(rows)},
     )
 
 
