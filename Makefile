@@ -42,14 +42,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The MLflow UI on the local store under TICKERCAST_HOME, at http://127.0.0.1:5000.
+# The MLflow UI on the local store under TICKERCAST_HOME, at http://127.0.0.1:5000
+# (another port: `make mlflow-ui PORT=5050`).
 mlflow-ui: install
-	$(BIN)/mlflow ui --host 127.0.0.1 --port 5000 \
+	$(BIN)/mlflow ui --host 127.0.0.1 --port $(or $(PORT),5000) \
 		--backend-store-uri sqlite:///$(TICKERCAST_HOME)/mlflow.db \
 		--default-artifact-root $(TICKERCAST_HOME)/mlartifacts
 
+# Prefect's server and UI at http://127.0.0.1:4200 (another port: `make prefect-server
+# PORT=4300`; the UI then asks that port's API).
 prefect-server: install
-	$(BIN)/prefect server start --host 127.0.0.1
+	PREFECT_UI_API_URL=http://127.0.0.1:$(or $(PORT),4200)/api \
+		$(BIN)/prefect server start --host 127.0.0.1 --port $(or $(PORT),4200)
 
 serve: install
 	$(BIN)/python deployments/serve.py

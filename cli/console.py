@@ -5,10 +5,12 @@ TensorFlow, Prefect or MLflow are imported: most of their settings are read from
 environment when they load. Importing this module changes nothing.
 
 At default verbosity a command prints its progress (on a terminal), its summary, and the
-warnings and errors of its flow and task runs (Prefect's WARNING and above: a ticker's
-failure, a retry, a crash). Hidden are TensorFlow's C++ log lines, the INFO lines of
-Prefect and MLflow, Python warnings raised in third-party modules, and the traceback
-of a task run failed by bad input (`InputError`: its one-line error stays). `--verbose`, or a
+warnings and errors of its flow and task runs (Prefect's WARNING and above: a warning
+about the data, a crash). A ticker's failure is printed once, in the summary, with its
+stage and cause: Prefect's own reports of the failed task and flow runs, and the flow's
+line per failed ticker, are left to the UI (`console_handler`). Hidden too are
+TensorFlow's C++ log lines, the INFO lines of Prefect and MLflow, and Python warnings
+raised in third-party modules. `--verbose`, or a
 user's own TF_CPP_MIN_LOG_LEVEL, PREFECT_LOGGING_LEVEL, MLFLOW_LOGGING_LEVEL or -W /
 PYTHONWARNINGS, leaves the respective library as it would be without this module.
 """
@@ -41,6 +43,9 @@ CONSOLE_HANDLER = "tickercast.cli.console_handler.ConsoleHandler"
 # How the command set its console up, for the Dask workers it starts: `verbose`, `quiet`,
 # or `quiet+tensorflow` (TensorFlow's load-time lines held back too).
 CONSOLE = "TICKERCAST_CONSOLE"
+# Set on a log record whose news the command's summary prints itself (a flow's line per
+# failed ticker): the console handler leaves it to the summary, the UI still gets it.
+SUMMARIZED = "tickercast_summarized"
 
 
 def configure(verbose: bool = False) -> None:
@@ -92,6 +97,36 @@ def configure(verbose: bool = False) -> None:
         # Warnings raised in third-party modules say nothing about the user's data; a
         # warning attributed to tickercast's own code still shows (and fails its tests).
         warnings.filterwarnings("ignore", module=r"(?!tickercast(\.|$))")
+
+
+def run_server(argv: list[str], environment: dict[str, str]) -> int:
+    """Run a server command (`mlflow models serve`) until it ends or Ctrl-C stops it, its
+    stderr passed on without TensorFlow's native load chatter, which its model's process
+    prints where no import hook of ours runs.
+
+    Returns:
+        The server's exit code (0 when Ctrl-C stopped it).
+    """
+    import subprocess
+    import threading
+
+    server = subprocess.Popen(argv, env=environment, stderr=subprocess.PIPE, text=True)
+
+    def relay() -> None:
+        for line in server.stderr:
+            if not _NATIVE_LOAD_CHATTER.match(line):
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+    relaying = threading.Thread(target=relay, daemon=True)
+    relaying.start()
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:  # the terminal sent it to the server too: let it stop
+        server.wait()
+        code = 0
+    relaying.join(timeout=5)
+    return code
 
 
 def dask_setup(worker) -> None:

@@ -4,21 +4,39 @@ which `console` must not."""
 
 import copy
 import logging
+import re
 
 from prefect.logging.handlers import PrefectConsoleHandler
 
+from tickercast.cli.console import SUMMARIZED
 from tickercast.errors import InputError
+
+# Prefect's reports of a task or flow run that failed for good (a retry is logged at INFO).
+_FAILED_RUN = re.compile(
+    r"^(Task run failed with exception|Finished in state (Failed|Crashed|TimedOut)\b)"
+)
 
 
 class ConsoleHandler(PrefectConsoleHandler):
-    """Prefect's console handler, printing a failure on bad input without its traceback.
+    """Prefect's console handler, leaving each ticker's failure to the command's summary.
 
-    A run failed by an `InputError` (too little history, no prices, a malformed file)
-    says in its message what is wrong with the data; the ~60 lines of Prefect's task
-    engine under it help nobody fix it, and a universe of 480 tickers always has a few.
-    Only this handler's copy of the record loses it: Prefect's API (the UI) and every
-    other handler get the record whole. Any other exception keeps its traceback.
+    A command prints every failed ticker once, with its stage and cause (`tickercast run`'s
+    table, `ingest`'s and `backtest`'s reports). Prefect reports the same failure three or
+    four times on the way up: the stage's task run, the ticker's, the flow run, and the
+    flow's own line per ticker (`SUMMARIZED`). At 480 tickers a few always fail, and
+    the console would bury the summary. Only this handler leaves them out: Prefect's API
+    (the UI) and every other handler get each record whole, tracebacks included.
+
+    A traceback shown for any other record is left out when the error is bad input
+    (`InputError`: its message already says what is wrong with the data).
     """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR and (
+            getattr(record, SUMMARIZED, False) or _FAILED_RUN.match(record.getMessage())
+        ):
+            return
+        super().emit(record)
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info and isinstance(record.exc_info[1], InputError):

@@ -10,8 +10,10 @@ Exit codes: 0 every ticker succeeded, 1 some ticker failed, 2 usage error.
 """
 
 import argparse
+import difflib
+import os
 import sys
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -108,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive,
         help="over the last N scored forecasts (default: the last 20, 60, 250 and all)",
     )
+    track.add_argument(
+        "--all",
+        action="store_true",
+        help="every model, horizon and window (default: the published record, and the "
+        "shadows one session ahead, once per window that differs)",
+    )
     serve = commands.add_parser("serve-model", help="serve a ticker's registered model over HTTP")
     serve.add_argument("ticker", help="the ticker whose model `tickercast-<TICKER>` to serve")
     serve.add_argument("--version", help="a registered version (default: the champion)")
@@ -142,11 +150,27 @@ def _parser() -> argparse.ArgumentParser:
         help="refetch broken price partitions, drop bad manifest lines, set other "
         "broken files aside under quarantine/",
     )
-    source = FIELDS["source"]
     verify.add_argument(
-        "--source", default=source.default, help=f"{source.metadata['help']}, to refetch from"
+        "--source",
+        help="where to refetch broken prices from (default: the source each ticker's "
+        "stored prices came from, as its manifest records)",
     )
     return parser
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line's arguments; an unknown option is refused by its command's
+    parser (its usage, not the top level's), with the option it is closest to."""
+    parser = _parser()
+    arguments, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        command = commands.choices[arguments.command]
+        options = [o for action in command._actions for o in action.option_strings]
+        near = difflib.get_close_matches(unknown[0].split("=")[0], options, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        command.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+    return arguments
 
 
 def _request(arguments: argparse.Namespace) -> RunRequest:
@@ -229,7 +253,7 @@ def _run(request: RunRequest, settings: Settings) -> int:
     print()
     print(
         f"{'ticker':8} {'as_of':10} {'target':10} {'last':>9} {'forecast':>9} "
-        f"{'80 % interval':>19}  {'model':10} {'rmse_ratio':>10}  mlflow run / error"
+        f"{'80 % interval':>19}  {'model':10} {'ratio h=1':>10}  mlflow run / error"
     )
     for outcome in outcomes:
         published = outcome.result
@@ -249,8 +273,13 @@ def _run(request: RunRequest, settings: Settings) -> int:
         print(f"{'':8} interval: {published.interval_model}'s, {published.interval_reason}")
         print(f"{'':8} forecast: {published.path}")
     print()
-    print("rmse_ratio: the published model's holdout RMSE over the naive forecast's")
-    print("('next close = last close'); 1.000 is naive itself, below 1 beats it.")
+    if any(outcome.result for outcome in outcomes):
+        print("ratio h=1: the published model's holdout RMSE one session ahead over the naive")
+        print("forecast's ('next close = last close'); 1.000 is naive itself, below 1 beats it.")
+        print("The gate's why-line compares the mean of h=1-H.")
+    if any(outcome.error for outcome in outcomes):
+        print("Each failure's whole report, with its traceback where it is not about the data,")
+        print("is in the flow run's logs (`make prefect-server`), or here with `--verbose`.")
     print()
     print(f"Forecasts:         {settings.home / 'forecasts'}")
     tracking = settings.mlflow_tracking_uri or Store(settings.home).local_tracking_uri
@@ -311,7 +340,7 @@ def _backtest(request: RunRequest, settings: Settings) -> int:
 
 def _backtested(outcomes: list, settings: Settings) -> None:
     from tickercast.backtest import INTERVAL_METRICS, POINT_METRICS, PUBLISHED
-    from tickercast.fitting import POINT_MODELS
+    from tickercast.candidates import POINT_MODELS
 
     for result in _results(outcomes):
         print()
@@ -327,7 +356,8 @@ def _backtested(outcomes: list, settings: Settings) -> None:
         choices = ", ".join(fold.intervals.model for fold in result.folds)
         print(f"intervals published by fold: {choices}")
     print()
-    print(f"Report: {settings.home / 'reports' / 'backtest' / 'latest.json'}")
+    report = settings.home / "reports" / "backtest" / "latest.json"
+    print(f"Report: {report}: every model, horizon, fold and metric")
 
 
 def _backfill(request: RunRequest, settings: Settings) -> int:
@@ -371,7 +401,10 @@ def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
         data = f"{status.sessions} sessions to {status.last_session}"
         ingest = f"; last ingest {status.last_ingest[:19]}" if status.last_ingest else ""
         stored = "unreadable" if status.problems else "nothing stored"
-        print(f"  data:     {data if status.sessions else stored}{ingest}")
+        if not status.stored:
+            print("  data:     never stored prices (a symbol no source had?)")
+        else:
+            print(f"  data:     {data if status.sessions else stored}{ingest}")
         for problem in status.problems:
             print(f"  BROKEN:   {problem}")
         if status.outcome:
@@ -411,17 +444,31 @@ def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
                 f"  forecast: {row['forecast']:.2f} for {row['target_date']} as of {row['as_of']} "
                 f"({row['model']}), {row['lower_80']:.2f}-{row['upper_80']:.2f} at 80 %"
             )
-    return EXIT_FAILED if any(status.failed for status in statuses) else EXIT_OK
+    return EXIT_FAILED if any(status.needs_attention for status in statuses) else EXIT_OK
 
 
 def _report_table(rows: list[dict], columns: tuple[str, ...]) -> str:
-    """Backtest report rows as a text table: model, horizon and `columns`."""
-    lines = [f"{'model':19} {'h':>2} " + " ".join(f"{c[:12]:>12}" for c in columns)]
+    """Backtest report rows as a text table: model, horizon and as many of `columns`, by
+    their full names, as the terminal's width holds; it says which others the report has."""
+    import shutil
+
+    width = shutil.get_terminal_size((100, 24)).columns
+    first = 19 + 1 + 2
+    shown: list[str] = []
+    for column in columns:
+        first += 1 + max(len(column), 7)
+        if first > width and shown:
+            break
+        shown.append(column)
+    lines = [f"{'model':19} {'h':>2} " + " ".join(f"{c:>{max(len(c), 7)}}" for c in shown)]
     for row in rows:
         values = " ".join(
-            f"{row[c]:12.3f}" if row[c] is not None else f"{'-':>12}" for c in columns
+            f"{row[c]:{max(len(c), 7)}.3f}" if row[c] is not None else f"{'–':>{max(len(c), 7)}}"
+            for c in shown
         )
         lines.append(f"{row['model']:19} {row['horizon']:>2} {values}")
+    if hidden := columns[len(shown) :]:
+        lines.append(f"(not shown, for the width: {', '.join(hidden)}; the report has them)")
     return "\n".join(lines)
 
 
@@ -430,7 +477,8 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def _track(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tickercast.track_record import WINDOWS, stored_track_record
+    from tickercast.candidates import INTERVAL_MODELS
+    from tickercast.track_record import PUBLISHED, WINDOWS, distinct_windows, stored_track_record
 
     store = Store(settings.home)
     tickers = [normalize_ticker(t) for t in arguments.tickers] or store.scored_tickers()
@@ -450,32 +498,68 @@ def _track(arguments: argparse.Namespace, settings: Settings) -> int:
             print(f"{ticker}: no forecast scored yet", file=sys.stderr)
             failed += 1
             continue
-        print(f"{ticker}: published forecasts scored to {record.as_of}")
-        published = [r for r in record.rows if r.model == "published"]
-        shadows = [r for r in record.rows if r.model != "published" and r.horizon == 1]
-        print(_track_table(published + shadows))
+        rows = list(record.rows) if arguments.all else distinct_windows(list(record.rows))
+        published = [r for r in rows if r.model == PUBLISHED]
+        print(f"{ticker}: published forecasts, scored to {record.as_of}")
+        notes: dict[str, str] = {}
+        if arguments.all:
+            others = [r for r in rows if r.model != PUBLISHED]
+            print(_track_table(published + others, TRACK_COLUMNS, notes))
+        else:
+            print(_track_table(published, TRACK_COLUMNS, notes))
+            shadows = [r for r in rows if r.model != PUBLISHED and r.horizon == 1]
+            points = [r for r in shadows if r.model not in (*INTERVAL_MODELS, "naive")]
+            intervals = [r for r in shadows if r.model in (*INTERVAL_MODELS, "naive")]
+            print("shadow point forecasts, one session ahead (what the shadow gate weighs):")
+            print(_track_table(points, SHADOW_POINT_COLUMNS, notes))
+            print("shadow intervals, one session ahead, around naive's point:")
+            print(_track_table(intervals, SHADOW_INTERVAL_COLUMNS, notes))
+            print(f"  (`tickercast track {ticker} --all`: every model, horizon and window)")
+        for column, why in notes.items():
+            print(f"  – {column}: {why}")
         if record.alarm:
             print(f"ALARM: {record.alarm.message()}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _track_table(rows: list) -> str:
-    """`TrackRow`s as aligned text columns."""
-    columns = {
-        "model": "{}",
-        "horizon": "h={}",
-        "window": "last {}",
-        "forecasts": "n={}",
-        "rmse_ratio": "rmse_ratio {:.3f}",
-        "dm_pvalue": "DM p {:.2g}",
-        "coverage_80": "cov80 {:.2f}",
-        "kupiec_p_80": "(p {:.2g})",
-        "coverage_95": "cov95 {:.2f}",
-        "kupiec_p_95": "(p {:.2g})",
-        "interval_score_80": "IS80 {:.2f}",
-        "interval_score_95": "IS95 {:.2f}",
-    }
-    cells = [[spec.format(getattr(row, name)) for name, spec in columns.items()] for row in rows]
+# `TrackRow` fields as `tickercast track` shows them: (header, format)
+TRACK_COLUMNS = {
+    "model": ("model", "{}"),
+    "horizon": ("h", "{}"),
+    "window": ("last", "{}"),
+    "forecasts": ("n", "{}"),
+    "rmse_ratio": ("rmse_ratio", "{:.3f}"),
+    "dm_pvalue": ("DM p", "{:.2g}"),
+    "coverage_80": ("cov80", "{:.2f}"),
+    "kupiec_p_80": ("Kupiec p", "{:.2g}"),
+    "coverage_95": ("cov95", "{:.2f}"),
+    "kupiec_p_95": ("Kupiec p", "{:.2g}"),
+    "interval_score_80": ("IS80", "{:.2f}"),
+    "interval_score_95": ("IS95", "{:.2f}"),
+}
+_SHOWN = ("model", "window", "forecasts")
+SHADOW_POINT_COLUMNS = {k: TRACK_COLUMNS[k] for k in (*_SHOWN, "rmse_ratio", "dm_pvalue")}
+SHADOW_INTERVAL_COLUMNS = {
+    k: TRACK_COLUMNS[k]
+    for k in (*_SHOWN, "coverage_80", "kupiec_p_80", "coverage_95", "kupiec_p_95")
+    + ("interval_score_80", "interval_score_95")
+}
+
+
+def _track_table(rows: list, columns: dict[str, tuple[str, str]], notes: dict[str, str]) -> str:
+    """`TrackRow`s as aligned text columns under a header; a statistic that is not a
+    number is shown as `–`, and why is added to `notes` (once per column)."""
+    from tickercast.track_record import undefined_because
+
+    def cell(row, name: str, spec: str) -> str:
+        value = getattr(row, name)
+        if isinstance(value, float) and value != value:  # NaN
+            notes.setdefault(columns[name][0], undefined_because(row, name))
+            return "–"
+        return spec.format(value)
+
+    cells = [[header for header, _ in columns.values()]]
+    cells += [[cell(row, name, spec) for name, (_, spec) in columns.items()] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = (
         "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells
@@ -503,33 +587,71 @@ def _forecast(arguments: argparse.Namespace, settings: Settings) -> int:
     if not tickers:
         print(f"no forecast published under {settings.home / 'forecasts'}", file=sys.stderr)
         return EXIT_FAILED
-    for ticker in tickers:
+    for index, ticker in enumerate(tickers):
         try:
             rows = store.read_latest_forecast(ticker)
         except InputError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_FAILED
-        for row in rows:
-            version = f" v{row['model_version']}" if row["model_version"] else ""
-            print(
-                f"{row['ticker']:8} as_of {row['as_of']}  target {row['target_date']}  "
-                f"h={row['horizon']}  last {row['last_close']:.2f}  forecast {row['forecast']:.2f}"
-                f"  model {row['model']}{version}  run {row['mlflow_run_id']}"
-            )
+        if index:
+            print()
+        print(_forecast_text(rows))
     return EXIT_OK
 
 
+def _forecast_text(rows: list[dict]) -> str:
+    """A published forecast (its `latest.json` rows) as the console shows it: what was
+    published, each horizon with both intervals, and why that model and those intervals."""
+    first = rows[0]
+    version = f" v{first['model_version']}" if first["model_version"] else ""
+    # forecasts published before the intervals were chosen apart name none: the model's own
+    intervals = first.get("interval_model") or first["model"]
+    lines = [
+        f"{first['ticker']} as of {first['as_of']} (close {first['last_close']:.2f}): "
+        f"{first['model']}{version}, intervals of {intervals}",
+        f"  {'h':>2}  {'session':10}  {'forecast':>9}  {'80 % interval':^19}  "
+        f"{'95 % interval':^19}".rstrip(),
+    ]
+    for row in rows:
+        lines.append(
+            f"  {row['horizon']:>2}  {row['target_date']:10}  {row['forecast']:9.2f}  "
+            f"{row['lower_80']:8.2f} – {row['upper_80']:<8.2f}  "
+            f"{row['lower_95']:8.2f} – {row['upper_95']:<8.2f}".rstrip()
+        )
+    lines.append(f"  why:       {first['reason']}")
+    if first.get("interval_reason"):
+        lines.append(f"  intervals: {first['interval_reason']}")
+    lines.append(f"  MLflow run {first['mlflow_run_id']}")
+    return "\n".join(lines)
+
+
 def _serve_model(arguments: argparse.Namespace, settings: Settings) -> int:
-    import os
+    from tickercast.cli.console import run_server
+    from tickercast.errors import TrackingUnavailableError
+    from tickercast.serving import UnknownVersionError, serve_model_command, served_version
+    from tickercast.tracking import tracker_for
 
-    from tickercast.serving import serve_model_command
-
-    argv, environment = serve_model_command(
-        settings, arguments.ticker, arguments.version, arguments.port
+    ticker = normalize_ticker(arguments.ticker)
+    try:
+        served = served_version(
+            tracker_for(settings), Store(settings.home), ticker, arguments.version
+        )
+    except UnknownVersionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (InputError, TrackingUnavailableError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_FAILED
+    argv, environment = serve_model_command(settings, ticker, served.version, arguments.port)
+    what = "the champion" if served.champion else "not the champion"
+    print(
+        f"serving tickercast-{ticker} v{served.version} ({what}, trained as of "
+        f"{served.tags.get('as_of', '?')}, intervals of "
+        f"{served.tags.get('interval_model', 'its own')}) on http://127.0.0.1:{arguments.port}"
     )
-    print(f"serving {argv[argv.index('--model-uri') + 1]} on http://127.0.0.1:{arguments.port}")
+    print("POST /invocations the last sessions, as its input example shows; Ctrl-C stops it")
     sys.stdout.flush()
-    os.execve(argv[0], argv, environment)  # the server replaces this process: Ctrl-C stops it
+    return run_server(argv, environment)
 
 
 def _train_global(request: RunRequest, settings: Settings) -> int:
@@ -545,7 +667,7 @@ def _train_global(request: RunRequest, settings: Settings) -> int:
 
 
 def _plots(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tickercast.run_record import holdout_figures
+    from tickercast.run_record import HOLDOUT_PLOTS, HoldoutPlots, holdout_figures
     from tickercast.tracking import tracker_for
 
     ticker, tracker = normalize_ticker(arguments.ticker), tracker_for(settings)
@@ -556,7 +678,8 @@ def _plots(arguments: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILED
     folder = arguments.out / f"{ticker_slug(ticker)}-{run_id}"
     folder.mkdir(parents=True, exist_ok=True)
-    for path, figure in holdout_figures(tracker.holdout_plots(run_id)).items():
+    holdout = tracker.read_artifact(run_id, HOLDOUT_PLOTS, HoldoutPlots.load)
+    for path, figure in holdout_figures(holdout).items():
         figure.savefig(folder / Path(path).name)
     print(f"{ticker}: the holdout figures of run {run_id} are in {folder}")
     return EXIT_OK
@@ -573,6 +696,7 @@ def _prune(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _verify(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tickercast.ingest import stored_source
     from tickercast.sources import open_source
     from tickercast.verification import repair_home, verify_home
 
@@ -584,7 +708,8 @@ def _verify(arguments: argparse.Namespace, settings: Settings) -> int:
 
         def source_for(ticker: str):
             calendar = settings.calendar_for(ticker)
-            return open_source(arguments.source, calendar), calendar
+            source = arguments.source or stored_source(store, ticker) or FIELDS["source"].default
+            return open_source(source, calendar), calendar
 
         for repair in repair_home(store, problems, source_for):
             what = repair.done or f"NOT repaired: {repair.failed}"
@@ -597,9 +722,38 @@ def _verify(arguments: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED if problems else EXIT_OK
 
 
+def _preflight(request: RunRequest, settings: Settings) -> tuple[RunRequest | None, int]:
+    """The request without the tickers that cannot run (each printed once, before any
+    server starts), or None when none can; and the exit code their refusal sets."""
+    from tickercast.preflight import refusals
+
+    refused = refusals(
+        request.ticker_list,
+        request.source,
+        Store(settings.home),
+        settings.calendar_for,
+        request.replace_source,
+    )
+    for refusal in refused:
+        print(refusal.line())
+    if not refused:
+        return request, EXIT_OK
+    kept = [t for t in request.ticker_list if t not in {r.ticker for r in refused}]
+    left = replace(request, tickers=tuple(kept), universe=None) if kept else None
+    return left, EXIT_FAILED
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tickercast` console script."""
-    arguments = _parser().parse_args(argv)
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `tickercast track | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
+    arguments = _parse(argv)
     from tickercast.cli import console
 
     console.configure(arguments.verbose)
@@ -637,7 +791,12 @@ def main(argv: list[str] | None = None) -> int:
         "backfill": _backfill,
         "train-global": _train_global,
     }
-    return commands[arguments.command](request, settings)
+    refused = EXIT_OK
+    if arguments.command != "train-global":  # it reads stored prices, fetches nothing
+        request, refused = _preflight(request, settings)
+        if request is None:
+            return refused
+    return max(commands[arguments.command](request, settings), refused)
 
 
 if __name__ == "__main__":

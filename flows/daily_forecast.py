@@ -15,8 +15,10 @@ from tickercast.flows.outcomes import (
     TickerOutcome,
     checked_request,
     final_state,
+    final_title,
     flow_run_title,
     log_failures,
+    rename_flow_run,
     summary_row,
     ticker_outcome,
 )
@@ -99,7 +101,7 @@ def daily_forecast(
     settings = Settings.from_env()
     open_home(settings)
     tickers = list(request.tickers)
-    parent = start_parent_run(tickers, request.as_of, settings)
+    parent = start_parent_run(settings)
     shared = {"request": request, "parent_run_id": parent, "settings": settings}
     with time_limit(LIMITS.flow) as limit:
         with engines.task_runner(task_runner, dask_address, dask_workers) as runner:
@@ -109,8 +111,10 @@ def daily_forecast(
         outcomes += [ticker_outcome(t, future.state) for t, future in futures.items()]
     log_failures(outcomes)
     rows = [summary_row(outcome) for outcome in outcomes]
+    title = final_title(outcomes, settings.calendar_for)
+    rename_flow_run(title)
     try:
         publish_run_summary(rows, settings)
     finally:  # the parent run is closed whatever happened to the summary
-        end_parent_run(parent, rows, settings)
+        end_parent_run(parent, rows, title, settings)
     return limit.outcome(final_state(outcomes))

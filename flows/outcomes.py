@@ -1,6 +1,7 @@
 """Error policy shared by the flows: one outcome per ticker, and a final state that
 fails, naming every failed ticker, when any did."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -8,8 +9,11 @@ from typing import Any
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
+from tickercast.cli.console import SUMMARIZED
 from tickercast.errors import InputError
-from tickercast.request import RunRequest, run_title
+from tickercast.request import RunRequest, as_of_note, run_title
+from tickercast.run_summary import SummaryRow
+from tickercast.settings import Settings
 from tickercast.tasks.retries import failed_stage
 from tickercast.tickers import normalize_ticker, read_universe
 from tickercast.tracking import without_credentials
@@ -65,25 +69,33 @@ def final_state(outcomes: list[TickerOutcome]) -> list[TickerOutcome] | State:
     )
 
 
-def summary_row(outcome: TickerOutcome) -> tuple[str, str, str]:
-    """`(ticker, status, detail)` of a forecast outcome, for the run summary."""
+def summary_row(outcome: TickerOutcome) -> SummaryRow:
+    """A forecast outcome as the run summary shows it."""
     if outcome.error is not None:
-        return outcome.ticker, f"failed in {outcome.stage or 'the flow'}", outcome.error
-    published = outcome.result
-    version = f" v{published.model_version}" if published.model_version else ""
-    alarm = f"; ALARM: {published.calibration_alarm}" if published.calibration_alarm else ""
-    return (
-        outcome.ticker,
-        "published",
-        f"{published.model}{version}: {published.forecast:.2f} for {published.target_date} "
-        f"[{published.lower_80:.2f}, {published.upper_80:.2f}] ({published.reason}); "
-        f"intervals of {published.interval_model}{alarm}",
-    )
+        return SummaryRow.failure(outcome.ticker, outcome.stage, outcome.error)
+    return SummaryRow.of(outcome.result)
 
 
 def flow_run_title() -> str:
     """The running flow run's name: what it does, from its parameters (`run_title`)."""
-    return run_title(flow_run.get_flow_name(), flow_run.get_parameters())
+    calendar_for = Settings.from_env().calendar_for
+    return run_title(flow_run.get_flow_name(), flow_run.get_parameters(), calendar_for)
+
+
+def final_title(outcomes: list[TickerOutcome], calendar_for: Callable[[str], str]) -> str:
+    """The running flow run's name once its tickers ran: the sessions they forecast
+    as of (a run without `as_of` is named by the latest stored session it used)."""
+    sessions = [outcome.result.as_of for outcome in outcomes if outcome.result is not None]
+    return run_title(flow_run.get_flow_name(), flow_run.get_parameters(), calendar_for, sessions)
+
+
+def rename_flow_run(title: str) -> None:
+    """Give the running flow run its final name, if it changed."""
+    from prefect import get_client
+
+    if title != flow_run.get_name():
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(flow_run.get_id(), name=title)
 
 
 def checked_request(parameters: dict[str, Any]) -> tuple[RunRequest, list[TickerOutcome]]:
@@ -91,13 +103,19 @@ def checked_request(parameters: dict[str, Any]) -> tuple[RunRequest, list[Ticker
     is given), and a failed outcome for each string that is not a ticker: one bad
     symbol never stops the others.
 
+    A warning says when `as_of` is not a session (the run is as of the one before).
+
     Raises:
         InputError: any other bad parameter, named (the run fails before it starts).
     """
+    from prefect import get_run_logger
+
     universe = parameters.get("universe")
     raw = read_universe(universe) if universe else parameters["tickers"]
     valid, rejected = checked_tickers(raw)
     request = RunRequest.from_parameters({**parameters, "tickers": valid, "universe": None})
+    if note := as_of_note(request.as_of, request.tickers, Settings.from_env().calendar_for):
+        get_run_logger().warning(note)  # on the console too: the run is not as asked
     return request, rejected
 
 
@@ -113,11 +131,16 @@ def checked_tickers(raw_tickers: list[str]) -> tuple[list[str], list[TickerOutco
 
 
 def log_failures(outcomes: list[TickerOutcome]) -> None:
-    """One error line in the flow run's log per failed ticker: ticker, stage and error."""
+    """One error line in the flow run's log per failed ticker: ticker, stage and error
+    (a command's console leaves it to its own summary: `SUMMARIZED`)."""
     from prefect import get_run_logger
 
     for outcome in outcomes:
         if outcome.error is not None:
             get_run_logger().error(
-                "%s failed in %s: %s", outcome.ticker, outcome.stage or "the flow", outcome.error
+                "%s failed in %s: %s",
+                outcome.ticker,
+                outcome.stage or "the flow",
+                outcome.error,
+                extra={SUMMARIZED: True},
             )

@@ -31,13 +31,12 @@ def publish_forecast(
         training, fitted, evaluation, champion, alarm, run_id, settings, datetime.now(UTC)
     )
     published = done.publication
-    rows = published.frame.astype({"as_of": str, "target_date": str})
     # The one artifact per ticker: people look a forecast up by its key, and the key's
     # versions are its history. The report on its metrics is the MLflow run's
     # description; the run's summary artifact lists every ticker (`publish_run_summary`).
     create_table_artifact(
         key=f"forecast-{ticker_slug(training.ticker)}",
-        table=rows.to_dict("records"),
+        table=published.table(),
         description=published.summary(),
     )
     get_run_logger().info(done.summary())

@@ -4,6 +4,7 @@ import errno
 import functools
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,16 +24,30 @@ from tickercast.time_limits import Stopped, TimeLimits, refuse_when_out_of_time
 LIMITS = TimeLimits.from_env(os.environ)
 
 
-class _ThreadTimeoutNotice(logging.Filter):
-    """Prefect warns at every stage run in a worker thread that its timeout cannot
-    interrupt a blocking call. tickercast bounds those calls itself (`time_limits`),
-    so the notice is noise, repeated for every stage of every ticker."""
+class _RoutineLines(logging.Filter):
+    """Keep a run's log for what tickercast did: one line per stage and ticker saying
+    what it did, every warning and failure. Left out, at every handler (the UI too):
+
+    - Prefect's routine lines at INFO, for each of a ticker's ten task runs and the flow
+      run: "Finished in state Completed()", "Running hook '_stage_ended' ...", "Hook
+      '_stage_ended' finished running successfully", "Beginning flow run ..." (75 of a
+      two-ticker run's 87 lines). The run's states show in the UI anyway; a run that
+      fails or retries still logs it, at WARNING and above or as a retry.
+    - the warning, at every stage run in a worker thread, that its timeout cannot
+      interrupt a blocking call: tickercast bounds those calls itself (`time_limits`).
+    """
+
+    ROUTINE = re.compile(r"^(Finished in state (Completed|Cached)|Running hook |Hook '|Beginning )")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "but the task is running in a worker thread" not in record.getMessage()
+        message = record.getMessage()
+        if record.levelno <= logging.INFO and self.ROUTINE.match(message):
+            return False
+        return "but the task is running in a worker thread" not in message
 
 
-logging.getLogger("prefect.task_runs").addFilter(_ThreadTimeoutNotice())
+for _logger in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_logger).addFilter(_RoutineLines())
 
 STAGE_NOTE = "stage: "
 # The ticker whose stages run in this context. Not a Prefect tag: a tagged task run

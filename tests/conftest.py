@@ -3,7 +3,11 @@ and a stand-in for Yahoo (the only thing outside the machine) that returns frame
 shaped exactly as yfinance 1.x does, filled with real recorded prices."""
 
 import contextlib
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -17,6 +21,42 @@ from tickercast.settings import Settings  # noqa: E402
 from tickercast.sources import SampleSource  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Variables that would hide the noise, point at another server or store, or that the
+# test session itself set (TF_CPP_MIN_LOG_LEVEL above).
+DROPPED = ("PREFECT_", "MLFLOW_", "TF_", "TICKERCAST_", "PYTHONWARNINGS", "MPLBACKEND")
+
+
+def logged_table(client, run_id: str, path: str) -> pd.DataFrame:
+    """A table an MLflow run logged (`log_table`), read from its artifact: MLflow's own
+    `load_table` searches runs through the fluent API's store, not the client's."""
+    with tempfile.TemporaryDirectory() as folder:
+        table = json.loads(Path(client.download_artifacts(run_id, path, folder)).read_text())
+    return pd.DataFrame(table["data"], columns=table["columns"])
+
+
+def user_environment(home: Path) -> dict[str, str]:
+    """A user's environment outside `make`, their state in `home` (TICKERCAST_HOME
+    `home/home`, PREFECT_HOME `home/prefect`)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED)}
+    environment |= {"TICKERCAST_HOME": str(home / "home"), "PREFECT_HOME": str(home / "prefect")}
+    # a new machine: matplotlib builds its font cache (and says so at WARNING)
+    environment["MPLCONFIGDIR"] = str(home / "matplotlib")
+    return environment
+
+
+def user_runs(
+    arguments: list[str], home: Path, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """`tickercast ARGUMENTS` as a user starts it outside `make`, output piped (no
+    terminal), in their environment (`user_environment`)."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "tickercast"), *arguments],
+        env=user_environment(home),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

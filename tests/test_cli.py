@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import SMALL_RUN_OPTIONS
 from tickercast.backtest import MODELS
+from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
 from tickercast.cli.main import main
-from tickercast.fitting import INTERVAL_MODELS, POINT_MODELS
 
 
 @pytest.mark.slow
@@ -36,6 +36,7 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     assert code == 0, output
     assert "IBM      2013-03-01 2013-03-04" in output
     assert "why:      no model beats naive" in output
+    assert "ratio h=1" in output and "mean of h=1-H" in output  # which horizon each ratio is
     assert "interval: " in output and "interval score" in output
     assert str(settings.home / "forecasts" / "IBM" / "2013-03-01.parquet") in output
     assert f"sqlite:///{settings.home / 'mlflow.db'}" in output
@@ -47,8 +48,25 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     assert str(folder) in capsys.readouterr().out
 
     assert main(["forecast", "IBM"]) == 0
-    shown = capsys.readouterr().out
-    assert shown.startswith("IBM      as_of 2013-03-01  target 2013-03-04  h=1")
+    shown = capsys.readouterr().out.splitlines()
+    # what was published, both intervals of every horizon, and why that model and those bounds
+    assert (
+        shown[0].startswith("IBM as of 2013-03-01 (close ") and ": naive, intervals of " in shown[0]
+    )
+    assert shown[1].split() == [
+        "h",
+        "session",
+        "forecast",
+        "80",
+        "%",
+        "interval",
+        "95",
+        "%",
+        "interval",
+    ]
+    assert shown[2].split()[:2] == ["1", "2013-03-04"] and shown[2].count("–") == 2
+    assert shown[5].startswith("  why:       no model beats naive")
+    assert shown[6].startswith("  intervals: ") and "interval score" in shown[6]
     assert main(["forecast"]) == 0 and "IBM" in capsys.readouterr().out
 
     assert main(["status"]) == 0
@@ -60,17 +78,15 @@ def test_run_prints_a_summary_and_forecast_reads_it_back(settings, capsys):
     assert "  forecast: " in status and "for 2013-03-04 as of 2013-03-01 (naive)" in status
 
 
-@pytest.mark.slow
-@pytest.mark.usefixtures("prefect_api")
-def test_run_exits_non_zero_when_a_ticker_fails(settings, capsys, tmp_path):
+def test_a_ticker_the_source_cannot_have_fails_before_any_server(settings, capsys, tmp_path):
     universe = tmp_path / "watchlist.txt"
     universe.write_text("# delisted\nZZZZ\n")
     code = main(["run", "--source", "sample", "--universe", str(universe), "--epochs", "1"])
     output = capsys.readouterr().out
-    assert code == 1
-    assert (
-        "ZZZZ     FAILED in ingest_prices: NoPricesError: ZZZZ: no prices from source 'sample'"
-        in output
+    assert code == 1  # refused before any server started: the sample has no ZZZZ
+    assert output == (
+        "ZZZZ     FAILED before the run: NoPricesError: ZZZZ: no prices from source 'sample': "
+        "the sample has AAPL, FB, GOOG, IBM, MSFT\n"
     )
 
 
@@ -268,14 +284,21 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
     assert "2013-02-25: already published, skipped (IBM)" in again
     # the backfill filled the ledger as the schedule would have: 02-22's forecast for
     # 02-25 was scored in 02-25's run, and `track` and `status` show the record
-    assert main(["track", "IBM", "--last", "5"]) == 0
+    assert main(["track", "IBM", "--last", "5", "--all"]) == 0
     track = capsys.readouterr().out.splitlines()
-    assert track[0] == "IBM: published forecasts scored to 2013-02-25"
-    assert track[1].split()[:4] == ["published", "h=1", "last", "5"]
-    assert track[1].split()[4:6] == ["n=1", "rmse_ratio"]
+    assert track[0] == "IBM: published forecasts, scored to 2013-02-25"
+    assert track[1].split()[:5] == ["model", "h", "last", "n", "rmse_ratio"]
+    assert track[2].split()[:5] == ["published", "1", "5", "1", "1.000"]
+    # one forecast, naive's own: DM p is not a number, shown as – with why, once
+    assert track[2].split()[5] == "–"
+    assert track[-1] == "  – DM p: it needs at least 2 scored forecasts"
     shadows = {*POINT_MODELS, *INTERVAL_MODELS}
-    assert {line.split()[0] for line in track[1:]} == {"published", *shadows}
-    assert main(["track"]) == 0 and "last 250" in capsys.readouterr().out
+    assert {line.split()[0] for line in track[2:-1]} == {"published", *shadows}
+    # by default: the published record and the shadows, once per window that differs
+    assert main(["track"]) == 0
+    shown = capsys.readouterr().out
+    assert "  published  1  all   1" in shown and "last 250" not in shown and " 20 " not in shown
+    assert "shadow point forecasts" in shown and "shadow intervals" in shown
     assert main(["status", "--tickers", "IBM"]) == 0
     assert "  live:     h=1, last 1 scored as of 2013-02-25: rmse_ratio 1.000" in (
         capsys.readouterr().out
@@ -309,3 +332,12 @@ def test_prune_keeps_what_the_retention_covers(settings, capsys, monkeypatch):
     monkeypatch.setenv("TICKERCAST_RETENTION_DAYS", "0")
     assert main(["prune"]) == 2
     assert "TICKERCAST_RETENTION_DAYS must be 1 or more, got 0" in capsys.readouterr().err
+
+
+def test_a_mistyped_option_gets_its_commands_usage_and_the_closest_option(settings, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--tikers", "AAPL"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: tickercast run ")
+    assert err.endswith("error: unrecognized arguments: --tikers AAPL (did you mean --tickers?)\n")

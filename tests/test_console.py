@@ -7,13 +7,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_RUN_OPTIONS
+from tests.conftest import SMALL_RUN_OPTIONS, user_runs
 from tickercast.cli import console
+from tickercast.cli.console import SUMMARIZED
 
 BIN = Path(sys.executable).parent
 RUN = [
@@ -24,9 +26,6 @@ RUN = [
     "AAPL",
     *SMALL_RUN_OPTIONS,
 ]
-# Variables that would hide the noise, point at another server or store, or that the
-# test session itself set (tests/conftest.py sets TF_CPP_MIN_LOG_LEVEL).
-DROPPED = ("PREFECT_", "MLFLOW_", "TF_", "TICKERCAST_", "PYTHONWARNINGS", "MPLBACKEND")
 # Lines that are not the program's: TensorFlow / absl / CUDA, Python warnings, Prefect's
 # and MLflow's INFO records, the temporary server's telemetry, tracebacks, stale progress.
 NOISE = re.compile(
@@ -44,25 +43,9 @@ CONFIGURED = (
 )
 
 
-def _tickercast(arguments: list[str], home: Path) -> subprocess.CompletedProcess:
-    """The console script as a user starts it outside `make`, output piped (no terminal)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED)}
-    environment |= {"TICKERCAST_HOME": str(home / "home"), "PREFECT_HOME": str(home / "prefect")}
-    # a new machine: matplotlib builds its font cache (and says so at WARNING)
-    environment["MPLCONFIGDIR"] = str(home / "matplotlib")
-    return subprocess.run(
-        [str(BIN / "tickercast"), *arguments],
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def quiet_run(tmp_path_factory) -> subprocess.CompletedProcess:
-    return _tickercast(RUN, tmp_path_factory.mktemp("quiet"))
+    return user_runs(RUN, tmp_path_factory.mktemp("quiet"))
 
 
 # What concerns the user's data: a ticker's ingest found something in what it fetched.
@@ -105,7 +88,7 @@ def test_a_successful_run_writes_only_warnings_about_the_data_to_stderr(quiet_ru
 def test_a_dask_run_is_quiet_too(tmp_path):
     # the workers of its local cluster import TensorFlow: they quiet it as the CLI did
     two = ["AAPL,MSFT" if argument == "AAPL" else argument for argument in RUN]
-    run = _tickercast([*two, "--task-runner", "dask"], tmp_path)
+    run = user_runs([*two, "--task-runner", "dask"], tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "MSFT     2013-03-01 2013-03-04" in run.stdout
     assert _noise(run.stdout) == [] and sorted(_warned_tickers(run.stderr)) == ["AAPL", "MSFT"]
@@ -113,34 +96,48 @@ def test_a_dask_run_is_quiet_too(tmp_path):
 
 @pytest.mark.slow
 def test_verbose_brings_the_library_logs_back(tmp_path):
-    loud = _tickercast(["--verbose", *RUN], tmp_path)
+    loud = user_runs(["--verbose", *RUN], tmp_path)
     assert loud.returncode == 0, loud.stderr[-3000:]
     assert "AAPL     2013-03-01 2013-03-04" in loud.stdout
     # TensorFlow's start-up lines (worded differently across TensorFlow releases)
     assert re.search(r"absl|oneDNN|cuda", loud.stderr, re.IGNORECASE), loud.stderr[-3000:]
-    assert "| INFO    | Flow run " in loud.stderr  # Prefect's
-    assert "Finished in state Completed()" in loud.stderr
+    assert "| INFO    | Task run 'build_windows-AAPL' - AAPL: as_of 2013-03-01" in loud.stderr
 
 
 @pytest.mark.slow
-def test_a_ticker_with_too_little_history_fails_in_one_line_without_a_traceback(tmp_path):
+def test_a_ticker_that_fails_in_the_run_is_reported_once_with_its_stage_and_cause(tmp_path):
     # bad input: the error says what is wrong with the data, a traceback would not
-    short = _tickercast([*RUN, "--start", "2013-01-02"], tmp_path)  # the last --start wins
+    short = user_runs([*RUN, "--start", "2013-01-02"], tmp_path)  # the last --start wins
     assert short.returncode == 1, short.stderr[-3000:]
     assert "Traceback" not in short.stderr and '  File "' not in short.stderr
-    (failed,) = [line for line in short.stdout.splitlines() if "too little history" in line]
+    everything = short.stdout + short.stderr
+    (failed,) = [line for line in everything.splitlines() if "too little history" in line]
     assert failed.startswith("AAPL     FAILED in build_windows: InsufficientHistoryError: AAPL:")
-    # the task run's own error line, once: the message without what Prefect put under it
-    (engine,) = [line for line in short.stderr.splitlines() if "failed with exception" in line]
-    assert re.fullmatch(
-        r"[\d:.]+ \| ERROR   \| Task run 'forecast-AAPL' - Task run failed with exception: "
-        r"InsufficientHistoryError\('AAPL: too little history: needs at least \d+ sessions "
-        r"\(.+\), found \d+'\)",
-        engine,
-    ), engine
+    # nothing else of it: Prefect's reports of the failed runs are left to the UI
+    assert _warned_tickers(short.stderr) == ["AAPL"]  # the data warning of its first ingest
 
 
-def test_the_console_handler_holds_back_only_the_traceback_of_bad_input():
+@pytest.mark.slow
+def test_a_folder_without_the_tickers_file_fails_at_once_before_any_server(tmp_path):
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    (folder / "MSFT.csv").write_text("Date,Close\n2013-02-28,27.8\n")
+    (folder / "IBM.csv").write_text("Date,Open,High,Low,Volume\n2013-02-28,1,2,0.5,10\n")
+    started = time.monotonic()
+    run = user_runs(["run", "--tickers", "AAPL,IBM", "--source", str(folder)], tmp_path)
+    assert time.monotonic() - started < 15  # a temporary Prefect server alone takes ~10 s
+    assert run.returncode == 1 and run.stderr == ""
+    assert run.stdout.splitlines() == [
+        f"AAPL     FAILED before the run: NoPricesError: AAPL: no prices from source "
+        f"'{folder}': no AAPL.csv or AAPL.parquet there",
+        f"IBM      FAILED before the run: PriceDataError: IBM: {folder / 'IBM.csv'}: no close "
+        "column: its columns are Date, Open, High, Low, Volume; a close column is headed "
+        "Close (any case)",
+    ]
+    assert not (tmp_path / "prefect").exists()  # no server started: no Prefect database
+
+
+def test_the_console_handler_leaves_each_failure_to_the_commands_summary():
     from prefect.logging.formatters import PrefectFormatter
 
     from tickercast.cli.console_handler import ConsoleHandler
@@ -154,20 +151,35 @@ def test_the_console_handler_holds_back_only_the_traceback_of_bad_input():
     logger.addHandler(handler)
     kept = []
     logger.addHandler(CallbackHandler(kept.append))
-    for error in (InsufficientHistoryError("CARR", 273, 40, "window 20"), RuntimeError("bug")):
+    short = InsufficientHistoryError("CARR", 273, 40, "window 20")
+    for error in (short, RuntimeError("bug")):
         try:
             raise error
         except Exception:
+            # Prefect's reports of the failed task and flow runs, and the flow's own line
             logger.error("Task run failed with exception: %r", error, exc_info=True)
+            logger.error("Finished in state Failed('Task run encountered an exception')")
+            logger.error("CARR failed in build_windows: %s", error, extra={SUMMARIZED: True})
+            logger.error("Could not write the summary: %r", error, exc_info=True)
+    logger.warning("CARR: data-quality findings in the sessions fetched (large_move 1)")
+    logger.error("Crash detected! Execution was interrupted by an unexpected exception.")
     lines = shown.getvalue().splitlines()
     assert lines[0] == (
-        "ERROR Task run failed with exception: InsufficientHistoryError('CARR: too little "
+        "ERROR Could not write the summary: InsufficientHistoryError('CARR: too little "
         "history: needs at least 273 sessions (window 20), found 40')"
-    )
-    assert lines[1] == "ERROR Task run failed with exception: RuntimeError('bug')"
+    )  # bad input: its message says it all, without a traceback
+    assert lines[1] == "ERROR Could not write the summary: RuntimeError('bug')"
     assert lines[2] == "Traceback (most recent call last):"  # not bad input: a bug to see
+    assert lines[-2] == "WARNING CARR: data-quality findings in the sessions fetched (large_move 1)"
+    assert lines[-1].startswith("ERROR Crash detected!")
+    assert not [line for line in lines if "failed" in line.lower()]
     # the other handlers (Prefect's API: the UI) get every record whole
-    assert [record.exc_info[0] for record in kept] == [InsufficientHistoryError, RuntimeError]
+    assert len(kept) == 10 and [r.exc_info[0] for r in kept if r.exc_info] == [
+        InsufficientHistoryError,
+        InsufficientHistoryError,
+        RuntimeError,
+        RuntimeError,
+    ]
 
 
 class CallbackHandler(logging.Handler):

@@ -94,7 +94,8 @@ def test_a_worker_runs_the_deployment_from_prefect_yaml(worker, tmp_path):
     backfilled = wait_for_flow_run(worker, start_run(worker, "backfill/backfill", home, replay))
     assert backfilled["name"] == "backfill 2013-02-26 to 2013-02-27: AAPL"
     earlier, later = sorted(runs, key=lambda run: run["start_time"])
-    assert earlier["name"] == "daily-forecast latest: AAPL"
+    # named by the session it ran as of, once its ticker ran (no as_of was given)
+    assert earlier["name"] == "daily-forecast 2013-03-01: AAPL"
     assert moment(earlier["end_time"]) <= moment(later["start_time"])  # one at a time
 
     table = pq.read_table(home / "forecasts" / "AAPL" / "2013-03-01.parquet")

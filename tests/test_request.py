@@ -19,7 +19,14 @@ from tickercast.flows.backtest import backtest
 from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.flows.global_model import train_global
 from tickercast.flows.ingest import ingest
-from tickercast.request import COMMAND_PARAMETERS, DEFAULTS, REQUIRED, RunRequest, run_title
+from tickercast.request import (
+    COMMAND_PARAMETERS,
+    DEFAULTS,
+    REQUIRED,
+    RunRequest,
+    as_of_note,
+    run_title,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = {
@@ -119,19 +126,50 @@ def test_deployment_parameters_are_read_from_text():
 
 
 def test_flow_runs_are_named_by_what_they_do():
+    def nyse(ticker: str) -> str:
+        return "XNYS"
+
     assert (
-        run_title("daily-forecast", {"tickers": ["AAPL", "MSFT"], "as_of": date(2013, 2, 28)})
+        run_title("daily-forecast", {"tickers": ["AAPL", "MSFT"], "as_of": date(2013, 2, 28)}, nyse)
         == "daily-forecast 2013-02-28: AAPL, MSFT"
     )
-    assert run_title("daily-forecast", {"tickers": list("ABCDEF")}) == (
+    # a Saturday is named by the session before it, as the run uses it
+    assert run_title("daily-forecast", {"tickers": ["AAPL"], "as_of": "2013-02-23"}, nyse) == (
+        "daily-forecast 2013-02-22: AAPL"
+    )
+    assert run_title("daily-forecast", {"tickers": list("ABCDEF")}, nyse) == (
         "daily-forecast latest: A, B, C, D, … (+2)"
     )
+    # once its tickers ran, a run without as_of is named by the sessions they used
+    sessions = [date(2013, 3, 1), date(2013, 3, 1)]
+    assert run_title("daily-forecast", {"tickers": ["AAPL", "MSFT"]}, nyse, sessions) == (
+        "daily-forecast 2013-03-01: AAPL, MSFT"
+    )
+    assert run_title("daily-forecast", {}, nyse, [date(2013, 3, 1), date(2013, 2, 28)]) == (
+        "daily-forecast 2013-02-28 to 2013-03-01: AAPL"
+    )
     assert (
-        run_title("backfill", {"first_as_of": "2013-02-01", "last_as_of": "2013-02-28"})
+        run_title("backfill", {"first_as_of": "2013-02-01", "last_as_of": "2013-02-28"}, nyse)
         == "backfill 2013-02-01 to 2013-02-28: AAPL"
     )
-    assert run_title("backtest", {"universe": "/x/sp500.txt", "end": "2022-12-30"}) == (
+    assert run_title("backtest", {"universe": "/x/sp500.txt", "end": "2022-12-30"}, nyse) == (
         "backtest to 2022-12-30: universe sp500.txt"
+    )
+    assert run_title("daily-forecast", {"as_of": "28/02/2013"}, nyse) == (
+        "daily-forecast 28/02/2013: AAPL"  # a bad value fails the run, not its name
+    )
+
+
+def test_an_as_of_that_is_not_a_session_is_moved_to_the_one_before_in_one_line():
+    calendars = {"AAPL": "XNYS", "SAP.DE": "XFRA"}.__getitem__
+    assert as_of_note(date(2013, 2, 22), ("AAPL",), calendars) is None
+    assert as_of_note(None, ("AAPL",), calendars) is None
+    assert as_of_note(date(2013, 2, 23), ("AAPL",), calendars) == (
+        "as_of 2013-02-23 is not a session: the run is as of the session before, 2013-02-22 on XNYS"
+    )
+    # Presidents' Day: New York is closed, Frankfurt trades (only the moved one is said)
+    assert as_of_note(date(2013, 2, 18), ("AAPL", "SAP.DE"), calendars) == (
+        "as_of 2013-02-18 is not a session: the run is as of the session before, 2013-02-15 on XNYS"
     )
 
 

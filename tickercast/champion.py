@@ -81,14 +81,16 @@ class GateDecision:
     Attributes:
         published: the new LSTM, the champion or naive.
         promote: whether the new model becomes the champion.
-        reason: one sentence for the forecast artifact and the run report.
+        reason: one sentence for the forecast file, the run report and the console.
         scores: mean RMSE ratio over horizons of each candidate on the holdout.
+        why: the reason in a few words, for narrow tables (the Prefect artifacts).
     """
 
     published: Choice
     promote: bool
     reason: str
     scores: dict[str, float]
+    why: str
 
 
 def _beats_naive(scored: Scored, margin: float, significance: float) -> bool:
@@ -128,18 +130,19 @@ def decide(
         scores["champion"] = champion.mean_rmse_ratio
     champion_wins = champion is not None and _beats_naive(champion, margin, significance)
     beats_champion = not champion_wins or scores["lstm"] < scores["champion"] - margin
-    summary = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
+    ratios = ", ".join(f"{name} {value:.3f}" for name, value in scores.items())
+    summary = f"holdout rmse_ratio, mean of h=1-{len(new.metrics)}: {ratios}"
     if _beats_naive(new, margin, significance) and beats_champion:
         reason = f"the new model beats naive and the champion ({summary})"
-        return GateDecision(Choice.LSTM, True, reason, scores)
+        return GateDecision(Choice.LSTM, True, reason, scores, "beats naive and the champion")
     if champion_wins:
         reason = f"the champion still beats naive and the new model ({summary})"
-        return GateDecision(Choice.CHAMPION, False, reason, scores)
+        return GateDecision(Choice.CHAMPION, False, reason, scores, "the champion still wins")
     reason = (
         f"no model beats naive by {margin:.0%} of its RMSE with a Diebold-Mariano "
         f"p-value under {significance:g} ({summary})"
     )
-    return GateDecision(Choice.NAIVE, False, reason, scores)
+    return GateDecision(Choice.NAIVE, False, reason, scores, "no model beats naive")
 
 
 def shadow_gate(
@@ -175,17 +178,20 @@ def shadow_gate(
     forecasts = 0 if live is None else live.forecasts
     if forecasts < required:
         why = f"the LSTM's live record has {forecasts} of the {required} scored forecasts needed"
+        short = f"{decision.published} won the holdout; live record {forecasts}/{required}"
     elif live.rmse_ratio < 1 - margin and live.dm_pvalue < significance:
         return GateDecision(
             decision.published,
             decision.promote,
             f"{decision.reason}; live: {live.summary()}",
             decision.scores,
+            f"{decision.why}, live too",
         )
     else:
         why = f"the {live.summary()} do not beat naive"
+        short = f"{decision.published} won the holdout, lost live"
     reason = f"the {decision.published} won the holdout ({decision.reason}) but {why}"
-    return GateDecision(Choice.NAIVE, False, reason, decision.scores)
+    return GateDecision(Choice.NAIVE, False, reason, decision.scores, short)
 
 
 def alias_moves(decision: GateDecision, champion: Champion | None, as_of: date) -> bool:

@@ -6,12 +6,14 @@ here changes everywhere, and a bad value is refused here, in one line that names
 it, before any server starts.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from tickercast.calendar import session_on_or_before
 from tickercast.errors import InputError
 from tickercast.model_config import ModelConfig
 from tickercast.sources import check_source
@@ -70,6 +72,11 @@ class RunRequest:
     folds: int = _parameter(5, "walk-forward folds")
     # In a backtest, fine-tune the previous fold's network instead of retraining.
     warm_start: bool = _parameter(False, "fine-tune the previous fold's network")
+    # An ingest that replaces a ticker's stored prices from another source: one home
+    # keeps one source per ticker, so without it such a ticker is refused.
+    replace_source: bool = _parameter(
+        False, "replace stored prices that came from another source (a revision in the manifest)"
+    )
     # Where tickers run: one after another here, or in parallel on Dask.
     task_runner: str = _parameter(
         "serial",
@@ -183,7 +190,7 @@ _RUNNER = ("task_runner", "dask_address", "dask_workers")
 # same purpose takes exactly these (a test checks the signatures and prefect.yaml).
 COMMAND_PARAMETERS: dict[str, tuple[str, ...]] = {
     "run": (*_WHICH, "as_of", "start", *_MODEL, "model", *_RUNNER),
-    "ingest": (*_WHICH, "as_of"),
+    "ingest": (*_WHICH, "as_of", "replace_source"),
     "backtest": (*_WHICH, "start", "end", "folds", *_MODEL, "warm_start"),
     "backfill": (*_WHICH, "first_as_of", "last_as_of", "start", *_MODEL, "model", *_RUNNER),
     # trains on the stored prices that the daily runs ingest
@@ -194,20 +201,82 @@ COMMAND_PARAMETERS: dict[str, tuple[str, ...]] = {
 REQUIRED: dict[str, tuple[str, ...]] = {"backfill": ("first_as_of", "last_as_of")}
 
 
-def run_title(flow_name: str, parameters: dict[str, Any]) -> str:
+def run_title(
+    flow_name: str,
+    parameters: dict[str, Any],
+    calendar_for: Callable[[str], str],
+    sessions: Iterable[date] = (),
+) -> str:
     """A flow run's name that says what it did, e.g. `daily-forecast 2013-02-28: AAPL,
     MSFT` or `backfill 2013-02-01 to 2013-02-28: AAPL`, so that the runs list reads as
-    a diary. Made from the raw parameters: a bad value fails the run, not its name."""
+    a diary; its MLflow parent run takes the same name. Made from the raw parameters: a
+    bad value fails the run, not its name.
+
+    Args:
+        flow_name: the flow's name.
+        parameters: the flow run's parameters, as given.
+        calendar_for: each ticker's exchange calendar, to name an `as_of` by its session
+            (the one before, when it is not a session).
+        sessions: the as_of sessions the run's tickers used, once known (a run without
+            `as_of` uses the latest stored session): they name it instead.
+
+    Returns:
+        The name.
+    """
     if parameters.get("universe"):
+        tickers = []
         who = f"universe {Path(str(parameters['universe'])).name}"
     else:
         tickers = [str(t) for t in parameters.get("tickers") or DEFAULTS.tickers]
         more = f", … (+{len(tickers) - 4})" if len(tickers) > 4 else ""
         who = ", ".join(tickers[:4]) + more
-    if parameters.get("first_as_of") or parameters.get("last_as_of"):
+    used = sorted(set(sessions))
+    if used:
+        when = str(used[0]) if len(used) == 1 else f"{used[0]} to {used[-1]}"
+    elif parameters.get("first_as_of") or parameters.get("last_as_of"):
         when = f"{parameters.get('first_as_of') or '…'} to {parameters.get('last_as_of') or '…'}"
     elif parameters.get("end"):
         when = f"to {parameters['end']}"
+    elif parameters.get("as_of"):
+        when = str(_session(parameters["as_of"], tickers, calendar_for))
     else:
-        when = str(parameters.get("as_of") or "latest")
+        when = "latest"
     return f"{flow_name} {when}: {who}"
+
+
+def _session(as_of: Any, tickers: list[str], calendar_for: Callable[[str], str]) -> Any:
+    """The session an `as_of` parameter asks for on the first ticker's calendar (the
+    default calendar's for a universe), or the value as given when it is not a date."""
+    try:
+        day = as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of))
+        return session_on_or_before(day, calendar_for(tickers[0] if tickers else ""))
+    except (InputError, ValueError):
+        return as_of
+
+
+def as_of_note(
+    as_of: date | None, tickers: tuple[str, ...], calendar_for: Callable[[str], str]
+) -> str | None:
+    """One line when `as_of` is not a session of a ticker's calendar (a weekend, a
+    holiday): the run is as of the session before, on each calendar.
+
+    Args:
+        as_of: the requested as_of, if any.
+        tickers: the run's tickers.
+        calendar_for: each ticker's exchange calendar.
+
+    Returns:
+        The line, or None when `as_of` is a session (or not given).
+    """
+    if as_of is None:
+        return None
+    calendars = sorted({calendar_for(ticker) for ticker in tickers})
+    moved = {
+        calendar: session
+        for calendar in calendars
+        if (session := session_on_or_before(as_of, calendar)) != as_of
+    }
+    if not moved:
+        return None
+    where = ", ".join(f"{session} on {calendar}" for calendar, session in moved.items())
+    return f"as_of {as_of} is not a session: the run is as of the session before, {where}"

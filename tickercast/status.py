@@ -45,10 +45,17 @@ class TickerStatus:
     problems: tuple[str, ...] = ()
 
     @property
-    def failed(self) -> bool:
-        """Whether its last flow run failed it, or a file of it is broken."""
+    def stored(self) -> bool:
+        """Whether prices were ever stored for it (a mistyped symbol never was)."""
+        return self.sessions > 0 or self.last_ingest is not None or bool(self.problems)
+
+    @property
+    def needs_attention(self) -> bool:
+        """Whether a file of it is broken, or its last flow run failed a ticker whose
+        prices are stored: what `tickercast status` exits 1 for. A symbol that never
+        stored prices (an old typo) is shown, not counted."""
         failed = self.outcome is not None and self.outcome["status"] != "published"
-        return failed or bool(self.problems)
+        return bool(self.problems) or (failed and self.stored)
 
 
 def known_tickers(store: Store) -> list[str]:

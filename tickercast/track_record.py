@@ -283,6 +283,48 @@ class TrackRecord:
         return "\n".join(lines) + "\n"
 
 
+def distinct_windows(rows: list[TrackRow]) -> list[TrackRow]:
+    """Each model's and horizon's rows, one per window that differs: while a record is
+    shorter than a window, that window holds what the next larger one holds, and only
+    the larger is kept (six scored forecasts are one row, `all`, not four).
+
+    Args:
+        rows: `TrackRow`s, each model's and horizon's windows smallest first.
+
+    Returns:
+        The rows kept, in the same order.
+    """
+    kept = []
+    for index, row in enumerate(rows):
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        same_group = following is not None and (following.model, following.horizon) == (
+            row.model,
+            row.horizon,
+        )
+        if not (same_group and following.forecasts == row.forecasts):
+            kept.append(row)
+    return kept
+
+
+def undefined_because(row: TrackRow, metric: str) -> str:
+    """Why a statistic of a row is not a number (the console shows `–` and says why).
+
+    Args:
+        row: the row.
+        metric: the `TrackRow` field that is NaN.
+
+    Returns:
+        One short clause.
+    """
+    if row.forecasts < 2:
+        return "it needs at least 2 scored forecasts"
+    if metric == "dm_pvalue" and row.rmse_ratio == 1.0:
+        return "these forecasts were naive's own: there is nothing to test against naive"
+    if metric.startswith("coverage_") and metric.endswith("_vol"):
+        return "no scored forecast fell in that volatility tercile"
+    return "these forecasts do not define it (their losses never differ)"
+
+
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
