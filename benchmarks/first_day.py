@@ -133,7 +133,7 @@ def ticker_run(home: Path, ticker: str) -> dict:
     run = next(r for r in runs if "backtest" not in r.info.run_name)
     plots = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
     description = run.data.tags.get("mlflow.note.content", "")
-    parents = client.search_runs([experiment], filter_string="tags.prefect_flow_run_name != ''")
+    parents = [r for r in client.search_runs([experiment]) if "ticker" not in r.data.tags]
     return {
         "run_name": run.info.run_name,
         "metrics": len(run.data.metrics),
@@ -190,14 +190,16 @@ def screenshots(session: "Session", scratch: Path, label: str) -> list[Path]:
             _wait(url)
         for name, url in pages.items():
             shot = RESULTS / f"first_day_{label}_{name}.png"
-            subprocess.run(
+            taken = subprocess.run(
                 ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", f"--user-data-dir={scratch / ('chromium-' + name)}",
                  "--virtual-time-budget=25000", "--window-size=1600,1200",
                  f"--screenshot={shot}", url],
-                capture_output=True, timeout=180,
+                capture_output=True, text=True, timeout=180,
             )  # fmt: skip
+            if not shot.is_file():
+                raise RuntimeError(f"no screenshot of {url}: {taken.stderr[-2000:]}")
             shots.append(shot)
     finally:
         for server in servers:
