@@ -103,7 +103,7 @@ def test_a_worker_runs_the_deployment_from_prefect_yaml(worker, tmp_path):
     artifact = json.loads(prefect_cli(worker, "artifact", "inspect", "forecast-aapl", "-o", "json"))
     assert artifact[0]["type"] == "table"
     # the latest forecast-aapl is the backfill's last: as of 2013-02-27, for 2013-02-28
-    assert json.loads(artifact[0]["data"])[0]["target_date"] == "2013-02-28"
+    assert json.loads(artifact[0]["data"])[0]["session"] == "2013-02-28"
     for as_of in ("2013-02-26", "2013-02-27"):  # each session's forecast, made as of it
         replayed = pq.read_table(home / "forecasts" / "AAPL" / f"{as_of}.parquet")
         assert str(replayed.column("as_of")[0]) == as_of
