@@ -453,18 +453,18 @@ def _report_table(rows: list[dict], columns: tuple[str, ...]) -> str:
     import shutil
 
     width = shutil.get_terminal_size((100, 24)).columns
-    first = 19 + 1 + 2
+    cells = {column: max(len(column), 7) for column in columns}
+    used = 19 + 1 + 2
     shown: list[str] = []
     for column in columns:
-        first += 1 + max(len(column), 7)
-        if first > width and shown:
+        used += 1 + cells[column]
+        if used > width and shown:
             break
         shown.append(column)
-    lines = [f"{'model':19} {'h':>2} " + " ".join(f"{c:>{max(len(c), 7)}}" for c in shown)]
+    lines = [f"{'model':19} {'h':>2} " + " ".join(f"{c:>{cells[c]}}" for c in shown)]
     for row in rows:
         values = " ".join(
-            f"{row[c]:{max(len(c), 7)}.3f}" if row[c] is not None else f"{'–':>{max(len(c), 7)}}"
-            for c in shown
+            f"{row[c]:{cells[c]}.3f}" if row[c] is not None else f"{'–':>{cells[c]}}" for c in shown
         )
         lines.append(f"{row['model']:19} {row['horizon']:>2} {values}")
     if hidden := columns[len(shown) :]:

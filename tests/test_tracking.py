@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from tickercast.forecast import BOUND_COLUMNS
 from tickercast.model_artifact import SavedCandidate
 from tickercast.model_store import ModelStore
-from tickercast.tracking import Record, TrainingData, tracker_for, without_credentials
+from tickercast.tracking import BACKTEST, Record, TrainingData, tracker_for, without_credentials
 
 
 @pytest.fixture
@@ -266,3 +266,15 @@ def test_pruning_keeps_registered_versions_and_each_tickers_latest_network(
     assert version.source == f"models:/{ids['registered'][1]}"
     # a later prune before the same date has nothing left to remove
     assert tracker.prune(datetime.now(UTC)).runs == 0
+
+
+def test_the_latest_run_is_the_latest_daily_one_in_old_homes_too(tracker):
+    """Runs made before the `run_kind` tag are told apart by their names."""
+    create = tracker.client.create_run
+    create(tracker.experiment_id, run_name="AAPL 2013-02-28", tags={"ticker": "AAPL"})
+    create(tracker.experiment_id, run_name="AAPL backtest 2013-03-01", tags={"ticker": "AAPL"})
+    assert tracker.latest_run("AAPL").name == "AAPL 2013-02-28"
+    tracker.start_run("AAPL", date(2013, 3, 1), Record(), kind=BACKTEST)
+    tracker.start_run("AAPL", date(2013, 2, 27), Record())  # a replay: the newest daily run
+    assert tracker.latest_run("AAPL").name == "AAPL 2013-02-27"
+    assert tracker.latest_run("MSFT") is None

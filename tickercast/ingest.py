@@ -183,21 +183,30 @@ def stored_source(store: Store, ticker: str) -> str | None:
     return None if recorded is None else recorded["source"]
 
 
-def check_same_source(store: Store, ticker: str, source: str) -> None:
+def replaced_source(store: Store, ticker: str, source: str, replace: bool = False) -> str | None:
     """Refuse to mix sources: a ticker stored from one source is not ingested from
-    another, unless replaced on purpose (`ingest_prices(..., replace_source=True)`).
+    another, unless replaced on purpose.
 
     Args:
         store: the home.
         ticker: the symbol.
         source: the requested source's name (`PriceSource.name`).
+        replace: whether another source's prices are to be replaced.
+
+    Returns:
+        The other source the stored prices came from, to be replaced; None when they
+        came from `source`, or nothing is stored.
 
     Raises:
-        SourceConflictError: the stored prices came from another source.
+        SourceConflictError: the stored prices came from another source, and `replace`
+            is False.
     """
     stored = stored_source(store, ticker)
-    if stored is not None and stored != source:
+    if stored in (None, source):
+        return None
+    if not replace:
         raise SourceConflictError(ticker, stored, source)
+    return stored
 
 
 def ingest_prices(
@@ -257,10 +266,8 @@ def ingest_prices(
         return prices, report
 
     with store.lock(ticker):
-        previous_source = stored_source(store, ticker)
-        replaced = previous_source not in (None, source.name)
-        if replaced and not replace_source:
-            raise SourceConflictError(ticker, previous_source, source.name)
+        previous_source = replaced_source(store, ticker, source.name, replace_source)
+        replaced = previous_source is not None
         stored, broken = _stored_prices(store, ticker)
         start = None
         if stored is not None and not replaced:

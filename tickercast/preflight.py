@@ -3,14 +3,14 @@
 A run's ingest finds the same faults, but only after the temporary Prefect server has
 started (10-30 s) and the stage has logged them; a user who mistyped a folder or asked
 a stored ticker from another source is told at once, once. The checks are the ones the
-ingest itself makes (`check_same_source`, `PriceSource.check`), not copies of them.
+ingest itself makes (`replaced_source`, `PriceSource.check`), not copies of them.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tickercast.errors import InputError
-from tickercast.ingest import check_same_source
+from tickercast.ingest import replaced_source
 from tickercast.sources import open_source
 from tickercast.storage import Store
 
@@ -52,8 +52,7 @@ def refusals(
     for ticker in tickers:
         opened = open_source(source, calendar_for(ticker))
         try:
-            if not replace_source:
-                check_same_source(store, ticker, opened.name)
+            replaced_source(store, ticker, opened.name, replace_source)
             opened.check(ticker)
         except InputError as error:
             found.append(Refusal(ticker, error))

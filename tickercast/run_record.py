@@ -382,13 +382,14 @@ def publication(
     registered = {"registered_version": registered_version} if registered_version else {}
     recent = training.prices.tail(FAN_SESSIONS)
     last = training.prices.iloc[-1]
-    in_as_of_units = recent["adjusted_close"].to_numpy() * (last["close"] / last["adjusted_close"])
+    # the adjusted closes in the as_of session's own units, as the forecast is
+    closes = recent["adjusted_close"].to_numpy() * (last["close"] / last["adjusted_close"])
     published = publication.published
     fan = plots.forecast_fan(
         f"{training.ticker}: {published.model} forecast as of {published.as_of}, "
         f"intervals of {published.interval_model}",
         recent["session"].to_numpy(),
-        in_as_of_units,
+        closes,
         publication.frame,
     )
     return Record(

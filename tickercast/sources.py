@@ -27,7 +27,7 @@ class PriceSource(Protocol):
     """Anything that can fetch a ticker's daily bars.
 
     `name` is what the manifest records as the source of a ticker's stored prices; a
-    home keeps one source per ticker (`tickercast.ingest.check_same_source`).
+    home keeps one source per ticker (`tickercast.ingest.replaced_source`).
     """
 
     name: str

@@ -537,12 +537,20 @@ class Tracker:
 
     def latest_run(self, ticker: str) -> "LatestRun | None":
         """The ticker's most recent daily run (not a backtest's), or None when it has none."""
+        newest_first = ["attributes.start_time DESC"]
+        ticker_runs = f"tags.ticker = '{ticker}'"
+        # one run read, all its metrics with it; a tagged run is newer than any untagged
+        tagged = f"{ticker_runs} and tags.{RUN_KIND} = '{DAILY}'"
         runs = self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.ticker = '{ticker}'",
-            order_by=["attributes.start_time DESC"],
-            max_results=LATEST_SEARCHED,
+            [self.experiment_id], tagged, order_by=newest_first, max_results=1
         )
+        if not runs:  # a home whose runs all predate the tag: told apart by their names
+            runs = self.client.search_runs(
+                [self.experiment_id],
+                ticker_runs,
+                order_by=newest_first,
+                max_results=LATEST_SEARCHED,
+            )
         run = next((run for run in runs if _run_kind(run) == DAILY), None)
         if run is None:
             return None
