@@ -180,6 +180,7 @@ def test_a_holdout_win_is_published_only_with_a_live_record_that_agrees(sample_a
     too_short = shadow_gate(holdout_win, _live(sample_aapl, 59, 0.5), 60, 0.01, 0.1)
     assert (too_short.published, too_short.promote) == (Choice.NAIVE, False)
     assert "live record has 59 of the 60 scored forecasts needed" in too_short.reason
+    assert too_short.why == "won the holdout, live 59/60"  # short, for the UI's tables
     assert shadow_gate(holdout_win, None, 60, 0.01, 0.1).published == Choice.NAIVE
 
     losing = shadow_gate(holdout_win, _live(sample_aapl, 60, 1.05), 60, 0.01, 0.1)

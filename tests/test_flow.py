@@ -99,7 +99,7 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     ]
     assert shown[0]["forecast"] == f"{rows[0]['forecast']:.2f}"
     assert shown[0]["80 % interval"] == f"{rows[0]['lower_80']:.2f} – {rows[0]['upper_80']:.2f}"
-    assert shown[0]["model"] == "lstm v1" and shown[0]["why"] == "beats naive and the champion"
+    assert shown[0]["model"] == "lstm v1" and shown[0]["why"] == "beat naive and champion"
     assert Artifact.get("quality-aapl").type == "markdown"
     assert Artifact.get("metrics-aapl") is None and Artifact.get("track-record-aapl") is None
     summary = Artifact.get("daily-forecast-summary")
@@ -108,7 +108,7 @@ def test_daily_forecast_publishes_tracks_registers_and_promotes(settings, monkey
     assert (row["ticker"], row["model"], row["why"]) == (
         "AAPL",
         "lstm v1",
-        "beats naive and the champion",
+        "beat naive and champion",
     )
     assert row["forecast"] == f"{published.forecast:.2f} for 2013-02-26"
 

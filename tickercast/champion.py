@@ -83,7 +83,8 @@ class GateDecision:
         promote: whether the new model becomes the champion.
         reason: one sentence for the forecast file, the run report and the console.
         scores: mean RMSE ratio over horizons of each candidate on the holdout.
-        why: the reason in a few words, for narrow tables (the Prefect artifacts).
+        why: the reason in a few words, for narrow tables (the Prefect artifacts): at
+            most about 30 characters, so that a table of 480 tickers fits the UI.
     """
 
     published: Choice
@@ -134,7 +135,7 @@ def decide(
     summary = f"holdout rmse_ratio, mean of h=1-{len(new.metrics)}: {ratios}"
     if _beats_naive(new, margin, significance) and beats_champion:
         reason = f"the new model beats naive and the champion ({summary})"
-        return GateDecision(Choice.LSTM, True, reason, scores, "beats naive and the champion")
+        return GateDecision(Choice.LSTM, True, reason, scores, "beat naive and champion")
     if champion_wins:
         reason = f"the champion still beats naive and the new model ({summary})"
         return GateDecision(Choice.CHAMPION, False, reason, scores, "the champion still wins")
@@ -178,7 +179,7 @@ def shadow_gate(
     forecasts = 0 if live is None else live.forecasts
     if forecasts < required:
         why = f"the LSTM's live record has {forecasts} of the {required} scored forecasts needed"
-        short = f"{decision.published} won the holdout; live record {forecasts}/{required}"
+        short = f"won the holdout, live {forecasts}/{required}"
     elif live.rmse_ratio < 1 - margin and live.dm_pvalue < significance:
         return GateDecision(
             decision.published,
@@ -189,7 +190,7 @@ def shadow_gate(
         )
     else:
         why = f"the {live.summary()} do not beat naive"
-        short = f"{decision.published} won the holdout, lost live"
+        short = "won the holdout, lost live"
     reason = f"the {decision.published} won the holdout ({decision.reason}) but {why}"
     return GateDecision(Choice.NAIVE, False, reason, decision.scores, short)
 
