@@ -204,7 +204,7 @@ def test_a_stored_ticker_is_refused_from_another_source_and_nothing_stored_chang
     store = Store(first_day / "home")
     stored = {path: path.read_bytes() for path in sorted((first_day / "home").rglob("*"))
               if path.is_file() and path.parts[-2] in ("ticker=AAPL",)}  # fmt: skip
-    yahoo = shared_data / "yahoo"
+    yahoo = (shared_data / "yahoo").resolve()  # as the manifest records a folder
     started = time.monotonic()
     backtest = user_runs(
         ["backtest", "--tickers", "AAPL", "--source", str(yahoo), "--start", "2020-01-01"],
