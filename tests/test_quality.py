@@ -68,23 +68,32 @@ def test_soft_findings_missing_sessions_ranges_jumps_and_zero_volume():
         "2022-12-27,131.38,131.41,128.72,130.03,129.09,0\n"  # zero volume
         "2022-12-28,129.67,125.00,125.87,126.04,125.11,85438400\n"  # high below open
         "2022-12-30,128.41,12995.0,127.43,12993.0,12897.0,77034200\n"  # 100x, 29th missing
+        "2023-01-03,12993.0,12993.0,12993.0,12993.0,12897.0,100\n"  # no range
+        "2023-01-04,129.0,131.0,128.0,130.0,129.0,5000\n"
+        "2023-01-05,129.0,131.0,128.0,130.0,129.0,5000\n"  # stale: the 4th again
     )
     _, report = _clean(text)
     counts = report.counts()
     assert counts == {
         "missing_sessions": 1,
         "ohlc_inconsistent": 1,
-        "large_move": 1,
+        "zero_range": 1,
+        "stale_bar": 1,
+        "large_move": 2,
         "zero_volume": 1,
     }
     findings = {f.kind: f for f in report.findings}
     assert findings["missing_sessions"].sessions == ["2022-12-29"]
     assert findings["ohlc_inconsistent"].sessions == ["2022-12-28"]
-    assert findings["large_move"].sessions == ["2022-12-30"]
+    assert findings["large_move"].sessions == ["2022-12-30", "2023-01-04"]
+    assert findings["zero_range"].sessions == ["2023-01-03"]
+    assert findings["stale_bar"].sessions == ["2023-01-05"]
+    assert "squared close-to-close return" in findings["stale_bar"].detail
+    assert "takes max(open, high, close)" in findings["ohlc_inconsistent"].detail
     assert "126.04 -> 12993" in findings["large_move"].detail
     assert findings["zero_volume"].sessions == ["2022-12-27"]
     markdown = report_markdown(report)
-    assert "| `large_move` | 1 | 2022-12-30 |" in markdown
+    assert "| `large_move` | 2 | 2022-12-30, 2023-01-04 |" in markdown
 
 
 def test_a_split_explains_a_raw_drop(tmp_path):

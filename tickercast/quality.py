@@ -7,7 +7,9 @@ pandera schema on the cleaned frame.
 Soft findings (reported, the run goes on): rows with no price at all (dropped), a
 session listed more than once (the later row, the final value, is kept), rows out of
 order (sorted), sessions missing against the exchange calendar, high/low that do not
-bracket open and close, a one-day move no split explains, zero volume.
+bracket open and close (repaired in the range measure), bars with no range or repeating
+the session before (left out of the range measure: `tickercast.daily_bar`), a one-day
+move no split explains, zero volume.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -17,6 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from tickercast.calendar import sessions_between
+from tickercast.daily_bar import inconsistent_bars, stale_bars
 from tickercast.errors import PriceDataError
 
 _PRICE_FIELDS = ["open", "high", "low", "close", "adjusted_close"]
@@ -163,18 +166,34 @@ def _soft_findings(prices: pd.DataFrame, calendar: str, config: QualityConfig) -
     if len(missing):
         findings.append(_finding("missing_sessions", missing, f"{calendar} sessions with no row"))
 
-    body_high = prices[["open", "close"]].max(axis=1)
-    body_low = prices[["open", "close"]].min(axis=1)
-    slack = 1 + config.ohlc_tolerance
-    bad_range = (prices["high"] * slack < body_high) | (prices["low"] > body_low * slack)
-    if bad_range.any():
+    inconsistent = inconsistent_bars(prices, config.ohlc_tolerance)
+    if inconsistent.any():
         findings.append(
             _finding(
                 "ohlc_inconsistent",
-                days[bad_range],
-                "high < max(open, close) or low > min(open, close)",
+                days[inconsistent],
+                "high < max(open, close) or low > min(open, close); the range measure of "
+                "the intervals takes max(open, high, close) and min(open, low, close)",
             )
         )
+    no_range = (prices["high"] == prices["low"]).to_numpy()
+    for kind, sessions, what in (
+        ("zero_range", no_range, "high equal to low: no range within the day"),
+        (
+            "stale_bar",
+            stale_bars(prices) & ~no_range,
+            "open, high, low, close and volume all the session before's",
+        ),
+    ):
+        if sessions.any():
+            findings.append(
+                _finding(
+                    kind,
+                    days[sessions],
+                    f"{what}; the range measure of the intervals uses the squared "
+                    "close-to-close return there",
+                )
+            )
 
     adjusted_move = prices["adjusted_close"].pct_change().abs()
     # A split of ratio r divides the raw close by r: corrected, the raw move is flat.
