@@ -7,6 +7,7 @@ import pytest
 from arch import arch_model
 
 from tickercast.errors import InputError
+from tickercast.har import FrozenHar, LogHar, fit_har
 from tickercast.volatility import (
     EWMA,
     ConstantScale,
@@ -14,6 +15,7 @@ from tickercast.volatility import (
     RealizedVolatility,
     Spread,
     fit_garch,
+    fit_range_garch,
     volatility_from_dict,
 )
 from tickercast.windows import realized_volatility
@@ -30,10 +32,15 @@ def history(sample_aapl):
 
 @pytest.fixture
 def cold_cache():
-    """An empty fit cache, emptied again after the test (no fit of it leaks to another)."""
-    fit_garch.cache_clear()
+    """Empty fit caches, emptied again after the test (no fit of it leaks to another)."""
+    _clear_fits()
     yield
-    fit_garch.cache_clear()
+    _clear_fits()
+
+
+def _clear_fits() -> None:
+    for fit in (fit_garch, fit_range_garch, fit_har):
+        fit.cache_clear()
 
 
 def _returns(history) -> np.ndarray:
@@ -101,16 +108,28 @@ def test_garch_filters_like_arch_with_the_parameters_of_the_refit_point(
 
 
 @pytest.mark.parametrize(
-    "model", [Garch(window=WINDOW, refit_every=REFIT), Garch(leverage=True), EWMA()]
+    "model",
+    [
+        Garch(window=WINDOW, refit_every=REFIT),
+        Garch(leverage=True),
+        EWMA(),
+        Garch(window=WINDOW, refit_every=REFIT, range_term=True),
+        Garch(leverage=True, range_term=True),
+        LogHar(window=WINDOW),
+    ],
+    ids=lambda model: model.name,
 )
 def test_no_spread_looks_past_its_origin(history, model, cold_cache):
+    """A session's bar (open, high, low, close) enters only spreads at its close or later:
+    the spread at each origin is the same from the history cut just after it."""
     # 101: fitted at the origin itself (84, its refit point, has too few returns)
     origins = np.array([101, 420, 440, 990])
     spread = model.spread(history, origins, H)
     for row, origin in enumerate(origins):
-        fit_garch.cache_clear()  # fitted afresh from the truncated history
+        _clear_fits()  # fitted afresh from the truncated history
         alone = model.spread(history.iloc[: origin + 1], np.array([origin]), H)
-        np.testing.assert_array_equal(alone.sd[0], spread.sd[row])
+        # equal but for rounding (a matrix product's summation order follows its size)
+        np.testing.assert_allclose(alone.sd[0], spread.sd[row], rtol=1e-13)
         np.testing.assert_array_equal(alone.dof[0], spread.dof[row])
 
 
@@ -156,7 +175,15 @@ def test_too_early_an_origin_is_refused(history):
 
 @pytest.mark.parametrize(
     "model",
-    [Garch(window=WINDOW, refit_every=REFIT), Garch(leverage=True), EWMA(), RealizedVolatility(20)],
+    [
+        Garch(window=WINDOW, refit_every=REFIT),
+        Garch(leverage=True),
+        EWMA(),
+        RealizedVolatility(20),
+        Garch(leverage=True, range_term=True),
+        LogHar(window=WINDOW),
+    ],
+    ids=lambda model: model.name,
 )
 def test_a_frozen_model_carries_its_spread_in_plain_numbers(history, model):
     """What a registered model carries: frozen at a session and read back from JSON, it
@@ -164,7 +191,8 @@ def test_a_frozen_model_carries_its_spread_in_plain_numbers(history, model):
     sessions alone."""
     frozen_at = 430  # refit point 420 (every 21 sessions): 431..440 share its parameters
     frozen = model.frozen(history.iloc[: frozen_at + 1])
-    loaded = volatility_from_dict(json.loads(json.dumps(frozen.as_dict())))
+    saved = json.loads(json.dumps(frozen.as_dict()))
+    loaded = FrozenHar.from_dict(saved) if saved["kind"] == "har" else volatility_from_dict(saved)
     origins = np.arange(frozen_at, 441)
     full = model.spread(history, origins, H)
     recent = history.iloc[frozen_at - 29 : 441].reset_index(drop=True)

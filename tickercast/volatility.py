@@ -27,6 +27,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 import pandas as pd
 
+from tickercast.daily_bar import range_measure
 from tickercast.errors import InputError
 from tickercast.windows import realized_volatility
 
@@ -180,14 +181,18 @@ class EWMA:
 class GarchFit:
     """One window's GARCH parameters, in percent returns (ret * 100).
 
-    sigma2[s+1] = omega + (alpha + gamma * [ret[s] < 0]) * ret[s]**2 + beta * sigma2[s];
-    gamma is 0 without leverage.
+    sigma2[s+1] = omega + (alpha + gamma * [ret[s] < 0]) * ret[s]**2 + delta * rm[s]
+    + beta * sigma2[s]; gamma is 0 without leverage, delta 0 without the daily bar's
+    range measure rm (`tickercast.garch_x`).
 
     Attributes:
         omega, alpha, gamma, beta: the variance recursion's parameters.
         nu: Student-t degrees of freedom of the innovations (np.inf: normal).
         last_variance: the variance of the window's last return, given those before it.
-        failure: why the fit failed and these are RiskMetrics' parameters; None if fitted.
+        failure: why the fit failed and these are a fallback's parameters; None if fitted.
+        delta: the weight of yesterday's range measure (percent squared).
+        kappa: the window's mean range measure over its mean squared return, by which
+            the range measure ahead is forecast from the variance ahead.
     """
 
     omega: float
@@ -197,19 +202,25 @@ class GarchFit:
     nu: float
     last_variance: float
     failure: str | None = None
+    delta: float = 0.0
+    kappa: float = 0.0
 
-    def filter(self, percent: np.ndarray) -> np.ndarray:
+    def filter(self, percent: np.ndarray, measure: np.ndarray | None = None) -> np.ndarray:
         """(m,) one-step variances sigma2[s+1|s] for the returns `percent` (percent units),
-        the first being the window's last return."""
+        the first being the window's last return; `measure` (m,) their sessions' range
+        measures in percent squared, needed when delta is not 0."""
         from scipy.signal import lfilter
 
         shock = self.omega + (self.alpha + self.gamma * (percent < 0)) * percent**2  # (m,)
+        if self.delta:
+            shock = shock + self.delta * measure
         return lfilter([1.0], [1.0, -self.beta], shock, zi=[self.beta * self.last_variance])[0]
 
     def cumulative(self, one_step: np.ndarray, horizons: int) -> np.ndarray:
         """(n, H) expected variance of the sum of the next h returns, from (n,) one-step
-        variances; innovations are symmetric, so a negative one comes half the time."""
-        persistence = self.alpha + self.gamma / 2 + self.beta
+        variances; innovations are symmetric, so a negative one comes half the time, and
+        the range measure ahead is kappa times the variance ahead."""
+        persistence = self.alpha + self.gamma / 2 + self.beta + self.delta * self.kappa
         ahead = np.empty((len(one_step), horizons))
         ahead[:, 0] = one_step
         for step in range(1, horizons):
@@ -259,6 +270,39 @@ def fit_garch(leverage: bool, window: bytes) -> GarchFit:
     return fit
 
 
+@functools.lru_cache(maxsize=4096)
+def fit_range_garch(leverage: bool, window: bytes, measures: bytes) -> GarchFit:
+    """Fit GARCH-X, zero mean, Student-t (`tickercast.garch_x`), with GJR's term if
+    `leverage`: cached, as `fit_garch`, on the window's returns and range measures.
+
+    Args:
+        leverage: add the GJR term.
+        window: the float64 bytes of the window's returns in percent.
+        measures: the float64 bytes of the same sessions' range measures, percent squared.
+
+    Returns:
+        The fitted parameters, or `fit_garch`'s (no range term) if the optimizer fails.
+    """
+    from tickercast.garch_x import conditional_variance, fit_garch_x
+
+    percent, measure = np.frombuffer(window), np.frombuffer(measures)
+    try:
+        parameters, kappa, _ = fit_garch_x(percent, measure, leverage)
+    except ValueError as error:
+        return replace(fit_garch(leverage, window), failure=f"GARCH-X: {error}")
+    theta = parameters.as_array()
+    return GarchFit(
+        omega=parameters.omega,
+        alpha=parameters.alpha,
+        gamma=parameters.gamma,
+        beta=parameters.beta,
+        nu=parameters.nu,
+        last_variance=float(conditional_variance(theta, percent, measure)[-1]),
+        delta=parameters.delta,
+        kappa=kappa,
+    )
+
+
 def _risk_metrics(percent: np.ndarray, failure: str) -> GarchFit:
     # the variance at the window's end is unknown: the window's mean square stands in
     return GarchFit(0.0, 0.06, 0.0, 0.94, np.inf, float(np.mean(percent**2)), failure)
@@ -266,11 +310,13 @@ def _risk_metrics(percent: np.ndarray, failure: str) -> GarchFit:
 
 @dataclass(frozen=True)
 class Garch:
-    """GARCH(1,1), or GJR-GARCH(1,1,1) with leverage: zero mean, Student-t innovations.
+    """GARCH(1,1), or GJR-GARCH(1,1,1) with leverage: zero mean, Student-t innovations;
+    with `range_term`, GARCH-X on the daily bar's range measure (`tickercast.garch_x`).
 
     Origin t uses the parameters fitted at its refit point r = t - t % refit_every on
     the `window` returns up to r (at t itself while r has fewer than `MIN_RETURNS`
-    returns), and the variance filtered with those parameters through ret[t].
+    returns), and the variance filtered with those parameters through ret[t] (and,
+    with the range term, rm[t]: session t's bar is known at its close).
     """
 
     leverage: bool = False
@@ -283,6 +329,9 @@ class Garch:
     # 0.1 % (GARCH) and 0.7 % (GJR) at 21 against 1.7 % and 1.6 % at 126; 21 costs
     # about 0.5 s per model for 630 origins, daily refits 9-11 s
     refit_every: int = 21
+    # yesterday's range measure in the variance equation: the open, high and low say
+    # how far the price moved, which one close-to-close return says only noisily
+    range_term: bool = False
 
     def __post_init__(self) -> None:
         if self.window < MIN_RETURNS or self.refit_every < 1:
@@ -293,30 +342,45 @@ class Garch:
 
     @property
     def name(self) -> str:
-        return "gjr" if self.leverage else "garch"
+        return ("range_" if self.range_term else "") + ("gjr" if self.leverage else "garch")
+
+    def _inputs(self, prices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N,) percent returns (NaN at 0) and, with the range term, range measures."""
+        percent = PERCENT * _log_returns(prices)
+        return percent, PERCENT**2 * range_measure(prices) if self.range_term else None
+
+    def _fit(self, percent: np.ndarray, measure: np.ndarray | None, refit: int) -> GarchFit:
+        """The parameters fitted on the `window` returns up to position `refit`."""
+        first = max(1, refit - self.window + 1)
+        window = percent[first : refit + 1].tobytes()
+        if measure is None:
+            return fit_garch(self.leverage, window)
+        return fit_range_garch(self.leverage, window, measure[first : refit + 1].tobytes())
 
     def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
         """The spread at `origins` (each with at least `MIN_RETURNS` returns; any order,
         rows follow it) for h = 1..`horizons`."""
         origins = np.asarray(origins)
         _check_origins(origins, MIN_RETURNS, self.name)
-        percent = PERCENT * _log_returns(prices)  # (N,), percent[0] is NaN
+        percent, measure = self._inputs(prices)  # (N,) each, percent[0] is NaN
         refits = origins - origins % self.refit_every
         refits = np.where(refits < MIN_RETURNS, origins, refits)
         variance = np.empty((len(origins), horizons))
         dof = np.empty(len(origins))
         for refit in np.unique(refits):
             members = np.flatnonzero(refits == refit)
-            first = max(1, refit - self.window + 1)
-            fit = fit_garch(self.leverage, percent[first : refit + 1].tobytes())
+            fit = self._fit(percent, measure, refit)
             if fit.failure:
                 logger.warning(
-                    "%s fit at position %d failed (%s): RiskMetrics parameters instead",
+                    "%s fit at position %d failed (%s): fallback parameters instead",
                     self.name,
                     refit,
                     fit.failure,
                 )
-            one_step = fit.filter(percent[refit : origins[members].max() + 1])
+            last = origins[members].max() + 1
+            one_step = fit.filter(
+                percent[refit:last], None if measure is None else measure[refit:last]
+            )
             variance[members] = fit.cumulative(one_step[origins[members] - refit], horizons)
             dof[members] = fit.nu
         return Spread(np.sqrt(variance) / PERCENT, dof)
@@ -328,12 +392,14 @@ class Garch:
         _check_origins(np.array([last]), MIN_RETURNS, self.name)
         refit = last - last % self.refit_every
         refit = last if refit < MIN_RETURNS else refit
-        percent = PERCENT * _log_returns(prices)
-        fit = fit_garch(
-            self.leverage, percent[max(1, refit - self.window + 1) : refit + 1].tobytes()
-        )
+        percent, measure = self._inputs(prices)
+        fit = self._fit(percent, measure, refit)
         # one_step[k] is sigma2[refit + k + 1 | refit + k]; at the refit itself, the fit's own
-        previous = fit.filter(percent[refit:last])[-1] if last > refit else fit.last_variance
+        previous = (
+            fit.filter(percent[refit:last], None if measure is None else measure[refit:last])[-1]
+            if last > refit
+            else fit.last_variance
+        )
         return FilteredVariance(
             self.name,
             replace(fit, last_variance=float(previous)),
@@ -343,10 +409,11 @@ class Garch:
 
 @dataclass(frozen=True)
 class FilteredVariance:
-    """A variance recursion (GARCH, GJR, or RiskMetrics as GARCH with omega 0) frozen at
-    one session: its parameters, and the variance of that session's return given the
-    sessions before (`fit.last_variance`). From there it filters each later return with
-    the same parameters, so a model that carries it needs only the recent sessions.
+    """A variance recursion (GARCH, GJR, GARCH-X, or RiskMetrics as GARCH with omega 0)
+    frozen at one session: its parameters, and the variance of that session's return
+    given the sessions before (`fit.last_variance`). From there it filters each later
+    return (and range measure) with the same parameters, so a model that carries it
+    needs only the recent sessions.
 
     Its spread at the frozen session equals the full model's there; at later sessions it
     holds the parameters where the full model would have refitted them.
@@ -370,7 +437,9 @@ class FilteredVariance:
         if len(origins) and origins.min() < start:
             raise InputError(f"{self.name}: no spread before {self.session}, where it was frozen")
         percent = PERCENT * _log_returns(prices)
-        one_step = self.fit.filter(percent[start : origins.max() + 1])  # sigma2[s+1|s], s >= start
+        last = origins.max() + 1
+        measure = PERCENT**2 * range_measure(prices)[start:last] if self.fit.delta else None
+        one_step = self.fit.filter(percent[start:last], measure)  # sigma2[s+1|s], s >= start
         variance = self.fit.cumulative(one_step[origins - start], horizons)
         return Spread(np.sqrt(variance) / PERCENT, np.full(len(origins), self.fit.nu))
 
@@ -382,13 +451,15 @@ class FilteredVariance:
             "kind": "filtered_variance",
             "name": self.name,
             "session": self.session.isoformat(),
-            **{key: getattr(self.fit, key) for key in _FIT_FIELDS},
+            **{key: getattr(self.fit, key) for key in (*_FIT_FIELDS, *_RANGE_FIELDS)},
         }
 
 
 # what a `FilteredVariance` saves of its `GarchFit` (infinite nu is written as Infinity,
 # which Python's json reads back)
 _FIT_FIELDS = ("omega", "alpha", "gamma", "beta", "nu", "last_variance", "failure")
+# saved since GARCH-X; a model saved before them has no range term
+_RANGE_FIELDS = ("delta", "kappa")
 
 
 def volatility_from_dict(data: dict) -> VolatilityModel:
@@ -404,7 +475,7 @@ def volatility_from_dict(data: dict) -> VolatilityModel:
     if kind == RealizedVolatility.name:
         return RealizedVolatility(int(data["lookback"]))
     if kind == "filtered_variance":
-        fit = GarchFit(**{key: data[key] for key in _FIT_FIELDS})
+        fit = GarchFit(**{key: data[key] for key in (*_FIT_FIELDS, *_RANGE_FIELDS) if key in data})
         return FilteredVariance(data["name"], fit, date.fromisoformat(data["session"]))
     raise ValueError(f"unknown volatility model {kind!r}")
 
