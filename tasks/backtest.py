@@ -8,6 +8,7 @@ from prefect.runtime import flow_run
 
 from tickercast import run_record
 from tickercast.backtest import Backtest, run_backtest
+from tickercast.fit_store import keep_fits_in
 from tickercast.model_config import ModelConfig
 from tickercast.prices import prices_sha256
 from tickercast.settings import Settings
@@ -29,7 +30,9 @@ def backtest_ticker(
     settings: Settings,
 ) -> Backtest:
     """Backtest one ticker over its last folds and log the results and plots to MLflow."""
-    stored = Store(settings.home).read_prices(ticker)
+    store = Store(settings.home)
+    keep_fits_in(store.fits_folder)
+    stored = store.read_prices(ticker)
     history = select_history(stored, ticker, start, end, settings.calendar_for(ticker))
     gate = {
         "margin": settings.gate_margin,
@@ -46,7 +49,10 @@ def backtest_ticker(
     run_id = tracker.start_run(ticker, as_of, opened, kind=BACKTEST)
     tracker.record(run_id, run_record.backtest_results(backtest, history))
     tracker.end_run(run_id, succeeded=True)
-    get_run_logger().info(backtest.summary())
+    logger = get_run_logger()
+    logger.info(backtest.summary())
+    if backtest.close_only:
+        logger.warning(backtest.close_only)
     return backtest
 
 

@@ -6,11 +6,13 @@ import time
 from prefect import get_run_logger
 
 from tickercast import run_record
+from tickercast.fit_store import keep_fits_in
 from tickercast.fitting import Fitted, fit_candidates
 from tickercast.model_config import ModelConfig
 from tickercast.model_store import model_store_for
 from tickercast.retraining import plan_global, plan_training
 from tickercast.settings import Settings
+from tickercast.storage import Store
 from tickercast.tasks.retries import stage
 from tickercast.tracking import tracker_for
 from tickercast.windows import TrainingSet
@@ -27,8 +29,12 @@ def train_model(
     else:
         latest = models.latest_network(training.ticker, before=as_of)
         plan = plan_training(latest, training.ticker, as_of, spec, settings.retrain)
+    keep_fits_in(Store(settings.home).fits_folder)  # an evening filters what earlier ones fitted
     started = time.perf_counter()
     fitted = fit_candidates(training.prices, training.ticker, spec, config, plan)
     tracker_for(settings).record(run_id, run_record.training(fitted, time.perf_counter() - started))
-    get_run_logger().info(fitted.summary(training.ticker))
+    logger = get_run_logger()
+    logger.info(fitted.summary(training.ticker))
+    if fitted.close_only:
+        logger.warning(fitted.close_only)
     return fitted

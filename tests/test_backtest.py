@@ -53,6 +53,8 @@ def test_rows_have_every_model_horizon_and_fold(backtest, small_spec):
         *("lstm", "naive", "drift", "ar", "published", "published_holdout"),
         *("static", "ewma", "ewma_conformal", "garch", "garch_conformal"),
         *("gjr", "gjr_conformal", "lstm_head", "lstm_head_conformal"),
+        *("range_garch", "range_garch_conformal", "range_gjr", "range_gjr_conformal"),
+        *("har", "har_conformal", "blend", "blend_conformal"),
     }
     naive = [r for r in pooled if r["model"] == "naive"]
     assert all(r["rmse_ratio"] == 1.0 and r["directional_accuracy"] is None for r in naive)

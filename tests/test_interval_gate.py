@@ -4,9 +4,9 @@ calibrated and significantly better than the incumbent's."""
 import numpy as np
 import pytest
 
-from tickercast.candidates import INTERVAL_MODELS
+from tickercast.candidates import INTERVAL_MODELS, uses_bar
 from tickercast.evaluate import Scored
-from tickercast.interval_gate import INCUMBENT, OWN, decide_intervals
+from tickercast.interval_gate import CLOSE_ONLY_INCUMBENT, INCUMBENT, OWN, decide_intervals
 from tickercast.windows import realized_volatility
 
 LEVELS = {0.8: 1.2816, 0.95: 1.96}
@@ -91,3 +91,13 @@ def test_the_incumbent_can_be_another_method(moves):
     decision = decide_intervals(field, 0.01, 0.1, incumbent="garch_conformal")
     assert decision.model == "garch_conformal"
     assert "garch_conformal" not in decision.scores and OWN in decision.scores
+
+
+def test_a_close_only_ticker_defends_gjr(moves):
+    """Without the daily bar there is no blend: conformalized GJR holds instead, and the
+    challengers are the close-only candidates."""
+    actual, volatility = moves
+    field = {name: s for name, s in _field(actual, volatility).items() if not uses_bar(name)}
+    decision = decide_intervals(field, 0.01, 0.1)
+    assert decision.model == CLOSE_ONLY_INCUMBENT == "gjr_conformal"
+    assert set(decision.scores) == set(field) - {CLOSE_ONLY_INCUMBENT}

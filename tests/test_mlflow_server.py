@@ -33,7 +33,7 @@ from tickercast.storage import Store
 prices = Store(__import__("pathlib").Path(sys.argv[1])).read_prices("AAPL").tail(30)
 prices["session"] = prices["session"].dt.strftime("%Y-%m-%d")
 prices["volume"] = prices["volume"].astype("float64")
-recent = prices[["session", "adjusted_close", "close", "volume", "high", "low"]]
+recent = prices[["session", "adjusted_close", "close", "volume", "open", "high", "low"]]
 """
 
 
@@ -134,7 +134,7 @@ def test_serve_model_answers_the_published_forecast_and_its_intervals(
             wait_for(f"http://127.0.0.1:{port}/ping", process, log, seconds=240)
             prices = Store(home).read_prices("AAPL").tail(30)
             prices["session"] = prices["session"].dt.strftime("%Y-%m-%d")
-            recent = prices[["session", "adjusted_close", "close", "volume", "high", "low"]]
+            recent = prices[["session", "adjusted_close", "close", "volume", "open", "high", "low"]]
             body = {
                 "dataframe_split": json.loads(
                     recent.astype({"volume": "float64"}).to_json(orient="split", index=False)

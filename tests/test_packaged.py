@@ -43,20 +43,21 @@ ANSWER = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
 @pytest.fixture(scope="module")
 def published(fitted_aapl, small_spec):
     """The LSTM as the publish stage registers it, with the interval gate's incumbent
-    (conformalized GJR) frozen as of the as_of, and the forecast it publishes."""
+    (the conformalized blend of GJR and the log-HAR) frozen as of the as_of, and the
+    forecast it publishes."""
     history, fitted = fitted_aapl
-    lstm, gjr = (
+    lstm, incumbent = (
         recalibrated(fitted.candidates[name], history, fitted.split, small_spec)
         for name in ("lstm", INCUMBENT)
     )
-    frozen = replace(gjr, volatility=gjr.volatility.frozen(history))
+    frozen = replace(incumbent, volatility=incumbent.volatility.frozen(history))
     as_of = history["session"].iloc[-1].date()
     saved = SavedCandidate(lstm, PublishedIntervals(INCUMBENT, as_of, frozen))
     frame, intervals = (
         forecast_frame(
             "AAPL", history, forecast_latest(c, history, small_spec), "XNYS", name, "1", "", "", ""
         )
-        for name, c in (("lstm", lstm), (INCUMBENT, gjr))
+        for name, c in (("lstm", lstm), (INCUMBENT, incumbent))
     )
     return saved, with_intervals(frame, intervals)
 
@@ -76,7 +77,7 @@ def saved_model(fitted_aapl, published, tmp_path_factory) -> Path:
 
 def _recent(history: pd.DataFrame, sessions: int) -> pd.DataFrame:
     """The last sessions as a client sends them: date strings, float volumes."""
-    recent = history[["session", "adjusted_close", "close", "volume", "high", "low"]]
+    recent = history[["session", "adjusted_close", "close", "volume", "open", "high", "low"]]
     recent = recent.tail(sessions).copy()
     recent["session"] = recent["session"].dt.strftime("%Y-%m-%d")
     return recent.astype({"volume": "float64"})
@@ -104,7 +105,9 @@ print(json.dumps({
 
 
 @pytest.mark.parametrize(
-    ("folder", "interval_model"), [(MODEL_V1, "lstm"), (MODEL_V2, INCUMBENT)], ids=["v1", "v2"]
+    ("folder", "interval_model"),
+    [(MODEL_V1, "lstm"), (MODEL_V2, "gjr_conformal")],
+    ids=["v1", "v2"],
 )
 def test_a_model_saved_by_an_earlier_format_loads_and_answers_in_a_fresh_process(
     folder, interval_model
@@ -161,9 +164,9 @@ def test_a_saved_model_holds_no_pickled_object_of_ours(saved_model, tmp_path):
     assert {"model_code.py", "artifacts/candidate/candidate.json"} <= files
     assert "artifacts/candidate/network.keras" in files
     state = json.loads((saved_model / "artifacts" / "candidate" / STATE).read_text())
-    assert state["format_version"] == 2 and state["published_intervals"]["model"] == INCUMBENT
+    assert state["format_version"] == 3 and state["published_intervals"]["model"] == INCUMBENT
     metadata = mlflow.models.Model.load(saved_model).metadata
-    assert metadata["tickercast_format_version"] == 2
+    assert metadata["tickercast_format_version"] == 3
     assert metadata["interval_model"] == INCUMBENT
 
 
@@ -225,10 +228,10 @@ def test_a_price_target_preprocessor_round_trips_through_json(fitted_aapl):
 def test_an_unknown_format_version_is_refused_naming_the_file_and_the_version(tmp_path):
     folder = shutil.copytree(MODEL_V2 / "artifacts" / "candidate", tmp_path / "candidate")
     state = json.loads((folder / STATE).read_text())
-    (folder / STATE).write_text(json.dumps({**state, "format_version": 3}))
+    (folder / STATE).write_text(json.dumps({**state, "format_version": 4}))
     with pytest.raises(ModelFormatError) as error:
         load_candidate(folder)
-    assert str(folder / STATE) in str(error.value) and "format_version 3" in str(error.value)
+    assert str(folder / STATE) in str(error.value) and "format_version 4" in str(error.value)
     (folder / STATE).unlink()  # a model registered before format_version 1: state.pkl
     with pytest.raises(ModelFormatError, match="candidate.json is missing"):
         load_candidate(folder)

@@ -151,7 +151,9 @@ def test_the_registered_model_takes_recent_prices_and_returns_forecasts(
     assert [c["name"] for c in info.signature.inputs.to_dict()][:2] == ["session", "adjusted_close"]
     model = mlflow.pyfunc.load_model(f"models:/tickercast-AAPL/{version}")
     recent = (
-        history[["session", "adjusted_close", "close", "volume", "high", "low"]].tail(30).copy()
+        history[["session", "adjusted_close", "close", "volume", "open", "high", "low"]]
+        .tail(30)
+        .copy()
     )
     recent["session"] = recent["session"].dt.strftime("%Y-%m-%d")
     recent["volume"] = recent["volume"].astype("float64")

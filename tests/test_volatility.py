@@ -7,7 +7,7 @@ import pytest
 from arch import arch_model
 
 from tickercast.errors import InputError
-from tickercast.har import FrozenHar, LogHar, fit_har
+from tickercast.har import Blend, LogHar, fit_har, saved_volatility
 from tickercast.volatility import (
     EWMA,
     ConstantScale,
@@ -16,7 +16,6 @@ from tickercast.volatility import (
     Spread,
     fit_garch,
     fit_range_garch,
-    volatility_from_dict,
 )
 from tickercast.windows import realized_volatility
 
@@ -182,6 +181,7 @@ def test_too_early_an_origin_is_refused(history):
         RealizedVolatility(20),
         Garch(leverage=True, range_term=True),
         LogHar(window=WINDOW),
+        Blend(Garch(leverage=True), LogHar()),
     ],
     ids=lambda model: model.name,
 )
@@ -192,7 +192,7 @@ def test_a_frozen_model_carries_its_spread_in_plain_numbers(history, model):
     frozen_at = 430  # refit point 420 (every 21 sessions): 431..440 share its parameters
     frozen = model.frozen(history.iloc[: frozen_at + 1])
     saved = json.loads(json.dumps(frozen.as_dict()))
-    loaded = FrozenHar.from_dict(saved) if saved["kind"] == "har" else volatility_from_dict(saved)
+    loaded = saved_volatility(saved)
     origins = np.arange(frozen_at, 441)
     full = model.spread(history, origins, H)
     recent = history.iloc[frozen_at - 29 : 441].reset_index(drop=True)

@@ -67,6 +67,7 @@ class Fold:
             candidate's on the fold's holdout (before its first origin).
         live: the LSTM's live record the shadow gate was given.
         live_targets: the target session of each of its forecasts, oldest first.
+        close_only: why the fold's intervals come from close-only models (`Fitted`).
     """
 
     number: int
@@ -83,6 +84,7 @@ class Fold:
     fit_seconds: float
     warm_started: bool
     seconds: float
+    close_only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,16 @@ class Backtest:
 
     def pooled(self) -> dict[str, Scored]:
         """Every model's scores over all folds together."""
-        return {name: pooled(name, [fold.scored[name] for fold in self.folds]) for name in MODELS}
+        return {
+            name: pooled(name, [fold.scored[name] for fold in self.folds])
+            for name in MODELS
+            if all(name in fold.scored for fold in self.folds)  # a close-only fold lacks some
+        }
+
+    @property
+    def close_only(self) -> str | None:
+        """Why some folds' intervals come from close-only models, once; None if none do."""
+        return next((fold.close_only for fold in self.folds if fold.close_only), None)
 
     def summary(self) -> str:
         """One line for the run's log: pooled h=1 RMSE ratios and the published coverage."""
@@ -224,6 +235,7 @@ def run_backtest(
         holdout = {
             name: score(name, fitted.candidates[name], history, fitted.split.holdout, spec, scales)
             for name in ("lstm", "naive", *INTERVAL_MODELS)
+            if name in fitted.candidates
         }
         holdout_decision = decide(holdout["lstm"], holdout["naive"], None, margin, significance)
         intervals = decide_intervals(holdout, margin, interval_significance)
@@ -264,6 +276,7 @@ def run_backtest(
                 fit_seconds=fitted.trained.fit_seconds,
                 warm_started=fitted.plan.training is not Training.FULL,
                 seconds=time.perf_counter() - started,
+                close_only=fitted.close_only,
             )
         )
         plan = TrainingPlan(

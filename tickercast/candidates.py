@@ -9,8 +9,19 @@ own distribution's quantiles and conformalized, and unscaled conformal (`static`
 
 POINT_MODELS = ("lstm", "naive", "drift", "ar")
 # naive's zero return with each volatility model's intervals: its own and conformalized
-VOLATILITY_MODELS = ("ewma", "garch", "gjr", "lstm_head")
+VOLATILITY_MODELS = (
+    *("ewma", "garch", "gjr", "lstm_head"),
+    *("range_garch", "range_gjr", "har", "blend"),
+)
+# the models that read the daily bar's open, high and low: a close-only source's
+# tickers go without them
+BAR_MODELS = ("range_garch", "range_gjr", "har", "blend")
 INTERVAL_MODELS = (
     "static",
     *(f"{name}{suffix}" for name in VOLATILITY_MODELS for suffix in ("", "_conformal")),
 )
+
+
+def uses_bar(candidate: str) -> bool:
+    """Whether an interval candidate needs the open, high and low."""
+    return candidate.removesuffix("_conformal") in BAR_MODELS

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tickercast.candidates import BAR_MODELS
 from tickercast.conformal import Conformal
+from tickercast.daily_bar import MIN_BAR_SHARE, bar_share
 from tickercast.forecasters import (
     DriftForecaster,
     Forecaster,
@@ -29,6 +31,7 @@ from tickercast.forecasters import (
     LSTMForecaster,
     NaiveForecaster,
 )
+from tickercast.har import Blend, LogHar
 from tickercast.intervals import Intervals, ModelQuantiles
 from tickercast.lstm_head import LSTMHead
 from tickercast.model import TrainedModel, train_network
@@ -96,6 +99,8 @@ class Fitted:
         candidates: the point candidates (`POINT_MODELS`) and the interval candidates
             (`INTERVAL_MODELS`), each with calibrated intervals.
         plan: how the LSTM was trained (afresh, fine-tuned or reused) and why.
+        close_only: why the models of the daily bar (`BAR_MODELS`) are not among the
+            candidates, a warning for the user; None when they are.
     """
 
     spec: WindowSpec
@@ -103,6 +108,7 @@ class Fitted:
     trained: TrainedModel
     candidates: dict[str, Candidate]
     plan: TrainingPlan
+    close_only: str | None = None
 
     def summary(self, ticker: str) -> str:
         """One line for the run's log: how the LSTM was trained and which epoch was kept."""
@@ -175,13 +181,28 @@ def fit_candidates(
         for forecaster in forecasters
     }
     candidates |= interval_candidates(prices, split, spec, lstm)
-    return Fitted(spec, split, trained, candidates, plan)
+    return Fitted(spec, split, trained, candidates, plan, close_only(prices, ticker))
+
+
+def close_only(prices: pd.DataFrame, ticker: str) -> str | None:
+    """Why the ticker's intervals come from close-only models, or None if its source
+    gives the daily bar (open, high, low) on enough of the sessions a fit window sees."""
+    window = Garch().window
+    share = bar_share(prices, window)
+    if share >= MIN_BAR_SHARE:
+        return None
+    return (
+        f"{ticker}: the source gives a readable open, high and low on {share:.0%} of the "
+        f"last {min(window, len(prices))} sessions (at least {MIN_BAR_SHARE:.0%} needed): "
+        f"intervals from close-only models, without {', '.join(BAR_MODELS)}"
+    )
 
 
 def interval_candidates(
     prices: pd.DataFrame, split: Split, spec: WindowSpec, lstm: LSTMForecaster
 ) -> dict[str, Candidate]:
-    """Naive's zero return with each volatility model's intervals (`INTERVAL_MODELS`).
+    """Naive's zero return with each volatility model's intervals (`INTERVAL_MODELS`;
+    those of `BAR_MODELS` only where the source gives the daily bar: `close_only`).
 
     Args:
         prices: canonical prices up to and including as_of.
@@ -199,6 +220,10 @@ def interval_candidates(
         Garch(leverage=True),
         LSTMHead.fit(lstm, prices, split.fit),
     ]
+    if close_only(prices, "") is None:
+        har = LogHar()
+        models += [Garch(range_term=True), Garch(leverage=True, range_term=True), har]
+        models.append(Blend(Garch(leverage=True), har))
     candidates = {
         "static": Candidate.calibrate(naive, prices, split.calibration, spec, ConstantScale())
     }

@@ -33,7 +33,15 @@ import pandas as pd
 
 from tickercast.daily_bar import range_measure
 from tickercast.errors import InputError
-from tickercast.volatility import MIN_RETURNS, Spread, _check_origins, _log_returns
+from tickercast.fit_store import persisted
+from tickercast.volatility import (
+    MIN_RETURNS,
+    Spread,
+    VolatilityModel,
+    _check_origins,
+    _log_returns,
+    volatility_from_dict,
+)
 
 # the regressors' spans in sessions: a day, a week, a month
 _SPANS = (1, 5, 22)
@@ -73,6 +81,15 @@ class HarFit:
             "floor": self.floor,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "HarFit":
+        return cls(
+            np.asarray(data["coefficients"], dtype="float64"),
+            np.asarray(data["scale"], dtype="float64"),
+            float(data["nu"]),
+            float(data["floor"]),
+        )
+
 
 def regressors(measure: np.ndarray, origins: np.ndarray, floor: float) -> np.ndarray:
     """(n, 4) the HAR regressors at `origins` (each at least 22: a month's measures).
@@ -91,6 +108,7 @@ def regressors(measure: np.ndarray, origins: np.ndarray, floor: float) -> np.nda
 
 
 @functools.lru_cache(maxsize=4096)
+@persisted("har", HarFit.as_dict, HarFit.from_dict)
 def fit_har(window: bytes, returns: bytes, horizons: int) -> HarFit:
     """Fit each horizon's regression on one window, cached on its data as `fit_garch` is.
 
@@ -209,10 +227,44 @@ class FrozenHar:
 
     @classmethod
     def from_dict(cls, data: dict) -> "FrozenHar":
-        fit = HarFit(
-            np.asarray(data["coefficients"], dtype="float64"),
-            np.asarray(data["scale"], dtype="float64"),
-            float(data["nu"]),
-            float(data["floor"]),
-        )
-        return cls(fit, date.fromisoformat(data["session"]))
+        return cls(HarFit.from_dict(data), date.fromisoformat(data["session"]))
+
+
+@dataclass(frozen=True)
+class Blend:
+    """The geometric mean of two models' spreads: GJR's, which reacts to the sign of
+    the last return, and the log-HAR's, which reads the range of the last month. Two
+    imperfect forecasts of one variance err apart; their blend was the steadiest
+    winner outside this project (issue 24). Student-t with the fatter-tailed part's
+    degrees of freedom."""
+
+    first: VolatilityModel
+    second: VolatilityModel
+    name = "blend"
+
+    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+        """The blended spread at `origins` (each as both parts require)."""
+        one = self.first.spread(prices, origins, horizons)
+        two = self.second.spread(prices, origins, horizons)
+        return Spread(np.sqrt(one.sd * two.sd), np.minimum(one.dof, two.dof))
+
+    def frozen(self, prices: pd.DataFrame) -> "Blend":
+        return Blend(self.first.frozen(prices), self.second.frozen(prices))
+
+    def as_dict(self) -> dict:
+        return {"kind": self.name, "parts": [self.first.as_dict(), self.second.as_dict()]}
+
+
+def saved_volatility(data: dict) -> VolatilityModel:
+    """A frozen volatility model from its `as_dict` data: the log-HAR's and the blend's
+    here, the variance recursions' in `volatility_from_dict` (the LSTM head, which needs
+    its network, is `LSTMHead.from_dict`'s).
+
+    Raises:
+        ValueError: a kind this version does not know.
+    """
+    if data["kind"] == FrozenHar.name:
+        return FrozenHar.from_dict(data)
+    if data["kind"] == Blend.name:
+        return Blend(*(saved_volatility(part) for part in data["parts"]))
+    return volatility_from_dict(data)

@@ -3,7 +3,7 @@
 A candidate is a folder of two files that name no Python class of ours:
 
     network.keras    the network, in Keras' own format (JSON config and HDF5 weights)
-    candidate.json   {"format_version": 2, "preprocessor": {the WindowSpec and the
+    candidate.json   {"format_version": 3, "preprocessor": {the WindowSpec and the
                      scalers' fitted statistics}, "conformal": {the LSTM's own interval
                      quantiles}, "published_intervals": {the intervals published with
                      it, or null}}
@@ -15,6 +15,10 @@ has to keep reading every `format_version` ever written:
     2  also the intervals the interval gate published with it (`PublishedIntervals`:
        e.g. conformalized GJR-GARCH, its parameters and variance frozen at the as_of),
        so that the served model answers with the published forecast's bounds
+    3  published intervals may read the daily bar: GARCH-X (a variance recursion with
+       `delta` and `kappa`), the log-HAR on the range measure (`har`) and the blend of
+       GJR and HAR (`blend`); the served model's input carries `open` beside `high`
+       and `low`. Versions 1 and 2 read as before (no range term).
 
 The code file that every registered model carries (`model_code.py`, run by MLflow
 when the model is loaded or served) calls `load_candidate` and `forecast_recent` of
@@ -35,16 +39,17 @@ from tickercast.conformal import Conformal
 from tickercast.fitting import Candidate
 from tickercast.forecast import BOUND_COLUMNS, forecast_latest, in_as_of_units, with_intervals
 from tickercast.forecasters import LSTMForecaster, NaiveForecaster
+from tickercast.har import saved_volatility
 from tickercast.intervals import Intervals, ModelQuantiles
 from tickercast.lstm_head import LSTMHead
 from tickercast.preprocessing import Preprocessor
-from tickercast.volatility import RealizedVolatility, VolatilityModel, volatility_from_dict
+from tickercast.volatility import RealizedVolatility, VolatilityModel
 
-FORMAT_VERSION = 2
-READABLE = (1, FORMAT_VERSION)
+FORMAT_VERSION = 3
+READABLE = (1, 2, FORMAT_VERSION)
 NETWORK, STATE = "network.keras", "candidate.json"
 MODEL_CODE = Path(__file__).with_name("model_code.py")
-INPUT_COLUMNS = ["session", "adjusted_close", "close", "volume", "high", "low"]
+INPUT_COLUMNS = ["session", "adjusted_close", "close", "volume", "open", "high", "low"]
 
 
 class ModelFormatError(ValueError):
@@ -187,7 +192,7 @@ def _volatility_from_dict(data: dict, lstm: LSTMForecaster) -> VolatilityModel:
     """A saved volatility model; the LSTM head reads the saved network's state."""
     if data["kind"] == LSTMHead.name:
         return LSTMHead.from_dict(data, lstm)
-    return volatility_from_dict(data)
+    return saved_volatility(data)
 
 
 def forecast_recent(saved: SavedCandidate, recent: pd.DataFrame) -> pd.DataFrame:
@@ -196,9 +201,10 @@ def forecast_recent(saved: SavedCandidate, recent: pd.DataFrame) -> pd.DataFrame
     Args:
         saved: the LSTM with its intervals, and the intervals published with it.
         recent: at least `window + 1` sessions in any order: `session` (dates or
-            "YYYY-MM-DD"), `adjusted_close`, `close`, and `volume`, `high`, `low` when
-            the model's features use them. With published intervals frozen at a
-            session, `recent` must hold that session and the one before it.
+            "YYYY-MM-DD"), `adjusted_close`, `close`, and `volume`, `open`, `high`,
+            `low` when the model's features or its intervals' range measure use
+            them. With published intervals frozen at a session, `recent` must hold
+            that session and the one before it (a frozen log-HAR: the 22 up to it).
 
     Returns:
         One row per horizon: `as_of` (the last session, "YYYY-MM-DD"), `horizon`,

@@ -88,7 +88,7 @@ def headline_metrics(scored: dict[str, Scored], published: Scored) -> dict[str, 
             for h, row in enumerate(scored[name].metrics)
         }
         metrics[f"{name}_dm_pvalue_h1"] = scored[name].metrics[0]["dm_pvalue"]
-    for name in ("naive", *INTERVAL_MODELS):
+    for name in ("naive", *(name for name in INTERVAL_MODELS if name in scored)):
         metrics |= {
             f"{name}_{metric}_h1": scored[name].metrics[0][metric] for metric in INTERVAL_METRICS
         }

@@ -14,6 +14,7 @@ Layout::
       reports/quality/AAPL/<stamp>.json      data-quality report of each ingest, and latest.json
       mlflow.db, mlartifacts/                the local MLflow store (when no server is set)
       locks/                                 one lock file per ticker, one for the manifest
+      fits/<model>/<digest>.json             volatility fits, one per fitted window
 
 Every write goes to a temporary file in the target's folder (named with a leading
 dot, which pyarrow and DuckDB dataset readers skip) and is moved into place with
@@ -183,6 +184,11 @@ class Store:
     @property
     def local_artifact_root(self) -> Path:
         return self.home / "mlartifacts"
+
+    @property
+    def fits_folder(self) -> Path:
+        """Volatility fits kept across evenings (`tickercast.fit_store`)."""
+        return self.home / "fits"
 
     def manifest_file(self, ticker: str) -> Path:
         return self.home / "manifest" / f"ticker={quote(ticker, safe='')}" / "ingest.jsonl"

@@ -9,7 +9,8 @@ zero return); a model here gives only their spread at each origin and horizon.
 GARCH parameters are refitted every `refit_every` sessions on a rolling window and held
 fixed in between, where the variance is filtered forward with each new return. Fits
 are cached per window of returns, so the daily run and every backtest fold, which ask
-for overlapping origins of the same history, fit each window once per process.
+for overlapping origins of the same history, fit each window once per process, and,
+with a fit folder set (`tickercast.fit_store`), once across evenings.
 
 A registered model carries the volatility model its published intervals came from,
 `frozen` as of its last session: plain numbers (`as_dict`, `volatility_from_dict`)
@@ -20,7 +21,7 @@ follows without the years of history behind it.
 import functools
 import logging
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import ClassVar, Protocol
 
@@ -29,6 +30,7 @@ import pandas as pd
 
 from tickercast.daily_bar import range_measure
 from tickercast.errors import InputError
+from tickercast.fit_store import persisted
 from tickercast.windows import realized_volatility
 
 logger = logging.getLogger(__name__)
@@ -228,7 +230,12 @@ class GarchFit:
         return np.cumsum(ahead, axis=1)
 
 
+def _fit_from_data(data: dict) -> GarchFit:
+    return GarchFit(**data)
+
+
 @functools.lru_cache(maxsize=4096)  # a window's key holds its returns: 8 kB, 32 MB at most
+@persisted("garch", asdict, _fit_from_data)
 def fit_garch(leverage: bool, window: bytes) -> GarchFit:
     """Fit zero-mean GARCH(1,1), or GJR-GARCH(1,1,1) with leverage, with Student-t errors.
 
@@ -271,6 +278,7 @@ def fit_garch(leverage: bool, window: bytes) -> GarchFit:
 
 
 @functools.lru_cache(maxsize=4096)
+@persisted("garch_x", asdict, _fit_from_data)
 def fit_range_garch(leverage: bool, window: bytes, measures: bytes) -> GarchFit:
     """Fit GARCH-X, zero mean, Student-t (`tickercast.garch_x`), with GJR's term if
     `leverage`: cached, as `fit_garch`, on the window's returns and range measures.

@@ -27,7 +27,6 @@ import mlflow
 
 from tickercast.fitting import fit_candidates, recalibrated
 from tickercast.forecast import BOUND_COLUMNS, forecast_frame, forecast_latest, with_intervals
-from tickercast.interval_gate import INCUMBENT
 from tickercast.model_artifact import PublishedIntervals, SavedCandidate, pyfunc_model
 from tickercast.model_config import ModelConfig
 from tickercast.model_store import MODEL_REQUIREMENTS
@@ -45,10 +44,10 @@ def main() -> None:
     fitted = fit_candidates(history, "AAPL", spec, ModelConfig(epochs=2, units=8))
     lstm, gjr = (
         recalibrated(fitted.candidates[name], history, fitted.split, spec)
-        for name in ("lstm", INCUMBENT)
+        for name in ("lstm", "gjr_conformal")
     )
     frozen = replace(gjr, volatility=gjr.volatility.frozen(history))
-    saved = SavedCandidate(lstm, PublishedIntervals(INCUMBENT, date(2013, 3, 1), frozen))
+    saved = SavedCandidate(lstm, PublishedIntervals("gjr_conformal", date(2013, 3, 1), frozen))
 
     # save_model refuses a folder that is not empty: the files are made once
     with tempfile.TemporaryDirectory() as folder:
@@ -63,7 +62,7 @@ def main() -> None:
         forecast_frame(
             "AAPL", history, forecast_latest(c, history, spec), "XNYS", n, None, "", "", ""
         )
-        for n, c in (("lstm", lstm), (INCUMBENT, gjr))
+        for n, c in (("lstm", lstm), ("gjr_conformal", gjr))
     ]
     frame = with_intervals(*frames)
     columns = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
