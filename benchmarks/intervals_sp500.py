@@ -2,36 +2,46 @@
 
 A seeded sample of the members in ../shared/data/sp500 (`sp500_sample.select`, seed
 12), each from 2010-01-01 to the data's end (2021-04-21): the daily run's walk-forward
-backtest (`run_backtest`, default windows, 5 folds of 126 sessions: 630 origins, the
-LSTM at 10 epochs, the point gates at margin 0.01 and significance 0.1 with a live
-record of 60, the interval gate at margin 0.01 and significance 0.01 defending
-conformalized GJR: the defaults, chosen on benchmarks/interval_gate_dev.py's data).
-Every interval method is scored on every fold's origins, pooled over the folds, one
-session ahead (the headline) and averaged over the five horizons:
+backtest (`run_backtest`, default windows, 5 folds of 126 sessions from 2018-10 to
+2021-04, the Covid crash in the fourth; the LSTM at 10 epochs, the point gates at
+margin 0.01 and significance 0.1 with a live record of 60, the interval gate at margin
+0.01 and significance 0.01 defending the conformalized GJR/HAR blend: the defaults,
+chosen on benchmarks/interval_gate_dev.py's data). The same sample and folds as issue
+12's report, so the two compare. `--source yahoo`: AAPL and MSFT from
+../shared/data/yahoo (yfinance's auto-adjusted bars), every 126-session fold from
+2021 to 2025-10.
+
+Every interval method is scored on every fold's origins, pooled over the folds:
 
     static               split-conformal, unscaled
-    naive                split-conformal scaled by 20-session realized volatility (today's)
+    naive                split-conformal scaled by 20-session realized volatility
     ewma, garch, gjr     each model's own quantiles (normal; Student-t; Student-t)
-    *_conformal          split-conformal scaled by each model's own volatility forecast
-    lstm_head(_conformal) the LSTM body's variance head (Gaussian; conformalized)
+    lstm_head            the LSTM body's variance head (Gaussian)
+    range_garch, range_gjr   GARCH-X on the daily bar's range measure (Student-t)
+    har                  the log-HAR on the range measure (Student-t)
+    blend                the geometric mean of GJR's and the HAR's spreads
+    *_conformal          split-conformal scaled by each model's volatility forecast,
+                         calibrated on out-of-sample standardized errors
     published            what the daily run publishes: the point gate's point with the
                          interval gate's intervals, chosen on each fold's own holdout
 
-Per method: the median over tickers of coverage (80/95) and of the interval score
-relative to GARCH(1,1)-t's, the count of tickers where it beats GARCH's, and coverage
-by tercile of the origin's realized volatility. Also the interval gate's choices and
-each volatility model's added fit time per ticker-day (the daily run's calibration,
-holdout and latest origins, caches cold).
+Per method: the median over tickers of coverage (80/95), of the interval score relative
+to GARCH(1,1)-t's one session ahead and at each horizon, the count of tickers where it
+beats GARCH's, coverage by tercile of the origin's realized volatility, and the tickers
+whose Kupiec and Christoffersen tests reject at 5 %; per fold, the same ratio for the
+published intervals and the leading methods. Also the interval gate's choices and each
+volatility model's seconds per ticker-evening (`evening_seconds`).
 
-Resumable (benchmarks/results/intervals_sp500/<ticker>.json); `--jobs` processes
-backtest tickers side by side.
+Resumable (benchmarks/results/intervals_sp500[_yahoo]/<ticker>.json); `--jobs`
+processes backtest tickers side by side.
 
-    nice -n 10 .venv/bin/python benchmarks/intervals_sp500.py [--epochs 10] [--jobs 2]
+    nice -n 10 .venv/bin/python benchmarks/intervals_sp500.py [--jobs 2] [--source yahoo]
 """
 
 import collections
 import os
 import statistics
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -41,27 +51,32 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import RESULTS, write_result  # noqa: E402
+from sp500_sample import DATA, backtest_settings, load, run_tickers, select  # noqa: E402
 from sp500_sample import arguments as sample_arguments
-from sp500_sample import backtest_settings, load, run_tickers, select  # noqa: E402
 
 from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.candidates import INTERVAL_MODELS  # noqa: E402
-from tickercast.fitting import fit_candidates  # noqa: E402
-from tickercast.lstm_head import LSTMHead  # noqa: E402
+from tickercast.candidates import BAR_MODELS, INTERVAL_MODELS  # noqa: E402
+from tickercast.fit_store import keep_fits_in  # noqa: E402
+from tickercast.har import Blend, LogHar, fit_har  # noqa: E402
 from tickercast.metrics import TERCILES  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402
+from tickercast.quality import clean_prices  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
-from tickercast.volatility import EWMA, Garch, fit_garch  # noqa: E402
+from tickercast.sources import FolderSource  # noqa: E402
+from tickercast.volatility import EWMA, Garch, fit_garch, fit_range_garch  # noqa: E402
 from tickercast.windows import WindowSpec, split_origins  # noqa: E402
 
 NAME = "intervals_sp500"
 START, SEED, FOLDS = date(2010, 1, 1), 12, 5
+# --source yahoo: AAPL and MSFT from their first session, scored in folds from 2021 on
+YAHOO = DATA.parent / "yahoo"
+YAHOO_START, YAHOO_FOLDS_FROM = date(2005, 10, 10), date(2021, 1, 1)
 METHODS = (*INTERVAL_MODELS[:1], "naive", *INTERVAL_MODELS[1:], "published")
 LEVELS = (80, 95)
 
 
 def _method_metrics(pooled) -> dict:
-    """One method's pooled metrics: h=1, and the interval score averaged over horizons."""
+    """One method's pooled metrics: h=1, and the interval score at every horizon."""
     first = pooled.metrics[0]
     return {
         **{
@@ -76,6 +91,10 @@ def _method_metrics(pooled) -> dict:
             )
         },
         **{
+            f"interval_score_{level}_by_h": [m[f"interval_score_{level}"] for m in pooled.metrics]
+            for level in LEVELS
+        },
+        **{
             f"interval_score_{level}_all_h": float(
                 np.mean([m[f"interval_score_{level}"] for m in pooled.metrics])
             )
@@ -84,31 +103,66 @@ def _method_metrics(pooled) -> dict:
     }
 
 
-def _fit_seconds(prices, config: ModelConfig) -> dict[str, float]:
-    """Each volatility model's seconds for one daily run (calibration, holdout and the
-    latest origin; GARCH caches cleared; the head on a 1-epoch LSTM, its cost not
-    depending on the epochs)."""
+def _fold_metrics(fold) -> dict:
+    """Each method's one-session interval scores and coverage on one fold."""
+    return {
+        "first_origin": str(fold.first_origin),
+        "last_origin": str(fold.last_origin),
+        "interval_model": fold.intervals.model,
+        "methods": {
+            name: {
+                key: fold.scored[name].metrics[0][key]
+                for level in LEVELS
+                for key in (f"interval_score_{level}", f"coverage_{level}")
+            }
+            for name in METHODS
+            if name in fold.scored
+        },
+    }
+
+
+def evening_seconds(prices) -> dict[str, dict[str, float]]:
+    """Each volatility model's seconds in one daily run: its spread at the calibration,
+    holdout and latest origins, as `fit_candidates` and the publish stage ask for it.
+
+    `first`: a first evening, nothing fitted before (caches cold, no fit folder).
+    `next`: the evening after, one session later, with the first evening's fits kept
+    in a fit folder (`tickercast.fit_store`) and the process fresh (caches cold): what
+    a scheduled run costs on most evenings. The blend reuses GJR's and the HAR's fits
+    of the same evening, so its seconds are what it adds to them.
+    """
     spec = WindowSpec()
-    split = split_origins(len(prices), spec, "timing")
-    origins = np.concatenate([split.calibration, split.holdout, [len(prices) - 1]])
-    seconds = {}
-    for model in (EWMA(), Garch(), Garch(leverage=True)):
-        fit_garch.cache_clear()
-        started = time.perf_counter()
-        model.spread(prices, origins, spec.horizons)
-        seconds[model.name] = time.perf_counter() - started
-    fitted = fit_candidates(prices, "timing", spec, ModelConfig(epochs=1, seed=config.seed))
-    started = time.perf_counter()
-    head = LSTMHead.fit(fitted.candidates["lstm"].forecaster, prices, split.fit)
-    head.spread(prices, origins, spec.horizons)
-    seconds["lstm_head"] = time.perf_counter() - started
+    gjr, har = Garch(leverage=True), LogHar()
+    models = (
+        EWMA(),
+        Garch(),
+        gjr,
+        Garch(range_term=True),
+        Garch(leverage=True, range_term=True),
+        har,
+        Blend(gjr, har),
+    )
+    seconds = {"first": {}, "next": {}}
+    with tempfile.TemporaryDirectory() as folder:
+        keep_fits_in(Path(folder))
+        for evening, history in (("first", prices.iloc[:-1]), ("next", prices)):
+            split = split_origins(len(history), spec, "timing")
+            origins = np.concatenate([split.calibration, split.holdout, [len(history) - 1]])
+            for fit in (fit_garch, fit_range_garch, fit_har):
+                fit.cache_clear()  # a fresh process each evening
+            for model in models:
+                started = time.perf_counter()
+                model.spread(history, origins, spec.horizons)
+                model.frozen(history)
+                seconds[evening][model.name] = time.perf_counter() - started
+    keep_fits_in(None)
     return seconds
 
 
 def _ticker(ticker: str, settings: dict) -> dict:
     """Backtest one ticker and summarise every interval method; runs in a worker process."""
     started = time.perf_counter()
-    prices, findings = load(ticker, START)
+    prices, findings = _load(ticker, settings)
     config = ModelConfig(epochs=settings["epochs"])
     backtest = run_backtest(
         prices,
@@ -126,7 +180,7 @@ def _ticker(ticker: str, settings: dict) -> dict:
         "first_session": str(prices["session"].iloc[0].date()),
         "last_session": str(prices["session"].iloc[-1].date()),
         "quality_findings": findings,
-        "folds": [[str(fold.first_origin), str(fold.last_origin)] for fold in backtest.folds],
+        "folds": [_fold_metrics(fold) for fold in backtest.folds],
         "origins": len(pooled["published"].current),
         "methods": {name: _method_metrics(pooled[name]) for name in METHODS},
         "interval_gate": [
@@ -134,9 +188,20 @@ def _ticker(ticker: str, settings: dict) -> dict:
             for fold in backtest.folds
         ],
         "point_gate": [str(fold.decision.published) for fold in backtest.folds],
-        "fit_seconds": _fit_seconds(prices, config),
+        "evening_seconds": evening_seconds(prices),
         "seconds": time.perf_counter() - started,
     }
+
+
+def _load(ticker: str, settings: dict):
+    """The ticker's prices: an S&P 500 member's from ../shared/data/sp500, or AAPL's and
+    MSFT's from ../shared/data/yahoo (yfinance's auto-adjusted bars)."""
+    start = date.fromisoformat(settings["start"])
+    if settings["source"] == "sp500":
+        return load(ticker, start)
+    source = FolderSource(YAHOO)
+    prices, report = clean_prices(source.fetch(ticker, start, None), ticker, source.name, "XNYS")
+    return prices, report.counts()
 
 
 def _ratio(result: dict, method: str, key: str) -> float:
@@ -168,6 +233,22 @@ def _table(results: list[dict]) -> tuple[str, dict]:
                 "beats_garch": sum(ratio < 1 for ratio in ratios),
                 "at_most_garch": sum(ratio <= 1 for ratio in ratios),
                 "median_ratio_all_h": statistics.median(ratios_all),
+                "median_ratio_by_h": [
+                    statistics.median(
+                        r["methods"][method][f"interval_score_{level}_by_h"][h]
+                        / r["methods"]["garch"][f"interval_score_{level}_by_h"][h]
+                        for r in results
+                    )
+                    for h in range(
+                        len(results[0]["methods"][method][f"interval_score_{level}_by_h"])
+                    )
+                ],
+                "kupiec_rejects": sum(
+                    r["methods"][method][f"kupiec_p_{level}"] < 0.05 for r in results
+                ),
+                "christoffersen_rejects": sum(
+                    r["methods"][method][f"christoffersen_p_{level}"] < 0.05 for r in results
+                ),
                 "median_coverage_by_tercile": {
                     t: statistics.median(
                         r["methods"][method][f"coverage_{level}_{t}"] for r in results
@@ -199,22 +280,82 @@ def _table(results: list[dict]) -> tuple[str, dict]:
     return header + "\n" + "\n".join(rows), figures
 
 
+def _folds_table(results: list[dict]) -> tuple[str, list[dict]]:
+    """Per fold: the median over tickers of the published intervals' and the best
+    methods' one-session interval score relative to GARCH-t's, and published coverage."""
+    shown = ("published", "gjr_conformal", "range_gjr", "har_conformal", "blend_conformal")
+    rows, figures = [], []
+    for number, fold in enumerate(results[0]["folds"]):
+        entry = {"origins": f"{fold['first_origin']} to {fold['last_origin']}"}
+        for method in shown:
+            for level in LEVELS:
+                key = f"interval_score_{level}"
+                entry[f"{method}_{level}"] = statistics.median(
+                    r["folds"][number]["methods"][method][key]
+                    / r["folds"][number]["methods"]["garch"][key]
+                    for r in results
+                )
+        for level in LEVELS:
+            entry[f"published_coverage_{level}"] = statistics.median(
+                r["folds"][number]["methods"]["published"][f"coverage_{level}"] for r in results
+            )
+        figures.append(entry)
+        rows.append(
+            f"| {number + 1}: {entry['origins']} | "
+            + " | ".join(
+                f"{entry[f'{method}_80']:.4f} / {entry[f'{method}_95']:.4f}" for method in shown
+            )
+            + f" | {entry['published_coverage_80']:.3f} / {entry['published_coverage_95']:.3f} |"
+        )
+    header = (
+        "| fold (median over tickers, h=1, IS / GARCH at 80 / 95) | "
+        + " | ".join(shown)
+        + " | published coverage 80 / 95 |\n|"
+        + "---|" * (len(shown) + 2)
+    )
+    return header + "\n" + "\n".join(rows), figures
+
+
+def _settings(arguments) -> tuple[dict, str]:
+    """The run's settings and its results' name: the S&P 500 sample, or AAPL and MSFT."""
+    defaults = Settings(home=Path("."))
+    if arguments.source == "sp500":
+        settings = backtest_settings(arguments.epochs, FOLDS, START)
+        settings |= {"seed": SEED, "source": "sp500"}
+        name = NAME
+    else:  # every 126-session fold from 2021 to the files' end
+        folds = (
+            len(_load("AAPL", {"source": "yahoo", "start": str(YAHOO_FOLDS_FROM)})[0]) - 5
+        ) // 126
+        settings = backtest_settings(arguments.epochs, folds, YAHOO_START) | {"source": "yahoo"}
+        name = f"{NAME}_yahoo"
+    settings["interval_significance"] = defaults.interval_significance
+    settings["interval_models"] = list(INTERVAL_MODELS)  # a result before a new model reruns
+    return settings, name
+
+
 def main() -> None:
-    arguments = sample_arguments(__doc__.splitlines()[0], 30)
+    arguments = sample_arguments(
+        __doc__.splitlines()[0],
+        30,
+        {"--source": {"choices": ("sp500", "yahoo"), "default": "sp500"}},
+    )
     started = time.perf_counter()
-    settings = {
-        **backtest_settings(arguments.epochs, FOLDS, START),
-        "interval_significance": Settings(home=Path(".")).interval_significance,
-        "seed": SEED,
-    }
-    tickers, skipped = select(arguments.sample, SEED, START)
-    print(f"tickers ({len(tickers)}): {' '.join(tickers)}")
+    settings, name = _settings(arguments)
+    if arguments.source == "sp500":
+        tickers, skipped = select(arguments.sample, SEED, START)
+    else:
+        tickers, skipped = ["AAPL", "MSFT"], {}
+    print(f"tickers ({len(tickers)}): {' '.join(tickers)}; {settings['folds']} folds")
     for ticker, why in skipped.items():
         print(f"skipped {ticker}: {why}")
-    results = run_tickers(_ticker, tickers, settings, RESULTS / NAME, arguments.jobs, _line)
+    results = run_tickers(_ticker, tickers, settings, RESULTS / name, arguments.jobs, _line)
     table, figures = _table(results)
+    folds_table, fold_figures = _folds_table(results)
     print()
     print(table)
+    print()
+    print(folds_table)
     published = figures["published"]
     outside = {
         level: [
@@ -226,9 +367,18 @@ def main() -> None:
         for level in LEVELS
     }
     gate = collections.Counter(c["model"] for r in results for c in r["interval_gate"])
-    fit_seconds = {
-        model: statistics.median(r["fit_seconds"][model] for r in results)
-        for model in results[0]["fit_seconds"]
+    evening = {
+        when: {
+            model: statistics.median(r["evening_seconds"][when][model] for r in results)
+            for model in results[0]["evening_seconds"][when]
+        }
+        for when in ("first", "next")
+    }
+    added = {
+        when: statistics.median(
+            sum(r["evening_seconds"][when][m] for m in BAR_MODELS) for r in results
+        )
+        for when in ("first", "next")
     }
     print()
     for level in LEVELS:
@@ -236,28 +386,36 @@ def main() -> None:
         print(
             f"published {level} %: median coverage {p['median_coverage']:.3f} "
             f"(range {p['min_coverage']:.3f}-{p['max_coverage']:.3f}; outside 3 SE: "
-            f"{outside[level] or 'none'}), IS at most GARCH's on {p['at_most_garch']} of "
-            f"{len(results)}, median ratio {p['median_ratio']:.4f}"
+            f"{outside[level] or 'none'}), IS below GARCH's on {p['beats_garch']} of "
+            f"{len(results)}, median ratio {p['median_ratio']:.4f}; by horizon "
+            + " ".join(f"{v:.4f}" for v in p["median_ratio_by_h"])
+            + f"; Kupiec p < 0.05 on {p['kupiec_rejects']}, Christoffersen on "
+            f"{p['christoffersen_rejects']}"
         )
-    print(f"interval gate choices over {FOLDS * len(results)} folds: {dict(gate)}")
-    print(
-        "median added seconds per ticker-day: "
-        + ", ".join(f"{m} {s:.2f}" for m, s in fit_seconds.items())
-    )
+    print(f"interval gate choices over {settings['folds'] * len(results)} folds: {dict(gate)}")
+    for when in ("first", "next"):
+        print(
+            f"median seconds per ticker-evening ({when} evening): "
+            + ", ".join(f"{m} {s:.2f}" for m, s in evening[when].items())
+            + f"; the daily bar's models together {added[when]:.2f}"
+        )
     wall = time.perf_counter() - started
     print(f"wall {wall:.0f} s")
     path = write_result(
-        NAME,
+        name,
         {
             "settings": settings,
             "tickers": tickers,
             "skipped": skipped,
             "figures": figures,
+            "folds": fold_figures,
             "published_outside_3se": outside,
             "interval_gate_choices": dict(gate),
-            "median_fit_seconds_per_ticker_day": fit_seconds,
+            "median_evening_seconds": evening,
+            "median_bar_models_seconds": added,
             "wall_seconds": wall,
             "table": table,
+            "folds_table": folds_table,
         },
     )
     print(f"written {path}")

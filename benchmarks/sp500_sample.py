@@ -124,13 +124,16 @@ def run_tickers(
     return [results[ticker] for ticker in tickers]
 
 
-def arguments(description: str, sample: int) -> argparse.Namespace:
+def arguments(description: str, sample: int, extra: dict | None = None) -> argparse.Namespace:
     """The options of a benchmark over a sample: `--epochs` (the LSTM's, 10), `--jobs`
-    (tickers side by side, 2) and `--sample` (how many tickers, `sample`)."""
+    (tickers side by side, 2) and `--sample` (how many tickers, `sample`), and the
+    script's own `extra` ones (option -> `add_argument` keywords)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=sample, help="tickers to backtest")
+    for option, keywords in (extra or {}).items():
+        parser.add_argument(option, **keywords)
     return parser.parse_args()
 
 

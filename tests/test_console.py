@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SMALL_RUN_OPTIONS, user_runs
+from tickercast.candidates import uses_bar
 from tickercast.cli import console
 from tickercast.cli.console import SUMMARIZED
+from tickercast.storage import Store
 
 BIN = Path(sys.executable).parent
 RUN = [
@@ -267,3 +269,26 @@ def test_native_load_chatter_is_dropped_and_anything_else_kept(capfd):
         "E0000 00:00:1795966970.2 5624 loader.cc:9] a real failure\n"
         "Traceback (most recent call last):\n"
     )
+
+
+@pytest.mark.slow
+def test_a_close_only_source_is_said_once_and_its_intervals_come_from_closes(tmp_path, sample_aapl):
+    """A folder of closes alone: the run publishes, warns once that the ticker's
+    intervals come from the close-only models, and publishes one of theirs."""
+    folder = tmp_path / "closes"
+    folder.mkdir()
+    closes = sample_aapl[["session", "close"]].rename(columns={"session": "Date", "close": "Close"})
+    closes.to_csv(folder / "AAPL.csv", index=False)
+    run = user_runs(
+        ["run", "--tickers", "AAPL", "--source", str(folder), *SMALL_RUN_OPTIONS], tmp_path
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    warned = [line for line in run.stderr.splitlines() if "close-only models" in line]
+    assert len(warned) == 1, run.stderr[-3000:]
+    assert (
+        "WARNING | Task run 'train_model-AAPL' - AAPL: the source gives a readable open"
+        in (warned[0])
+    )
+    assert "on 0% of the last" in warned[0]
+    (first, *_) = Store(tmp_path / "home").read_latest_forecast("AAPL")
+    assert not uses_bar(first["interval_model"])

@@ -61,12 +61,21 @@ def test_no_calibration_or_holdout_price_reaches_the_scalers(history):
     for spec in (
         SPEC,
         WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50, target="price"),
+        # the daily bar's gap and range: no later bar shapes their scaling either
+        WindowSpec(
+            window=20,
+            holdout=40,
+            min_fit_origins=50,
+            features=("return", "gap", "range_volatility"),
+        ),
     ):
         split = split_origins(len(history), spec, "AAPL")
         clean = Preprocessor.fit(history, spec, split.fit)
         poisoned = history.copy()
         after_fit = split.fit[-1] + spec.horizons + 1
-        poisoned.loc[after_fit:, "adjusted_close"] *= np.linspace(1, 50, len(poisoned) - after_fit)
+        storm = np.linspace(1, 50, len(poisoned) - after_fit)
+        poisoned.loc[after_fit:, "adjusted_close"] *= storm
+        poisoned.loc[after_fit:, "high"] *= storm * 1.5  # wider days, too
         leaked = Preprocessor.fit(poisoned, spec, split.fit)
         assert vars(leaked.input_scaler).keys() == vars(clean.input_scaler).keys()
         for name, value in vars(clean.input_scaler).items():
@@ -96,6 +105,9 @@ def test_scaled_targets_map_back_to_log_returns(history):
 def test_extra_features_and_bad_specs(history):
     spec = WindowSpec(window=20, features=("return", "volume_change", "range"))
     assert feature_matrix(history, spec).shape == (len(history), 3)
+    bar = feature_matrix(history, WindowSpec(features=("gap", "range_volatility")))
+    assert bar.shape == (len(history), 2) and (bar[0] == 0).all()  # no session before the first
+    assert np.isfinite(bar).all() and (bar[1:, 1] > 0).all()
     with pytest.raises(InputError, match="unknown target 'level'"):
         WindowSpec(target="level")
     with pytest.raises(InputError, match="unknown features"):

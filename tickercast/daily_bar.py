@@ -69,6 +69,16 @@ def inconsistent_bars(prices: pd.DataFrame, tolerance: float = 1e-6) -> np.ndarr
     return ((prices["high"] * slack < body_high) | (prices["low"] > body_low * slack)).to_numpy()
 
 
+def overnight_gap(prices: pd.DataFrame) -> np.ndarray:
+    """(N,) gap[t] = log(open[t] / close[t-1]), both adjusted; NaN at position 0 and
+    where the open is missing."""
+    adjusted = prices["adjusted_close"].to_numpy("float64")
+    factor = adjusted / prices["close"].to_numpy("float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adjusted_open = np.log(prices["open"].to_numpy("float64") * factor)
+        return adjusted_open - np.log(np.concatenate([[np.nan], adjusted[:-1]]))
+
+
 def range_measure(prices: pd.DataFrame) -> np.ndarray:
     """(N,) the range measure rm[t] of each session (NaN at position 0, which has no
     close before it), in squared log-return units.
@@ -77,14 +87,12 @@ def range_measure(prices: pd.DataFrame) -> np.ndarray:
         prices: canonical prices.
     """
     close = prices["close"].to_numpy("float64")
-    adjusted = prices["adjusted_close"].to_numpy("float64")
-    factor = adjusted / close  # the session's adjustment, the same for its whole bar
     open_ = prices["open"].to_numpy("float64")
     high = np.fmax(prices["high"].to_numpy("float64"), np.fmax(open_, close))
     low = np.fmin(prices["low"].to_numpy("float64"), np.fmin(open_, close))
-    returns = np.diff(np.log(adjusted), prepend=np.nan)
+    returns = np.diff(np.log(prices["adjusted_close"].to_numpy("float64")), prepend=np.nan)
+    gap = overnight_gap(prices)  # the high, low, open and close of a day share one factor
     with np.errstate(invalid="ignore", divide="ignore"):
-        gap = np.log(open_ * factor) - np.log(np.concatenate([[np.nan], adjusted[:-1]]))
         gk = 0.5 * np.log(high / low) ** 2 - _GK_CLOSE_WEIGHT * np.log(close / open_) ** 2
     measure = gap**2 + gk
     unreadable = unreadable_bars(prices) | ~np.isfinite(measure)

@@ -21,11 +21,12 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tickercast.calendar import session_on_or_before
+from tickercast.daily_bar import overnight_gap, range_measure
 from tickercast.errors import InputError, InsufficientHistoryError
 from tickercast.prices import clip_sessions, prices_sha256
 
 TARGETS = ("returns", "price")
-FEATURES = ("return", "volume_change", "range")
+FEATURES = ("return", "volume_change", "range", "gap", "range_volatility")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ class WindowSpec:
             (the tutorial's scaled price levels in and out).
         features: per-session inputs for `returns`: `return` (log return of the
             adjusted close), `volume_change` (log change of volume), `range`
-            ((high - low) / close). `price` always uses the adjusted close alone.
+            ((high - low) / close), `gap` (the overnight log gap) and `range_volatility`
+            (the square root of the daily bar's range measure: `tickercast.daily_bar`).
+            `price` always uses the adjusted close alone.
         holdout: most recent origins held out to compare models (about half a year).
         calibration_fraction: share of the remaining origins, the latest, for early
             stopping and conformal calibration.
@@ -148,6 +151,10 @@ def feature_matrix(prices: pd.DataFrame, spec: WindowSpec) -> np.ndarray:
         elif name == "volume_change":
             volume = np.log1p(prices["volume"].astype("float64").fillna(0.0).to_numpy())
             columns.append(np.diff(volume, prepend=volume[0]))
+        elif name == "gap":
+            columns.append(overnight_gap(prices))
+        elif name == "range_volatility":
+            columns.append(np.sqrt(range_measure(prices)))
         else:
             spread = (prices["high"] - prices["low"]) / prices["close"]
             columns.append(spread.fillna(0.0).to_numpy("float64"))
