@@ -4,15 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import yahoo_history_frame
 from tickercast.daily_bar import (
     MIN_BAR_SHARE,
     bar_share,
     inconsistent_bars,
+    overnight_gap,
     range_measure,
     unreadable_bars,
 )
 from tickercast.prices import normalize_prices
 from tickercast.quality import clean_prices
+from tickercast.sources import FolderSource
 
 
 def _bars(rows: list[tuple]) -> pd.DataFrame:
@@ -77,3 +80,28 @@ def test_a_close_only_file_has_no_bar_to_read():
     assert bar_share(prices, 1000) == 0 < MIN_BAR_SHARE
     returns = np.diff(np.log(prices["adjusted_close"].to_numpy()), prepend=np.nan)
     np.testing.assert_allclose(range_measure(prices)[1:], returns[1:] ** 2)
+
+
+@pytest.mark.parametrize("folder", ["yahoo", "alphavantage", "sp500"])
+def test_every_file_source_delivers_a_readable_adjusted_bar(shared_data, folder):
+    """Yahoo's auto-adjusted files, Alpha Vantage's raw bars with an adjusted close, and
+    the S&P 500 members: a readable bar on (nearly) every session, and on a split's day
+    an ordinary overnight gap, not the split's log(7) or log(4)."""
+    source = FolderSource(shared_data / folder)
+    ticker = "ALK" if folder == "sp500" else "AAPL"  # ALK: 2-for-1 in 2012 and 2014
+    prices, _ = clean_prices(source.fetch(ticker, None, None), ticker, source.name, "XNYS")
+    assert bar_share(prices, 1000) > 0.99
+    gaps = pd.Series(np.abs(overnight_gap(prices)), index=prices["session"].dt.date.astype(str))
+    splits = ["2014-06-09", "2020-08-31"] if ticker == "AAPL" else []
+    splits += list(prices.loc[prices["split_ratio"] != 1, "session"].dt.date.astype(str))
+    assert splits
+    for day in splits:
+        if day in gaps.index:
+            assert gaps[day] < 0.05, day
+
+
+def test_the_sample_and_yfinance_frames_deliver_the_bar(sample_aapl):
+    assert bar_share(sample_aapl, 1000) == 1
+    fetched = normalize_prices(yahoo_history_frame(sample_aapl.tail(300)), "AAPL", "yfinance")
+    np.testing.assert_array_equal(fetched["open"], sample_aapl["open"].tail(300))
+    assert bar_share(fetched, 300) == 1
