@@ -113,6 +113,40 @@ def _line(result: dict) -> None:
     print(result["ticker"], flush=True)
 
 
+def _summary(entries: dict[str, list[dict]], title: str, counted: str) -> tuple[str, dict]:
+    """A table row per variant or method: the median ratio to GARCH-t's and coverage
+    over tickers, and the tickers `counted` ("at most" or "below") GARCH's."""
+    figures, lines = {}, []
+    count = f"{counted.replace(' ', '_')}_garch"
+    for name, rows in entries.items():
+        figures[name] = {
+            f"{what}_{level}": statistics.median(e[f"{what}_{level}"] for e in rows)
+            for what in ("ratio", "coverage")
+            for level in LEVELS
+        } | {
+            f"{count}_{level}": sum(
+                e[f"ratio_{level}"] <= 1 if counted == "at most" else e[f"ratio_{level}"] < 1
+                for e in rows
+            )
+            for level in LEVELS
+        }
+        f = figures[name]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(
+                f"{f[f'ratio_{level}']:.4f} | {f[f'{count}_{level}']} | "
+                f"{f[f'coverage_{level}']:.3f}"
+                for level in LEVELS
+            )
+            + " |"
+        )
+    header = (
+        f"| {title} | IS 80 / GARCH | {counted} GARCH | cov 80 | IS 95 / GARCH | "
+        f"{counted} GARCH | cov 95 |\n|---|---|---|---|---|---|---|\n"
+    )
+    return header + "\n".join(lines), figures
+
+
 def main() -> None:
     arguments = sample_arguments(__doc__.splitlines()[0], SAMPLE)
     settings = {
@@ -125,58 +159,15 @@ def main() -> None:
     tickers, skipped = select(arguments.sample, SEED, START)
     print(f"tickers ({len(tickers)}): {' '.join(tickers)}; skipped {skipped}")
     results = run_tickers(_ticker, tickers, settings, RESULTS / NAME, arguments.jobs, _line)
-    lines, figures = [], {}
-    for variant in results[0]["variants"]:
-        entries = [r["variants"][variant] for r in results]
-        figures[variant] = {
-            f"{what}_{level}": statistics.median(e[f"{what}_{level}"] for e in entries)
-            for what in ("ratio", "coverage")
-            for level in LEVELS
-        } | {
-            f"at_most_garch_{level}": sum(e[f"ratio_{level}"] <= 1 for e in entries)
-            for level in LEVELS
-        }
-        f = figures[variant]
-        lines.append(
-            f"| {variant} | "
-            + " | ".join(
-                f"{f[f'ratio_{level}']:.4f} | {f[f'at_most_garch_{level}']} | "
-                f"{f[f'coverage_{level}']:.3f}"
-                for level in LEVELS
-            )
-            + " |"
-        )
-    table = (
-        f"| incumbent margin significance ({len(results)} tickers, h=1) | IS 80 / GARCH | "
-        "at most GARCH | cov 80 | IS 95 / GARCH | at most GARCH | cov 95 |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(lines)
+    table, figures = _summary(
+        {v: [r["variants"][v] for r in results] for v in results[0]["variants"]},
+        f"incumbent margin significance ({len(results)} tickers, h=1)",
+        "at most",
     )
-    methods = {}
-    method_lines = []
-    for method in results[0]["methods"]:
-        entries = [r["methods"][method] for r in results]
-        methods[method] = {
-            f"{what}_{level}": statistics.median(e[f"{what}_{level}"] for e in entries)
-            for what in ("ratio", "coverage")
-            for level in LEVELS
-        } | {
-            f"below_garch_{level}": sum(e[f"ratio_{level}"] < 1 for e in entries)
-            for level in LEVELS
-        }
-        m = methods[method]
-        method_lines.append(
-            f"| {method} | "
-            + " | ".join(
-                f"{m[f'ratio_{level}']:.4f} | {m[f'below_garch_{level}']} | "
-                f"{m[f'coverage_{level}']:.3f}"
-                for level in LEVELS
-            )
-            + " |"
-        )
-    method_table = (
-        f"| method alone ({len(results)} tickers, h=1) | IS 80 / GARCH | below GARCH | cov 80 | "
-        "IS 95 / GARCH | below GARCH | cov 95 |\n|---|---|---|---|---|---|---|\n"
-        + "\n".join(method_lines)
+    method_table, methods = _summary(
+        {m: [r["methods"][m] for r in results] for m in results[0]["methods"]},
+        f"method alone ({len(results)} tickers, h=1)",
+        "below",
     )
     print(table)
     print()

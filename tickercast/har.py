@@ -40,6 +40,7 @@ from tickercast.volatility import (
     VolatilityModel,
     _check_origins,
     _log_returns,
+    refit_points,
     volatility_from_dict,
 )
 
@@ -166,8 +167,7 @@ class LogHar:
         origins = np.asarray(origins)
         _check_origins(origins, MIN_RETURNS, self.name)
         measure, daily = range_measure(prices), _log_returns(prices)
-        refits = origins - origins % self.refit_every
-        refits = np.where(refits < MIN_RETURNS, origins, refits)
+        refits = refit_points(origins, self.refit_every)
         variance = np.empty((len(origins), horizons))
         dof = np.empty(len(origins))
         for refit in np.unique(refits):
@@ -188,8 +188,7 @@ class LogHar:
         (the served model's; `FrozenHar` refuses more)."""
         last = len(prices) - 1
         _check_origins(np.array([last]), MIN_RETURNS, self.name)
-        refit = last - last % self.refit_every
-        refit = last if refit < MIN_RETURNS else refit
+        refit = int(refit_points(np.array([last]), self.refit_every)[0])
         fit = self._fit(range_measure(prices), _log_returns(prices), refit, _FROZEN_HORIZONS)
         return FrozenHar(fit, prices["session"].iloc[last].date())
 

@@ -371,8 +371,7 @@ class Garch:
         origins = np.asarray(origins)
         _check_origins(origins, MIN_RETURNS, self.name)
         percent, measure = self._inputs(prices)  # (N,) each, percent[0] is NaN
-        refits = origins - origins % self.refit_every
-        refits = np.where(refits < MIN_RETURNS, origins, refits)
+        refits = refit_points(origins, self.refit_every)
         variance = np.empty((len(origins), horizons))
         dof = np.empty(len(origins))
         for refit in np.unique(refits):
@@ -398,8 +397,7 @@ class Garch:
         it: sigma2[t|t-1], from which `FilteredVariance` takes the return of t on."""
         last = len(prices) - 1
         _check_origins(np.array([last]), MIN_RETURNS, self.name)
-        refit = last - last % self.refit_every
-        refit = last if refit < MIN_RETURNS else refit
+        refit = int(refit_points(np.array([last]), self.refit_every)[0])
         percent, measure = self._inputs(prices)
         fit = self._fit(percent, measure, refit)
         # one_step[k] is sigma2[refit + k + 1 | refit + k]; at the refit itself, the fit's own
@@ -486,6 +484,13 @@ def volatility_from_dict(data: dict) -> VolatilityModel:
         fit = GarchFit(**{key: data[key] for key in (*_FIT_FIELDS, *_RANGE_FIELDS) if key in data})
         return FilteredVariance(data["name"], fit, date.fromisoformat(data["session"]))
     raise ValueError(f"unknown volatility model {kind!r}")
+
+
+def refit_points(origins: np.ndarray, every: int) -> np.ndarray:
+    """(n,) where each origin's parameters were fitted: its last multiple of `every`, or
+    the origin itself while that multiple has fewer than `MIN_RETURNS` returns."""
+    refits = origins - origins % every
+    return np.where(refits < MIN_RETURNS, origins, refits)
 
 
 def _log_returns(prices: pd.DataFrame) -> np.ndarray:
