@@ -36,7 +36,7 @@ from results_file import write_result  # noqa: E402
 from sp500_sample import load, select  # noqa: E402
 
 from tickercast.evaluate import mase_scales, score  # noqa: E402
-from tickercast.fit_store import keep_fits_in  # noqa: E402
+from tickercast.fit_store import kept_in  # noqa: E402
 from tickercast.fitting import fit_candidates, interval_candidates, recalibrated  # noqa: E402
 from tickercast.har import fit_har  # noqa: E402
 from tickercast.interval_gate import INCUMBENT  # noqa: E402
@@ -83,13 +83,11 @@ def main() -> None:
         seconds = {"with the bar": [], "close-only": [], "no fit folder": []}
         for evening in range(arguments.repeat):
             today = len(prices) - arguments.repeat + evening + 1
-            with tempfile.TemporaryDirectory() as folder:
-                keep_fits_in(Path(folder))
+            with tempfile.TemporaryDirectory() as folder, kept_in(Path(folder)):
                 for frame in (prices, closes):  # the evening before keeps its fits
                     _evening(frame.iloc[: today - 1], network, spec)
                 seconds["with the bar"].append(_evening(prices.iloc[:today], network, spec))
                 seconds["close-only"].append(_evening(closes.iloc[:today], network, spec))
-            keep_fits_in(None)
             seconds["no fit folder"].append(_evening(closes.iloc[:today], network, spec))
         results[ticker] = {
             what: {"median": statistics.median(s), "min": min(s), "max": max(s)}

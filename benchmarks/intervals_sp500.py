@@ -56,7 +56,7 @@ from sp500_sample import arguments as sample_arguments
 
 from tickercast.backtest import run_backtest  # noqa: E402
 from tickercast.candidates import BAR_MODELS, INTERVAL_MODELS  # noqa: E402
-from tickercast.fit_store import keep_fits_in  # noqa: E402
+from tickercast.fit_store import kept_in  # noqa: E402
 from tickercast.har import Blend, LogHar, fit_har  # noqa: E402
 from tickercast.metrics import TERCILES  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402
@@ -143,8 +143,7 @@ def evening_seconds(prices) -> dict[str, dict[str, float]]:
         Blend(gjr, har),
     )
     seconds = {"first": {}, "next": {}}
-    with tempfile.TemporaryDirectory() as folder:
-        keep_fits_in(Path(folder))
+    with tempfile.TemporaryDirectory() as folder, kept_in(Path(folder)):
         for evening, history in (("first", prices.iloc[:-1]), ("next", prices)):
             split = split_origins(len(history), spec, "timing")
             origins = np.concatenate([split.calibration, split.holdout, [len(history) - 1]])
@@ -155,7 +154,6 @@ def evening_seconds(prices) -> dict[str, dict[str, float]]:
                 model.spread(history, origins, spec.horizons)
                 model.frozen(history)
                 seconds[evening][model.name] = time.perf_counter() - started
-    keep_fits_in(None)
     return seconds
 
 

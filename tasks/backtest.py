@@ -8,7 +8,7 @@ from prefect.runtime import flow_run
 
 from tickercast import run_record
 from tickercast.backtest import Backtest, run_backtest
-from tickercast.fit_store import keep_fits_in
+from tickercast.fit_store import kept_in
 from tickercast.model_config import ModelConfig
 from tickercast.prices import prices_sha256
 from tickercast.settings import Settings
@@ -31,7 +31,6 @@ def backtest_ticker(
 ) -> Backtest:
     """Backtest one ticker over its last folds and log the results and plots to MLflow."""
     store = Store(settings.home)
-    keep_fits_in(store.fits_folder)
     stored = store.read_prices(ticker)
     history = select_history(stored, ticker, start, end, settings.calendar_for(ticker))
     gate = {
@@ -40,7 +39,8 @@ def backtest_ticker(
         "live_required": settings.shadow_forecasts,
         "interval_significance": settings.interval_significance,
     }
-    backtest = run_backtest(history, ticker, spec, config, folds, warm_start=warm_start, **gate)
+    with kept_in(store.fits_folder):
+        backtest = run_backtest(history, ticker, spec, config, folds, warm_start=warm_start, **gate)
     tracker = tracker_for(settings)
     opened = run_record.backtest_run(
         backtest, config, warm_start, prices_sha256(history), str(flow_run.get_id()), settings

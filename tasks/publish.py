@@ -7,10 +7,12 @@ from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from tickercast.champion import Champion, Evaluation
+from tickercast.fit_store import kept_in
 from tickercast.fitting import Fitted
 from tickercast.forecast import Published
 from tickercast.release import release
 from tickercast.settings import Settings
+from tickercast.storage import Store
 from tickercast.tasks.retries import stage
 from tickercast.tickers import ticker_slug
 from tickercast.windows import TrainingSet
@@ -27,9 +29,10 @@ def publish_forecast(
     settings: Settings,
 ) -> Published:
     """Register the new model, promote it if it won, publish the chosen forecast, ledger it."""
-    done = release(
-        training, fitted, evaluation, champion, alarm, run_id, settings, datetime.now(UTC)
-    )
+    with kept_in(Store(settings.home).fits_folder):  # the published intervals, frozen
+        done = release(
+            training, fitted, evaluation, champion, alarm, run_id, settings, datetime.now(UTC)
+        )
     published = done.publication
     # The one artifact per ticker: people look a forecast up by its key, and the key's
     # versions are its history. The report on its metrics is the MLflow run's

@@ -6,7 +6,7 @@ import time
 from prefect import get_run_logger
 
 from tickercast import run_record
-from tickercast.fit_store import keep_fits_in
+from tickercast.fit_store import kept_in
 from tickercast.fitting import Fitted, fit_candidates
 from tickercast.model_config import ModelConfig
 from tickercast.model_store import model_store_for
@@ -29,9 +29,9 @@ def train_model(
     else:
         latest = models.latest_network(training.ticker, before=as_of)
         plan = plan_training(latest, training.ticker, as_of, spec, settings.retrain)
-    keep_fits_in(Store(settings.home).fits_folder)  # an evening filters what earlier ones fitted
     started = time.perf_counter()
-    fitted = fit_candidates(training.prices, training.ticker, spec, config, plan)
+    with kept_in(Store(settings.home).fits_folder):  # filter what earlier evenings fitted
+        fitted = fit_candidates(training.prices, training.ticker, spec, config, plan)
     tracker_for(settings).record(run_id, run_record.training(fitted, time.perf_counter() - started))
     logger = get_run_logger()
     logger.info(fitted.summary(training.ticker))

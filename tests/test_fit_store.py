@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tickercast.fit_store import keep_fits_in
+from tickercast.fit_store import kept_in
 from tickercast.har import LogHar, fit_har
 from tickercast.volatility import Garch, fit_garch, fit_range_garch
 
@@ -16,9 +16,8 @@ def evening(sample_aapl, tmp_path):
     """A home's fit folder kept for the test, and caches as cold as a new process's."""
     for fit in FITS:
         fit.cache_clear()
-    keep_fits_in(tmp_path / "fits")
-    yield sample_aapl.head(1300).reset_index(drop=True), tmp_path / "fits"
-    keep_fits_in(None)
+    with kept_in(tmp_path / "fits"):
+        yield sample_aapl.head(1300).reset_index(drop=True), tmp_path / "fits"
     for fit in FITS:
         fit.cache_clear()
 
@@ -62,8 +61,10 @@ def test_a_file_that_does_not_parse_is_refitted(evening, caplog):
     assert kept.read_text().startswith('{"omega"') and kept.read_text().endswith("}")
 
 
-def test_without_a_folder_nothing_is_written(sample_aapl, tmp_path):
-    keep_fits_in(None)
+def test_the_folder_holds_within_its_block_only(sample_aapl, tmp_path):
+    """Outside `kept_in` nothing is written: a stage's home never outlives the stage."""
+    with kept_in(tmp_path / "fits"):
+        pass
     fit_garch.cache_clear()
     Garch().spread(sample_aapl.head(1100), np.array([1099]), 5)
     assert not any(tmp_path.iterdir())

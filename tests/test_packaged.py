@@ -22,14 +22,18 @@ import pytest
 
 from tickercast.fitting import recalibrated
 from tickercast.forecast import BOUND_COLUMNS, forecast_frame, forecast_latest, with_intervals
+from tickercast.har import RECENT_SESSIONS
 from tickercast.interval_gate import INCUMBENT
 from tickercast.model_artifact import (
+    INPUT_COLUMNS,
     STATE,
     ModelFormatError,
     PublishedIntervals,
     SavedCandidate,
+    forecast_recent,
     load_candidate,
     pyfunc_model,
+    recent_sessions,
     save_candidate,
 )
 from tickercast.preprocessing import Preprocessor
@@ -184,8 +188,9 @@ def test_the_model_answers_the_published_forecast_in_its_units(saved_model, publ
     assert (answer["last_close"] == last["close"]).all() and last["close"] > 7 * last[
         "adjusted_close"
     ]
-    with pytest.raises(Exception, match="needs at least 21 recent sessions, got 20"):
-        model.predict(_recent(history, 20))
+    # the window's 21 sessions, and the published blend's log-HAR asks a month of ranges
+    with pytest.raises(Exception, match="needs at least 23 recent sessions, got 22"):
+        model.predict(_recent(history, 22))
     # the frozen variance starts at the as_of: an input must reach it
     with pytest.raises(Exception, match="must hold that session and the one before it"):
         model.predict(_recent(history.iloc[:-1], 30))
@@ -235,3 +240,21 @@ def test_an_unknown_format_version_is_refused_naming_the_file_and_the_version(tm
     (folder / STATE).unlink()  # a model registered before format_version 1: state.pkl
     with pytest.raises(ModelFormatError, match="candidate.json is missing"):
         load_candidate(folder)
+
+
+def test_a_short_window_model_still_asks_a_month_for_its_har(fitted_aapl):
+    """Window 20 needs 21 sessions, a frozen log-HAR 23: a served model with HAR
+    intervals asks the more; one without, as models saved before them, the window's."""
+    history, fitted = fitted_aapl
+    spec = fitted.candidates["lstm"].forecaster.preprocessor.spec
+    har = fitted.candidates["har_conformal"]
+    frozen = replace(har, volatility=har.volatility.frozen(history))
+    as_of = history["session"].iloc[-1].date()
+    published = PublishedIntervals("har_conformal", as_of, frozen)
+    saved = SavedCandidate(fitted.candidates["lstm"], published)
+    assert spec.window + 1 < RECENT_SESSIONS == recent_sessions(saved) == 23
+    assert recent_sessions(SavedCandidate(fitted.candidates["lstm"])) == spec.window + 1
+    recent = history[INPUT_COLUMNS]
+    assert len(forecast_recent(saved, recent.tail(23))) == spec.horizons
+    with pytest.raises(ValueError, match="needs at least 23 recent sessions, got 22"):
+        forecast_recent(saved, recent.tail(22))

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from tickercast.forecast import BOUND_COLUMNS
-from tickercast.model_artifact import SavedCandidate
+from tickercast.model_artifact import FORMAT_VERSION, SavedCandidate
 from tickercast.model_store import ModelStore
 from tickercast.tracking import BACKTEST, Record, TrainingData, tracker_for, without_credentials
 
@@ -159,7 +159,7 @@ def test_the_registered_model_takes_recent_prices_and_returns_forecasts(
     recent["volume"] = recent["volume"].astype("float64")
     columns = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
     assert [c["name"] for c in info.signature.outputs.to_dict()] == columns
-    assert info.metadata["tickercast_format_version"] == 2
+    assert info.metadata["tickercast_format_version"] == FORMAT_VERSION
     forecast = model.predict(recent)
     assert forecast.columns.tolist() == columns
     assert forecast["horizon"].tolist() == [1, 2, 3]

@@ -5,9 +5,12 @@ daily run asks for the spread at a year of calibration and holdout origins: ever
 evening needs the same twenty-odd windows as the evening before, and one new one
 every 21 sessions. In a process, fits are cached on the window's bytes
 (`functools.lru_cache` on the fit functions); across processes and evenings, once a
-folder is set (`keep_fits_in`), each fit is also one small JSON file named by a digest
+folder is set (`kept_in`), each fit is also one small JSON file named by a digest
 of the model and its window, so an evening filters rather than fits. A dividend
 re-adjusts the whole history, and so changes every window: the next evening refits.
+The folder is a context variable, set for the duration of a stage (`kept_in`): it
+follows a stage into its thread and never outlives it, so two homes in one process
+(tests, a server running flows for several) never read each other's fits.
 
 The files hold plain numbers, never pickles, so a change of these classes cannot make
 them unreadable; a file that does not parse is refitted and replaced.
@@ -19,24 +22,30 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
 Fit = TypeVar("Fit")
-_folder: Path | None = None
+_folder: ContextVar[Path | None] = ContextVar("fit_folder", default=None)
 
 
-def keep_fits_in(folder: Path | None) -> None:
-    """Keep fits as files in `folder` from now on in this process (None: in memory only).
+@contextmanager
+def kept_in(folder: Path | None) -> Iterator[None]:
+    """Within the block, keep fits as files in `folder` (None: in memory only).
 
     Args:
         folder: the home's fit folder (`Store.fits_folder`), created when first written.
     """
-    global _folder
-    _folder = folder
+    token = _folder.set(folder)
+    try:
+        yield
+    finally:
+        _folder.reset(token)
 
 
 def persisted(
@@ -57,7 +66,7 @@ def persisted(
     def decorate(fit: Callable[..., Fit]) -> Callable[..., Fit]:
         @functools.wraps(fit)
         def remembered(*arguments) -> Fit:
-            folder = _folder
+            folder = _folder.get()
             if folder is None:
                 return fit(*arguments)
             digest = hashlib.sha256(kind.encode())

@@ -195,12 +195,15 @@ class LogHar:
 
 # horizons a frozen HAR keeps regressions for: the daily run's H
 _FROZEN_HORIZONS = 5
+# sessions a frozen HAR needs up to an origin: the month of range measures, and the
+# close before the month's first (a served model asks at least this many)
+RECENT_SESSIONS = _SPANS[-1] + 1
 
 
 @dataclass(frozen=True)
 class FrozenHar:
     """A log-HAR's regressions as of one session: its spread there and after, from the
-    22 sessions before each origin."""
+    `RECENT_SESSIONS` up to each origin."""
 
     fit: HarFit
     session: date
@@ -210,10 +213,12 @@ class FrozenHar:
         """The spread at `origins` at or after `session` (each with 22 sessions before it)."""
         origins = np.asarray(origins)
         sessions = prices["session"].dt.date.to_numpy()
-        if len(origins) and (sessions[origins.min()] < self.session or origins.min() < 22):
+        if len(origins) and sessions[origins.min()] < self.session:
+            raise InputError(f"{self.name}: no spread before {self.session}, where it was frozen")
+        if len(origins) and origins.min() < RECENT_SESSIONS - 1:
             raise InputError(
-                f"{self.name}: no spread before {self.session}, where it was frozen, nor "
-                "without the 22 sessions before an origin"
+                f"{self.name}: needs {RECENT_SESSIONS} sessions up to each origin (a month of "
+                f"ranges), got {origins.min() + 1}"
             )
         variance = self.fit.variance(range_measure(prices), origins, horizons)
         return Spread(np.sqrt(variance), np.full(len(origins), self.fit.nu))
@@ -252,6 +257,16 @@ class Blend:
 
     def as_dict(self) -> dict:
         return {"kind": self.name, "parts": [self.first.as_dict(), self.second.as_dict()]}
+
+
+def sessions_needed(volatility: VolatilityModel) -> int:
+    """The sessions up to an origin a frozen model reads: `RECENT_SESSIONS` for a log-HAR
+    (or a blend with one), 2 for the rest (a return needs the close before it)."""
+    if isinstance(volatility, FrozenHar):
+        return RECENT_SESSIONS
+    if isinstance(volatility, Blend):
+        return max(sessions_needed(volatility.first), sessions_needed(volatility.second))
+    return 2
 
 
 def saved_volatility(data: dict) -> VolatilityModel:

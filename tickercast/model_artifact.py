@@ -39,7 +39,7 @@ from tickercast.conformal import Conformal
 from tickercast.fitting import Candidate
 from tickercast.forecast import BOUND_COLUMNS, forecast_latest, in_as_of_units, with_intervals
 from tickercast.forecasters import LSTMForecaster, NaiveForecaster
-from tickercast.har import saved_volatility
+from tickercast.har import saved_volatility, sessions_needed
 from tickercast.intervals import Intervals, ModelQuantiles
 from tickercast.lstm_head import LSTMHead
 from tickercast.preprocessing import Preprocessor
@@ -195,12 +195,22 @@ def _volatility_from_dict(data: dict, lstm: LSTMForecaster) -> VolatilityModel:
     return saved_volatility(data)
 
 
+def recent_sessions(saved: SavedCandidate) -> int:
+    """The fewest recent sessions a served model answers from: its window and the session
+    before it (the first has no return), or its published intervals' need (a frozen
+    log-HAR's month of ranges), whichever is more."""
+    window = saved.lstm.forecaster.preprocessor.spec.window + 1
+    if saved.published_intervals is None:
+        return window
+    return max(window, sessions_needed(saved.published_intervals.candidate.volatility))
+
+
 def forecast_recent(saved: SavedCandidate, recent: pd.DataFrame) -> pd.DataFrame:
     """What the registered model answers: the H sessions after the last one in `recent`.
 
     Args:
         saved: the LSTM with its intervals, and the intervals published with it.
-        recent: at least `window + 1` sessions in any order: `session` (dates or
+        recent: at least `recent_sessions(saved)` in any order: `session` (dates or
             "YYYY-MM-DD"), `adjusted_close`, `close`, and `volume`, `open`, `high`,
             `low` when the model's features or its intervals' range measure use
             them. With published intervals frozen at a session, `recent` must hold
@@ -213,16 +223,16 @@ def forecast_recent(saved: SavedCandidate, recent: pd.DataFrame) -> pd.DataFrame
         the rows of the forecast file published with it.
 
     Raises:
-        ValueError: fewer than `window + 1` sessions, or none at the published
+        ValueError: fewer than `recent_sessions(saved)` sessions, or none at the published
             intervals' session.
     """
     prices = recent.copy()
     prices["session"] = pd.to_datetime(prices["session"])
     prices = prices.sort_values("session").reset_index(drop=True)
     spec = saved.lstm.forecaster.preprocessor.spec
-    # the first session has no return: the window needs one session before it
-    if len(prices) < spec.window + 1:
-        raise ValueError(f"needs at least {spec.window + 1} recent sessions, got {len(prices)}")
+    needed = recent_sessions(saved)
+    if len(prices) < needed:
+        raise ValueError(f"needs at least {needed} recent sessions, got {len(prices)}")
     answer = in_as_of_units(forecast_latest(saved.lstm, prices, spec), prices)
     if saved.published_intervals is not None:
         bands = forecast_latest(saved.published_intervals.candidate, prices, spec)
@@ -239,14 +249,13 @@ def pyfunc_model(saved: SavedCandidate, recent: pd.DataFrame, folder: Path) -> d
 
     Args:
         saved: the LSTM with its scalers and intervals, and the published intervals.
-        recent: the latest sessions, at least `window + 1`: the input example.
+        recent: the latest sessions, at least `recent_sessions(saved)`: the input example.
         folder: an empty folder for the candidate's files, until MLflow has copied them.
 
     Returns:
         `python_model`, `artifacts`, `signature`, `input_example` and `metadata`.
     """
-    spec = saved.lstm.forecaster.preprocessor.spec
-    example = recent[INPUT_COLUMNS].tail(spec.window + 1).reset_index(drop=True)
+    example = recent[INPUT_COLUMNS].tail(recent_sessions(saved)).reset_index(drop=True)
     example["session"] = example["session"].dt.strftime("%Y-%m-%d")
     example["volume"] = example["volume"].astype("float64")
     # No code_paths: the model runs on the installed tickercast (served with

@@ -1,10 +1,11 @@
 """Serve a ticker's registered model over HTTP with `mlflow models serve`, on 127.0.0.1.
 
 The server answers `POST /invocations` (`{"dataframe_split": ...}` of at least
-`window + 1` recent sessions, as the model's input example shows) with the next H
-sessions' forecasts and intervals in the as_of session's price units: for the day it
-was registered, the numbers of the forecast file published that day, its intervals
-included (the interval gate's, saved with it: `tickercast.model_artifact`).
+`window + 1` recent sessions, 23 for log-HAR intervals, as the model's input example
+shows) with the next H sessions' forecasts and intervals in the as_of session's price
+units: for the day it was registered, the numbers of the forecast file published that
+day, its intervals included (the interval gate's, saved with it:
+`tickercast.model_artifact`).
 
     served = served_version(tracker_for(settings), Store(settings.home), "AAPL", None)
     argv, env = serve_model_command(settings, "AAPL", served.version)
