@@ -40,6 +40,7 @@ def test_the_next_evening_reads_each_window_it_fitted(evening, model, monkeypatc
     first = model.spread(prices, origins, 5)
     files = sorted(folder.rglob("*.json"))
     assert len(files) == 8
+    assert {file.stat().st_mode & 0o777 for file in files} == {0o644}  # a team's home
     for fit in FITS:
         fit.cache_clear()
     _unfittable(monkeypatch)

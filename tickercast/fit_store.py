@@ -96,6 +96,7 @@ def _write(path: Path, data: dict) -> None:
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".json")
         with os.fdopen(descriptor, "w") as handle:
             json.dump(data, handle)
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from a team's other users
         os.replace(temporary, path)
     except OSError as error:
         logger.warning("could not keep a fit in %s: %s", path.parent, error)
