@@ -60,3 +60,15 @@ def test_a_har_needs_a_hundred_returns_and_a_frozen_one_its_session(sample_aapl)
     with pytest.raises(InputError, match="fitted for 5 horizons"):
         frozen.spread(history, np.array([300]), 6)
     assert frozen.spread(pd.DataFrame(history), np.array([300, 310]), 5).sd.shape == (2, 5)
+
+
+def test_a_frozen_har_answers_every_horizon_of_its_run(sample_aapl):
+    """A run of 7 horizons freezes 7 regressions: the served model answers all of them,
+    as the full model does at the frozen session."""
+    history = sample_aapl.head(400).reset_index(drop=True)
+    model = LogHar(horizons=7)
+    frozen = model.frozen(history)
+    last = np.array([len(history) - 1])
+    np.testing.assert_allclose(
+        frozen.spread(history, last, 7).sd, model.spread(history, last, 7).sd, rtol=1e-12
+    )

@@ -221,7 +221,7 @@ def interval_candidates(
         LSTMHead.fit(lstm, prices, split.fit),
     ]
     if close_only(prices, "") is None:
-        har = LogHar()
+        har = LogHar(horizons=spec.horizons)
         models += [Garch(range_term=True), Garch(leverage=True, range_term=True), har]
         models.append(Blend(Garch(leverage=True), har))
     candidates = {

@@ -159,6 +159,9 @@ class LogHar:
     # as GARCH's: about four years, refitted about monthly
     window: int = 1000
     refit_every: int = 21
+    # the horizons its frozen form keeps a regression for: the run's H, which a served
+    # model answers for
+    horizons: int = 5
     name = "har"
 
     def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
@@ -184,17 +187,15 @@ class LogHar:
         )
 
     def frozen(self, prices: pd.DataFrame) -> "FrozenHar":
-        """The regressions of the last session's refit point, for H = 5 horizons at most
-        (the served model's; `FrozenHar` refuses more)."""
+        """The regressions of the last session's refit point, for `horizons` (a frozen
+        HAR refuses more)."""
         last = len(prices) - 1
         _check_origins(np.array([last]), MIN_RETURNS, self.name)
         refit = int(refit_points(np.array([last]), self.refit_every)[0])
-        fit = self._fit(range_measure(prices), _log_returns(prices), refit, _FROZEN_HORIZONS)
+        fit = self._fit(range_measure(prices), _log_returns(prices), refit, self.horizons)
         return FrozenHar(fit, prices["session"].iloc[last].date())
 
 
-# horizons a frozen HAR keeps regressions for: the daily run's H
-_FROZEN_HORIZONS = 5
 # sessions a frozen HAR needs up to an origin: the month of range measures, and the
 # close before the month's first (a served model asks at least this many)
 RECENT_SESSIONS = _SPANS[-1] + 1
