@@ -30,10 +30,12 @@ import pandas as pd
 
 # Garman-Klass's weight of the squared open-to-close move
 _GK_CLOSE_WEIGHT = 2 * np.log(2) - 1
-# A ticker whose last sessions have a readable bar on fewer than this share of them
-# is forecast with the close-only models: a range model fitted mostly on ret**2 is a
-# GARCH with one more parameter to estimate, not a range model.
+# A ticker whose last `BAR_SESSIONS` have a readable bar on fewer than this share of
+# them is forecast with the close-only models: a range model fitted mostly on ret**2 is
+# a GARCH with one more parameter to estimate, not a range model.
 MIN_BAR_SHARE = 0.9
+# the sessions a range model's fit window holds (`Garch.window`, `LogHar.window`)
+BAR_SESSIONS = 1000
 
 
 def stale_bars(prices: pd.DataFrame) -> np.ndarray:
@@ -99,7 +101,13 @@ def range_measure(prices: pd.DataFrame) -> np.ndarray:
     return np.where(unreadable, returns**2, measure)
 
 
-def bar_share(prices: pd.DataFrame, sessions: int) -> float:
+def bar_share(prices: pd.DataFrame, sessions: int = BAR_SESSIONS) -> float:
     """The share of the last `sessions` sessions whose bar is readable (0 to 1)."""
     recent = prices.iloc[-sessions:]
     return float(1 - unreadable_bars(recent).mean()) if len(recent) else 0.0
+
+
+def has_bar(prices: pd.DataFrame) -> bool:
+    """Whether the range models may be fitted: enough of the last `BAR_SESSIONS` have a
+    readable bar."""
+    return bar_share(prices) >= MIN_BAR_SHARE

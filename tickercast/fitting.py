@@ -23,7 +23,7 @@ import pandas as pd
 
 from tickercast.candidates import BAR_MODELS
 from tickercast.conformal import Conformal
-from tickercast.daily_bar import MIN_BAR_SHARE, bar_share
+from tickercast.daily_bar import BAR_SESSIONS, MIN_BAR_SHARE, bar_share, has_bar
 from tickercast.forecasters import (
     DriftForecaster,
     Forecaster,
@@ -187,13 +187,12 @@ def fit_candidates(
 def close_only(prices: pd.DataFrame, ticker: str) -> str | None:
     """Why the ticker's intervals come from close-only models, or None if its source
     gives the daily bar (open, high, low) on enough of the sessions a fit window sees."""
-    window = Garch().window
-    share = bar_share(prices, window)
-    if share >= MIN_BAR_SHARE:
+    if has_bar(prices):
         return None
     return (
-        f"{ticker}: the source gives a readable open, high and low on {share:.0%} of the "
-        f"last {min(window, len(prices))} sessions (at least {MIN_BAR_SHARE:.0%} needed): "
+        f"{ticker}: the source gives a readable open, high and low on {bar_share(prices):.0%} "
+        f"of the last {min(BAR_SESSIONS, len(prices))} sessions (at least "
+        f"{MIN_BAR_SHARE:.0%} needed): "
         f"intervals from close-only models, without {', '.join(BAR_MODELS)}"
     )
 
@@ -220,7 +219,7 @@ def interval_candidates(
         Garch(leverage=True),
         LSTMHead.fit(lstm, prices, split.fit),
     ]
-    if close_only(prices, "") is None:
+    if has_bar(prices):
         har = LogHar(horizons=spec.horizons)
         models += [Garch(range_term=True), Garch(leverage=True, range_term=True), har]
         models.append(Blend(Garch(leverage=True), har))
