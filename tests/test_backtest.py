@@ -4,7 +4,9 @@ from datetime import date
 import numpy as np
 import pytest
 
+from tickercast import run_record
 from tickercast.backtest import MODELS, run_backtest
+from tickercast.candidates import uses_bar
 from tickercast.champion import Choice
 from tickercast.windows import select_history
 
@@ -202,3 +204,16 @@ def test_warm_start_fine_tunes_the_previous_fold(history, small_spec, small_conf
         fold.warm_started
         for fold in run_backtest(history, "AAPL", small_spec, small_config, folds=2).folds
     ] == [False, False]
+
+
+def test_a_close_only_history_backtests_without_the_bars_models(history, small_spec, small_config):
+    """Closes alone: every fold, its rows, its summary and its MLflow record go without
+    the models of the daily bar, and the backtest says why once."""
+    closes = history.assign(open=np.nan, high=np.nan, low=np.nan)
+    backtest = run_backtest(closes, "AAPL", small_spec, small_config, folds=1)
+    models = {row["model"] for row in backtest.rows()}
+    assert models == {name for name in MODELS if not uses_bar(name)}
+    assert backtest.close_only.startswith("AAPL: the source gives a readable open, high and low")
+    assert "published h=1 coverage" in backtest.summary()
+    record = run_record.backtest_results(backtest, closes)
+    assert not [name for name in record.metrics if "range_" in name or "har" in name]

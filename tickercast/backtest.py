@@ -137,6 +137,7 @@ class Backtest:
             }
             for fold, scored in tables
             for name in MODELS
+            if name in scored  # a close-only ticker has no models of the daily bar
             for h in range(self.spec.horizons)
         ]
 
