@@ -132,34 +132,27 @@ def fit_garch_x(
     constraints = [{"type": "ineq", "fun": persistence}]
     if leverage:  # a positive return must not lower the variance either
         constraints.append({"type": "ineq", "fun": lambda theta: theta[1] + theta[2]})
-    best = None
+    gamma = 0.05 if leverage else 0.0
+    results = []
     # two starts: a classic GARCH and one that leans on the range (as arch tries a grid)
     for alpha, beta, share in ((0.08, 0.88, 0.0), (0.02, 0.7, 0.25)):
         delta = share / kappa if with_range else 0.0
-        gamma = 0.05 if leverage else 0.0
-        alpha = alpha - gamma / 2 if leverage else alpha
-        start = np.array(
-            [
-                mean_square * (1 - alpha - gamma / 2 - beta - delta * kappa),
-                alpha,
-                gamma,
-                beta,
-                delta,
-                8.0,
-            ]
-        )
+        alpha -= gamma / 2  # the same persistence with the leverage term
+        omega = mean_square * (1 - alpha - gamma / 2 - beta - delta * kappa)
+        start = np.array([omega, alpha, gamma, beta, delta, 8.0])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SLSQP's line-search chatter; checked below
-            result = minimize(
-                loss,
-                start,
-                method="SLSQP",
-                bounds=bounds,
-                constraints=constraints,
-                options={"maxiter": 200, "ftol": 1e-9},
+            results.append(
+                minimize(
+                    loss,
+                    start,
+                    method="SLSQP",
+                    bounds=bounds,
+                    constraints=constraints,
+                    options={"maxiter": 200, "ftol": 1e-9},
+                )
             )
-        if best is None or result.fun < best.fun:
-            best = result
-    if best is None or best.fun >= 1e12 or not np.all(np.isfinite(best.x)):
-        raise ValueError(f"no finite likelihood (SLSQP: {best.message if best else 'not run'})")
+    best = min(results, key=lambda result: result.fun)
+    if best.fun >= 1e12 or not np.all(np.isfinite(best.x)):
+        raise ValueError(f"no finite likelihood (SLSQP: {best.message})")
     return GarchXParameters(*map(float, best.x)), kappa, -float(best.fun)
