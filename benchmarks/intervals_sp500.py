@@ -60,9 +60,7 @@ from tickercast.fit_store import kept_in  # noqa: E402
 from tickercast.har import Blend, LogHar, fit_har  # noqa: E402
 from tickercast.metrics import TERCILES  # noqa: E402
 from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.quality import clean_prices  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
-from tickercast.sources import FolderSource  # noqa: E402
 from tickercast.volatility import EWMA, Garch, fit_garch, fit_range_garch  # noqa: E402
 from tickercast.windows import WindowSpec, split_origins  # noqa: E402
 
@@ -194,12 +192,8 @@ def _ticker(ticker: str, settings: dict) -> dict:
 def _load(ticker: str, settings: dict):
     """The ticker's prices: an S&P 500 member's from ../shared/data/sp500, or AAPL's and
     MSFT's from ../shared/data/yahoo (yfinance's auto-adjusted bars)."""
-    start = date.fromisoformat(settings["start"])
-    if settings["source"] == "sp500":
-        return load(ticker, start)
-    source = FolderSource(YAHOO)
-    prices, report = clean_prices(source.fetch(ticker, start, None), ticker, source.name, "XNYS")
-    return prices, report.counts()
+    folder = DATA if settings["source"] == "sp500" else YAHOO
+    return load(ticker, date.fromisoformat(settings["start"]), folder=folder)
 
 
 def _ratio(result: dict, method: str, key: str) -> float:

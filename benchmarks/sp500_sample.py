@@ -30,9 +30,12 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sp500"
 CALENDAR = "XNYS"
 
 
-def load(ticker: str, start: date, end: date | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The ticker's prices from `start` (to `end`) and its data-quality findings."""
-    source = FolderSource(DATA)
+def load(
+    ticker: str, start: date, end: date | None = None, folder: Path = DATA
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The ticker's prices from `start` (to `end`) in `folder` (the S&P 500 members'),
+    and its data-quality findings."""
+    source = FolderSource(folder)
     prices, report = clean_prices(source.fetch(ticker, start, end), ticker, source.name, CALENDAR)
     return prices, report.counts()
 
