@@ -28,7 +28,7 @@ from pathlib import Path
 import psutil
 from results_file import write_result
 
-from tickercast.storage import Store
+from tickercast.data.storage import Store
 
 
 def _sample(process: subprocess.Popen, samples: list[tuple[float, int]], done: threading.Event):

@@ -19,10 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import write_result  # noqa: E402
 
-from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.sources import FolderSource  # noqa: E402
-from tickercast.windows import WindowSpec  # noqa: E402
+from tickercast.data.sources import FolderSource  # noqa: E402
+from tickercast.data.windows import WindowSpec  # noqa: E402
+from tickercast.evaluation.backtest import run_backtest  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "yahoo"
 START, END = date(2010, 1, 1), date(2022, 12, 30)

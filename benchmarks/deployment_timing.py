@@ -38,7 +38,7 @@ LOAD_AND_PREDICT = """
 import json, sys, time
 started = time.perf_counter()
 import mlflow
-from tickercast.storage import Store
+from tickercast.data.storage import Store
 imported = time.perf_counter()
 model = mlflow.pyfunc.load_model("models:/tickercast-AAPL@champion")
 loaded = time.perf_counter()

@@ -8,7 +8,7 @@ the same in every variant, and not timed): the interval candidates of one daily 
 its conformal calibration) and their scores on the holdout (`score`), then the
 published one recalibrated and frozen, as `fit_candidates`, `evaluate_candidates` and
 `publish` do. Timed in a fresh process state (fit caches cleared) on the evening after
-one whose fits were kept in a fit folder (`tickercast.fit_store`):
+one whose fits were kept in a fit folder (`tickercast.models.fit_store`):
 
     with the bar    the ticker's prices as stored (open, high, low, close)
     close-only      the same without open, high and low (the bar's models left out)
@@ -35,14 +35,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from results_file import write_result  # noqa: E402
 from sp500_sample import load, select  # noqa: E402
 
-from tickercast.evaluate import mase_scales, score  # noqa: E402
-from tickercast.fit_store import kept_in  # noqa: E402
-from tickercast.fitting import fit_candidates, interval_candidates, recalibrated  # noqa: E402
-from tickercast.har import fit_har  # noqa: E402
-from tickercast.interval_gate import INCUMBENT  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.volatility import fit_garch, fit_range_garch  # noqa: E402
-from tickercast.windows import WindowSpec, split_origins  # noqa: E402
+from tickercast.data.windows import WindowSpec, split_origins  # noqa: E402
+from tickercast.evaluation.interval_gate import INCUMBENT  # noqa: E402
+from tickercast.evaluation.scores import mase_scales, score  # noqa: E402
+from tickercast.models.fit_store import kept_in  # noqa: E402
+from tickercast.models.fitting import fit_candidates, interval_candidates, recalibrated  # noqa: E402
+from tickercast.models.har import fit_har  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
+from tickercast.models.volatility import fit_garch, fit_range_garch  # noqa: E402
 
 START, SEED = date(2010, 1, 1), 7
 

@@ -7,7 +7,7 @@ none is in shadow_gate_sp500.py's sample or backtest_aapl_msft.py's), prices fro
 2003-01-01 to 2012-12-31 only. Origins: the last 630 sessions of that period whose 5
 targets are known (mid-2010 to 2012); each fit's window is the default 1000 returns.
 
-For refit_every in 1, 5, 21, 63, 126, 252 and both models (`tickercast.volatility.Garch`,
+For refit_every in 1, 5, 21, 63, 126, 252 and both models (`tickercast.models.volatility.Garch`,
 leverage off and on): the mean interval (Winkler) score of the model's own Student-t
 80 % and 95 % intervals around a zero log return, averaged over h = 1..5, relative to
 refitting every session; their coverage; and the seconds of the spread call per
@@ -26,9 +26,9 @@ import pandas as pd
 from results_file import write_result
 from sp500_sample import load, select
 
-from tickercast.metrics import interval_score
-from tickercast.volatility import Garch, fit_garch
-from tickercast.windows import cumulative_log_returns
+from tickercast.data.windows import cumulative_log_returns
+from tickercast.evaluation.metrics import interval_score
+from tickercast.models.volatility import Garch, fit_garch
 
 NAME = "garch_cadence"
 START, END, SEED = date(2003, 1, 1), date(2012, 12, 31), 7

@@ -66,24 +66,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import CALENDAR, DATA, _draws, load, run_tickers, select  # noqa: E402
 
-from tickercast.champion import Choice, decide  # noqa: E402
+from tickercast.data.tickers import read_universe  # noqa: E402
+from tickercast.data.windows import WindowSpec, select_history  # noqa: E402
 from tickercast.errors import InputError, NoPricesError, PriceDataError  # noqa: E402
-from tickercast.evaluate import Scored, mase_scales, pooled, score  # noqa: E402
-from tickercast.fitting import Fitted, fit_candidates, recalibrated  # noqa: E402
-from tickercast.global_model import (  # noqa: E402
+from tickercast.evaluation.champion import Choice, decide  # noqa: E402
+from tickercast.evaluation.policy_backtest import paired_bootstrap  # noqa: E402
+from tickercast.evaluation.scores import Scored, mase_scales, pooled, score  # noqa: E402
+from tickercast.models.fitting import Fitted, fit_candidates, recalibrated  # noqa: E402
+from tickercast.models.global_network import (  # noqa: E402
     GlobalConfig,
     GlobalNetwork,
     load_global,
     pooled_windows,
     save_global,
 )
-from tickercast.model import train_network  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.policy_backtest import paired_bootstrap  # noqa: E402
-from tickercast.retraining import plan_global  # noqa: E402
+from tickercast.models.network import train_network  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
+from tickercast.models.retraining import plan_global  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
-from tickercast.tickers import read_universe  # noqa: E402
-from tickercast.windows import WindowSpec, select_history  # noqa: E402
 
 NAME = "global_vs_per_ticker"
 MODELS = ("per_ticker", "global")

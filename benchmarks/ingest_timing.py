@@ -23,10 +23,10 @@ from pathlib import Path
 
 from results_file import write_result
 
-from tickercast.ingest import ingest_prices
-from tickercast.quality import clean_prices
-from tickercast.sources import FolderSource
-from tickercast.storage import Store
+from tickercast.data.ingest import ingest_prices
+from tickercast.data.quality import clean_prices
+from tickercast.data.sources import FolderSource
+from tickercast.data.storage import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -28,12 +28,12 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments
 from sp500_sample import load, run_tickers, select  # noqa: E402
 
-from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.candidates import INTERVAL_MODELS  # noqa: E402
-from tickercast.evaluate import pooled  # noqa: E402
-from tickercast.interval_gate import decide_intervals  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.windows import WindowSpec  # noqa: E402
+from tickercast.data.windows import WindowSpec  # noqa: E402
+from tickercast.evaluation.backtest import run_backtest  # noqa: E402
+from tickercast.evaluation.interval_gate import decide_intervals  # noqa: E402
+from tickercast.evaluation.scores import pooled  # noqa: E402
+from tickercast.models.candidates import INTERVAL_MODELS  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
 
 NAME = "interval_gate_dev"
 START, END, SEED, SAMPLE, FOLDS = date(2003, 1, 1), date(2012, 12, 31), 7, 10, 5

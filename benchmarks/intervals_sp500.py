@@ -54,15 +54,15 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import DATA, backtest_settings, load, run_tickers, select  # noqa: E402
 from sp500_sample import arguments as sample_arguments
 
-from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.candidates import BAR_MODELS, INTERVAL_MODELS  # noqa: E402
-from tickercast.fit_store import kept_in  # noqa: E402
-from tickercast.har import Blend, LogHar, fit_har  # noqa: E402
-from tickercast.metrics import TERCILES  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
+from tickercast.data.windows import WindowSpec, split_origins  # noqa: E402
+from tickercast.evaluation.backtest import run_backtest  # noqa: E402
+from tickercast.evaluation.metrics import TERCILES  # noqa: E402
+from tickercast.models.candidates import BAR_MODELS, INTERVAL_MODELS  # noqa: E402
+from tickercast.models.fit_store import kept_in  # noqa: E402
+from tickercast.models.har import Blend, LogHar, fit_har  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
+from tickercast.models.volatility import EWMA, Garch, fit_garch, fit_range_garch  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
-from tickercast.volatility import EWMA, Garch, fit_garch, fit_range_garch  # noqa: E402
-from tickercast.windows import WindowSpec, split_origins  # noqa: E402
 
 NAME = "intervals_sp500"
 START, SEED, FOLDS = date(2010, 1, 1), 12, 5
@@ -125,7 +125,7 @@ def evening_seconds(prices) -> dict[str, dict[str, float]]:
 
     `first`: a first evening, nothing fitted before (caches cold, no fit folder).
     `next`: the evening after, one session later, with the first evening's fits kept
-    in a fit folder (`tickercast.fit_store`) and the process fresh (caches cold): what
+    in a fit folder (`tickercast.models.fit_store`) and the process fresh (caches cold): what
     a scheduled run costs on most evenings. The blend reuses GJR's and the HAR's fits
     of the same evening, so its seconds are what it adds to them.
     """

@@ -22,9 +22,9 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments  # noqa: E402
 from sp500_sample import load, run_tickers, select  # noqa: E402
 
-from tickercast.backtest import run_backtest  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.windows import WindowSpec  # noqa: E402
+from tickercast.data.windows import WindowSpec  # noqa: E402
+from tickercast.evaluation.backtest import run_backtest  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
 
 NAME = "network_bar_features"
 START, END, SEED, SAMPLE, FOLDS = date(2003, 1, 1), date(2012, 12, 31), 7, 10, 5

@@ -1,7 +1,7 @@
 """Retrain policies replayed evening by evening on S&P 500 members: accuracy and cost.
 
 A seeded sample of the members in ../shared/data/sp500 (`sp500_sample.select`), each
-from `--start`: every policy in `tickercast.retraining.POLICIES` (daily full
+from `--start`: every policy in `tickercast.models.retraining.POLICIES` (daily full
 retrains; weekly or monthly full retrains with daily fine-tunes; monthly full
 retrains reusing the network between; no retrain after the first evening), or those
 of `--policies` with daily always among them, is replayed over the `--sessions`
@@ -57,12 +57,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import CALENDAR, load, run_tickers, select  # noqa: E402
 
-from tickercast.calendar import sessions_between  # noqa: E402
-from tickercast.conformal import LEVELS  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.policy_backtest import PolicyReplay, paired_bootstrap, replay_policies  # noqa: E402
-from tickercast.retraining import POLICIES, Cadence, RetrainPolicy, Training  # noqa: E402
-from tickercast.windows import WindowSpec  # noqa: E402
+from tickercast.data.calendar import sessions_between  # noqa: E402
+from tickercast.data.windows import WindowSpec  # noqa: E402
+from tickercast.evaluation.policy_backtest import PolicyReplay, paired_bootstrap, replay_policies  # noqa: E402
+from tickercast.models.conformal import LEVELS  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
+from tickercast.models.retraining import POLICIES, Cadence, RetrainPolicy, Training  # noqa: E402
 
 NAME = "retrain_policy"
 REFERENCE = next(policy for policy in POLICIES if policy.cadence is Cadence.DAILY).name

@@ -23,13 +23,13 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 from results_file import write_result  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
-from tickercast.evaluate import mase_scales, score  # noqa: E402
-from tickercast.fitting import fit_candidates  # noqa: E402
-from tickercast.metrics import horizon_metrics  # noqa: E402
-from tickercast.model import build_network, predict_scaled  # noqa: E402
-from tickercast.model_config import ModelConfig
-from tickercast.sources import FolderSource  # noqa: E402
-from tickercast.windows import WindowSpec  # noqa: E402
+from tickercast.data.sources import FolderSource  # noqa: E402
+from tickercast.data.windows import WindowSpec  # noqa: E402
+from tickercast.evaluation.metrics import horizon_metrics  # noqa: E402
+from tickercast.evaluation.scores import mase_scales, score  # noqa: E402
+from tickercast.models.fitting import fit_candidates  # noqa: E402
+from tickercast.models.network import build_network, predict_scaled  # noqa: E402
+from tickercast.models.network_config import ModelConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "yahoo"

@@ -62,7 +62,7 @@ START, AS_OF = date(2008, 1, 2), date(2012, 12, 31)
 
 def real_series() -> list[pd.DataFrame]:
     """The real price histories to replay, as canonical frames."""
-    from tickercast.sources import FolderSource, SampleSource
+    from tickercast.data.sources import FolderSource, SampleSource
 
     series = [SampleSource().fetch(t, None, AS_OF) for t in ("AAPL", "MSFT", "IBM", "GOOG")]
     if SHARED.is_dir():

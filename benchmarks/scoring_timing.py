@@ -22,10 +22,10 @@ from prefect import flow  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from results_file import write_result  # noqa: E402
 
+from tickercast.data.storage import Store  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
-from tickercast.storage import Store  # noqa: E402
 from tickercast.tasks.scoring import report_track_record, score_forecasts  # noqa: E402
-from tickercast.tracking import tracker_for  # noqa: E402
+from tickercast.tracking.tracker import tracker_for  # noqa: E402
 
 AS_OF = date(2023, 1, 9)  # the first evening every 2022 forecast's session had closed
 REPEATS = 4

@@ -28,10 +28,10 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments
 from sp500_sample import backtest_settings, load, run_tickers, select  # noqa: E402
 
-from tickercast.backtest import Backtest, run_backtest  # noqa: E402
-from tickercast.champion import Choice  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.windows import WindowSpec  # noqa: E402
+from tickercast.data.windows import WindowSpec  # noqa: E402
+from tickercast.evaluation.backtest import Backtest, run_backtest  # noqa: E402
+from tickercast.evaluation.champion import Choice  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
 
 NAME = "shadow_gate_sp500"
 TICKERS = RESULTS / NAME  # one file per finished ticker

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from tickercast.calendar import sessions_between
+from tickercast.data.calendar import sessions_between
+from tickercast.data.quality import clean_prices
+from tickercast.data.sources import FolderSource
+from tickercast.data.tickers import read_universe
 from tickercast.errors import NoPricesError, PriceDataError
-from tickercast.quality import clean_prices
 from tickercast.settings import Settings
-from tickercast.sources import FolderSource
-from tickercast.tickers import read_universe
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sp500"
 CALENDAR = "XNYS"
@@ -75,7 +75,7 @@ def select(
 
 
 def _limit_threads(threads: int) -> None:
-    from tickercast.model import limit_threads
+    from tickercast.models.network import limit_threads
 
     limit_threads(threads)
 

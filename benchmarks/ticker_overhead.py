@@ -7,7 +7,7 @@ session (first ingest, an empty ledger), then as of `--as-of`, the evening that 
 measured (an incremental ingest, one scored forecast, so a track record and its plot).
 While the second run goes, timers wrap, and call through to, what is measured:
 
-- every figure function of `tickercast.plots` (building the figure),
+- every figure function of `tickercast.evaluation.plots` (building the figure),
 - `MlflowClient.log_figure` (rendering the PNG and storing it in the run),
 - `HoldoutPlots.save` and `MlflowClient.log_artifact` (the figures' data a run keeps
   since issue 13, and every other file a run logs, by folder),
@@ -52,11 +52,12 @@ from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from results_file import write_result  # noqa: E402
 from sp500_sample import DATA, select  # noqa: E402
 
-from tickercast import plots, run_record  # noqa: E402
-from tickercast.calendar import sessions_between  # noqa: E402
+from tickercast.data.calendar import sessions_between  # noqa: E402
+from tickercast.data.storage import Store  # noqa: E402
+from tickercast.data.tickers import ticker_slug  # noqa: E402
+from tickercast.evaluation import plots  # noqa: E402
 from tickercast.flows.daily_forecast import daily_forecast  # noqa: E402
-from tickercast.storage import Store  # noqa: E402
-from tickercast.tickers import ticker_slug  # noqa: E402
+from tickercast.tracking import run_record  # noqa: E402
 
 UNIVERSE = 480
 SMALL_ARTIFACTS = 4  # per ticker before issue 13: quality, track-record, forecast, metrics

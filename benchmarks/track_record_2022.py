@@ -28,9 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import write_result  # noqa: E402
 
-from tickercast.scoring import score_ticker  # noqa: E402
-from tickercast.storage import Store  # noqa: E402
-from tickercast.track_record import track_record  # noqa: E402
+from tickercast.data.storage import Store  # noqa: E402
+from tickercast.evaluation.track_record import track_record  # noqa: E402
+from tickercast.ledger.scoring import score_ticker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "yahoo"

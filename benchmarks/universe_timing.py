@@ -81,9 +81,9 @@ from scale_timing import peak_rss, prefect_durations  # noqa: E402
 from sp500_sample import CALENDAR, DATA  # noqa: E402
 
 from tests.servers import BIN  # noqa: E402
-from tickercast.calendar import sessions_between  # noqa: E402
-from tickercast.model_config import ModelConfig  # noqa: E402
-from tickercast.tickers import read_universe  # noqa: E402
+from tickercast.data.calendar import sessions_between  # noqa: E402
+from tickercast.data.tickers import read_universe  # noqa: E402
+from tickercast.models.network_config import ModelConfig  # noqa: E402
 
 AS_OF = date(2021, 4, 20)  # the day before the data's last session
 TICKER_TASK = "forecast"  # forecast-<ticker>

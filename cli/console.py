@@ -88,7 +88,7 @@ def configure(verbose: bool = False) -> None:
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     # TensorFlow's Python logger: "calls to <function forward> triggered tf.function
     # retracing" when a run makes many networks (a backfill: one a session), each
-    # traced once by design (`tickercast.model._forward`).
+    # traced once by design (`tickercast.models.network._forward`).
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     # A local Dask cluster's nannies, as it closes on a busy machine: "Worker process
     # still alive after 4.0 seconds, killing" (its tickers have all returned by then).

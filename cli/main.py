@@ -17,8 +17,10 @@ from dataclasses import MISSING, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from tickercast.data.home_layout import open_home
+from tickercast.data.storage import Store
+from tickercast.data.tickers import normalize_ticker, ticker_slug
 from tickercast.errors import InputError, StoredFileError
-from tickercast.home_layout import open_home
 from tickercast.request import (
     COMMAND_PARAMETERS,
     COUNT_FIELDS,
@@ -27,10 +29,8 @@ from tickercast.request import (
     RunRequest,
     parse_date,
 )
-from tickercast.serving import DEFAULT_PORT
 from tickercast.settings import Settings
-from tickercast.storage import Store
-from tickercast.tickers import normalize_ticker, ticker_slug
+from tickercast.tracking.serving import DEFAULT_PORT
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ABOUT = {
@@ -237,7 +237,7 @@ def _run(request: RunRequest, settings: Settings) -> int:
 
     from tickercast.flows.daily_forecast import STAGES, daily_forecast
     from tickercast.tasks.retries import stage_progress
-    from tickercast.tracking import redacted
+    from tickercast.tracking.tracker import redacted
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     # Bars only on a terminal; on Dask the stages run in the workers (see the Prefect UI).
@@ -339,8 +339,8 @@ def _backtest(request: RunRequest, settings: Settings) -> int:
 
 
 def _backtested(outcomes: list, settings: Settings) -> None:
-    from tickercast.backtest import INTERVAL_METRICS, POINT_METRICS, PUBLISHED
-    from tickercast.candidates import POINT_MODELS
+    from tickercast.evaluation.backtest import INTERVAL_METRICS, POINT_METRICS, PUBLISHED
+    from tickercast.models.candidates import POINT_MODELS
 
     for result in _results(outcomes):
         print()
@@ -361,8 +361,8 @@ def _backtested(outcomes: list, settings: Settings) -> None:
 
 
 def _backfill(request: RunRequest, settings: Settings) -> int:
-    from tickercast.backfill import plan_backfill
     from tickercast.flows.backfill import backfill
+    from tickercast.ledger.backfill import plan_backfill
 
     plan = plan_backfill(
         list(request.ticker_list),
@@ -386,7 +386,7 @@ def _backfilled(outcomes: list) -> None:
 
 
 def _status(request: RunRequest, settings: Settings, all_known: bool) -> int:
-    from tickercast.status import known_tickers, status_report
+    from tickercast.tracking.status import known_tickers, status_report
 
     tickers = known_tickers(Store(settings.home)) if all_known else list(request.ticker_list)
     if not tickers:
@@ -477,8 +477,13 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def _track(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tickercast.candidates import INTERVAL_MODELS
-    from tickercast.track_record import PUBLISHED, WINDOWS, distinct_windows, stored_track_record
+    from tickercast.evaluation.track_record import (
+        PUBLISHED,
+        WINDOWS,
+        distinct_windows,
+        stored_track_record,
+    )
+    from tickercast.models.candidates import INTERVAL_MODELS
 
     store = Store(settings.home)
     tickers = [normalize_ticker(t) for t in arguments.tickers] or store.scored_tickers()
@@ -549,7 +554,7 @@ SHADOW_INTERVAL_COLUMNS = {
 def _track_table(rows: list, columns: dict[str, tuple[str, str]], notes: dict[str, str]) -> str:
     """`TrackRow`s as aligned text columns under a header; a statistic that is not a
     number is shown as `–`, and why is added to `notes` (once per column)."""
-    from tickercast.track_record import undefined_because
+    from tickercast.evaluation.track_record import undefined_because
 
     def cell(row, name: str, spec: str) -> str:
         value = getattr(row, name)
@@ -628,8 +633,8 @@ def _forecast_text(rows: list[dict]) -> str:
 def _serve_model(arguments: argparse.Namespace, settings: Settings) -> int:
     from tickercast.cli.console import run_server
     from tickercast.errors import TrackingUnavailableError
-    from tickercast.serving import UnknownVersionError, serve_model_command, served_version
-    from tickercast.tracking import tracker_for
+    from tickercast.tracking.serving import UnknownVersionError, serve_model_command, served_version
+    from tickercast.tracking.tracker import tracker_for
 
     ticker = normalize_ticker(arguments.ticker)
     try:
@@ -667,8 +672,8 @@ def _train_global(request: RunRequest, settings: Settings) -> int:
 
 
 def _plots(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tickercast.run_record import HOLDOUT_PLOTS, HoldoutPlots, holdout_figures
-    from tickercast.tracking import tracker_for
+    from tickercast.tracking.run_record import HOLDOUT_PLOTS, HoldoutPlots, holdout_figures
+    from tickercast.tracking.tracker import tracker_for
 
     ticker, tracker = normalize_ticker(arguments.ticker), tracker_for(settings)
     latest = None if arguments.run else tracker.latest_run(ticker)
@@ -686,7 +691,7 @@ def _plots(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _prune(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tickercast.tracking import tracker_for
+    from tickercast.tracking.tracker import tracker_for
 
     days = arguments.keep_days or settings.retention_days
     before = datetime.now(UTC) - timedelta(days=days)
@@ -696,9 +701,9 @@ def _prune(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _verify(arguments: argparse.Namespace, settings: Settings) -> int:
-    from tickercast.ingest import stored_source
-    from tickercast.sources import open_source
-    from tickercast.verification import repair_home, verify_home
+    from tickercast.data.ingest import stored_source
+    from tickercast.data.sources import open_source
+    from tickercast.data.verification import repair_home, verify_home
 
     store = Store(settings.home)
     problems = verify_home(store)
@@ -725,7 +730,7 @@ def _verify(arguments: argparse.Namespace, settings: Settings) -> int:
 def _preflight(request: RunRequest, settings: Settings) -> tuple[RunRequest | None, int]:
     """The request without the tickers that cannot run (each printed once, before any
     server starts), or None when none can; and the exit code their refusal sets."""
-    from tickercast.preflight import refusals
+    from tickercast.data.preflight import refusals
 
     refused = refusals(
         request.ticker_list,

@@ -5,7 +5,7 @@ from datetime import date
 from prefect import flow, get_run_logger
 from prefect.states import State
 
-from tickercast.backfill import plan_backfill
+from tickercast.data.storage import Store
 from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.flows.outcomes import (
     TickerOutcome,
@@ -14,9 +14,9 @@ from tickercast.flows.outcomes import (
     flow_run_title,
     session_outcomes,
 )
+from tickercast.ledger.backfill import plan_backfill
 from tickercast.request import COMMAND_PARAMETERS, DEFAULTS
 from tickercast.settings import Settings
-from tickercast.storage import Store
 
 
 @flow(name="backfill", flow_run_name=flow_run_title)

@@ -22,8 +22,8 @@ from tickercast.flows.outcomes import (
     summary_row,
     ticker_outcome,
 )
-from tickercast.forecast import Published
-from tickercast.model import limit_threads
+from tickercast.ledger.forecasts import Published
+from tickercast.models.network import limit_threads
 from tickercast.request import DEFAULTS, RunRequest
 from tickercast.settings import Settings
 from tickercast.tasks.evaluate import evaluate_model

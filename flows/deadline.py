@@ -28,7 +28,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 
-from tickercast.time_limits import STOP
+from tickercast.data.time_limits import STOP
 
 
 class FlowTimeLimit:

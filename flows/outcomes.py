@@ -10,13 +10,13 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from tickercast.cli.console import SUMMARIZED
+from tickercast.data.tickers import normalize_ticker, read_universe
 from tickercast.errors import InputError
 from tickercast.request import RunRequest, as_of_note, run_title
-from tickercast.run_summary import SummaryRow
 from tickercast.settings import Settings
 from tickercast.tasks.retries import failed_stage
-from tickercast.tickers import normalize_ticker, read_universe
-from tickercast.tracking import without_credentials
+from tickercast.tracking.run_summary import SummaryRow
+from tickercast.tracking.tracker import without_credentials
 
 
 @dataclass(frozen=True)

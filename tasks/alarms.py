@@ -3,7 +3,7 @@ calibration-drift.yaml) can notify someone: a log line alone reaches nobody."""
 
 from prefect.events import emit_event
 
-from tickercast.track_record import CalibrationAlarm
+from tickercast.evaluation.track_record import CalibrationAlarm
 
 DRIFT_EVENT = "tickercast.calibration.drift"
 

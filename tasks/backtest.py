@@ -6,16 +6,16 @@ from pathlib import Path
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 
-from tickercast import run_record
-from tickercast.backtest import Backtest, run_backtest
-from tickercast.fit_store import kept_in
-from tickercast.model_config import ModelConfig
-from tickercast.prices import prices_sha256
+from tickercast.data.prices import prices_sha256
+from tickercast.data.storage import Store
+from tickercast.data.windows import WindowSpec, select_history
+from tickercast.evaluation.backtest import Backtest, run_backtest
+from tickercast.models.fit_store import kept_in
+from tickercast.models.network_config import ModelConfig
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.retries import stage
-from tickercast.tracking import BACKTEST, tracker_for
-from tickercast.windows import WindowSpec, select_history
+from tickercast.tracking import run_record
+from tickercast.tracking.tracker import BACKTEST, tracker_for
 
 
 @stage(retries=1, backoff_seconds=10)

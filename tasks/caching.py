@@ -1,13 +1,21 @@
-"""What makes two runs of a cached stage the same: the keys of ingest and windows."""
+"""What makes two runs of a cached stage the same: the keys of ingest and windows.
+
+Each key also names the class its cached result is pickled as (`IngestResult`,
+`TrainingSet`, by module path): a result cached before that class moved or was renamed
+is then never looked up, and the stage simply runs again, instead of failing to
+unpickle a class that is no longer there.
+"""
 
 from datetime import UTC, datetime
 
 from prefect.context import TaskRunContext
 
-from tickercast.calendar import last_closed_session
+from tickercast.data.calendar import last_closed_session
+from tickercast.data.ingest import IngestResult
+from tickercast.data.sources import source_version
+from tickercast.data.storage import Store
+from tickercast.data.windows import TrainingSet
 from tickercast.errors import NoPricesError, StoredFileError
-from tickercast.sources import source_version
-from tickercast.storage import Store
 
 
 def ingest_cache_key(context: TaskRunContext, parameters: dict) -> str:
@@ -21,6 +29,7 @@ def ingest_cache_key(context: TaskRunContext, parameters: dict) -> str:
     session = as_of or last_closed_session(datetime.now(UTC), settings.calendar_for(ticker))
     return "|".join(
         [
+            _stored_as(IngestResult),
             ticker,
             source,
             source_version(source, ticker),
@@ -55,4 +64,9 @@ def windows_cache_key(context: TaskRunContext, parameters: dict) -> str:
         parameters["spec"],
         settings.calendar_for(ticker),
     )
-    return "|".join([ticker, str(path), stored, repr(request)])
+    return "|".join([_stored_as(TrainingSet), ticker, str(path), stored, repr(request)])
+
+
+def _stored_as(result: type) -> str:
+    """Where the cached result's class lives, as its pickle names it."""
+    return f"{result.__module__}.{result.__qualname__}"

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from prefect import get_run_logger
 
-from tickercast import run_record
-from tickercast.champion import Champion, Evaluation, evaluate_candidates
-from tickercast.fitting import Fitted
+from tickercast.data.windows import TrainingSet
+from tickercast.evaluation.champion import Champion, Evaluation, evaluate_candidates
+from tickercast.evaluation.track_record import LiveRecord
+from tickercast.models.fitting import Fitted
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
-from tickercast.track_record import LiveRecord
-from tickercast.tracking import tracker_for
-from tickercast.windows import TrainingSet
+from tickercast.tracking import run_record
+from tickercast.tracking.tracker import tracker_for
 
 
 @stage(retries=2, backoff_seconds=2)

@@ -6,15 +6,15 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from tickercast import run_record
-from tickercast.global_model import train_universe
-from tickercast.model_config import ModelConfig
-from tickercast.model_store import model_store_for
+from tickercast.data.storage import Store
+from tickercast.data.windows import WindowSpec
+from tickercast.models.global_network import train_universe
+from tickercast.models.network_config import ModelConfig
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.retries import stage
-from tickercast.tracking import tracker_for
-from tickercast.windows import WindowSpec
+from tickercast.tracking import run_record
+from tickercast.tracking.model_store import model_store_for
+from tickercast.tracking.tracker import tracker_for
 
 
 @stage(retries=1, backoff_seconds=10)

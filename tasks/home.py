@@ -3,7 +3,7 @@ reads it."""
 
 from prefect import get_run_logger
 
-from tickercast import home_layout
+from tickercast.data import home_layout
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 

@@ -6,15 +6,15 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 
-from tickercast import ingest
-from tickercast.quality import report_markdown
+from tickercast.data import ingest
+from tickercast.data.quality import report_markdown
+from tickercast.data.sources import open_source
+from tickercast.data.storage import Store
+from tickercast.data.tickers import ticker_slug
 from tickercast.settings import Settings
-from tickercast.sources import open_source
-from tickercast.storage import Store
 from tickercast.tasks.caching import ingest_cache_key
 from tickercast.tasks.retries import retry_if_source_unavailable, stage
 from tickercast.tasks.yahoo import yahoo_rate_limit
-from tickercast.tickers import ticker_slug
 
 
 @stage(

@@ -7,12 +7,12 @@ from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
-from tickercast import run_record, run_summary
-from tickercast.run_summary import SummaryRow
+from tickercast.data.storage import Store
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.retries import stage
-from tickercast.tracking import tracker_for
+from tickercast.tracking import run_record, run_summary
+from tickercast.tracking.run_summary import SummaryRow
+from tickercast.tracking.tracker import tracker_for
 
 
 @stage(retries=2, backoff_seconds=2)

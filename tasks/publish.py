@@ -1,21 +1,21 @@
 """Stage 5: register the model, move the champion alias if it earned it, publish, and
-keep every candidate's forecast in the ledger (`tickercast.release`)."""
+keep every candidate's forecast in the ledger (`tickercast.tracking.release`)."""
 
 from datetime import UTC, datetime
 
 from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from tickercast.champion import Champion, Evaluation
-from tickercast.fit_store import kept_in
-from tickercast.fitting import Fitted
-from tickercast.forecast import Published
-from tickercast.release import release
+from tickercast.data.storage import Store
+from tickercast.data.tickers import ticker_slug
+from tickercast.data.windows import TrainingSet
+from tickercast.evaluation.champion import Champion, Evaluation
+from tickercast.ledger.forecasts import Published
+from tickercast.models.fit_store import kept_in
+from tickercast.models.fitting import Fitted
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.retries import stage
-from tickercast.tickers import ticker_slug
-from tickercast.windows import TrainingSet
+from tickercast.tracking.release import release
 
 
 @stage(retries=3, backoff_seconds=5)

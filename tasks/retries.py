@@ -16,8 +16,8 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
+from tickercast.data.time_limits import Stopped, TimeLimits, refuse_when_out_of_time
 from tickercast.errors import InputError, SourceUnavailableError
-from tickercast.time_limits import Stopped, TimeLimits, refuse_when_out_of_time
 
 # The time limits of this process's stages and flows (the CLI checks the same
 # variables with the other settings before anything is imported).

@@ -5,15 +5,15 @@ from datetime import UTC, date, datetime
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from tickercast import run_record
-from tickercast.scoring import score_ticker
+from tickercast.data.storage import Store
+from tickercast.data.tickers import ticker_slug
+from tickercast.evaluation.track_record import TrackRecord, alarm_is_new, track_record
+from tickercast.ledger.scoring import score_ticker
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.alarms import emit_calibration_drift
 from tickercast.tasks.retries import stage
-from tickercast.tickers import ticker_slug
-from tickercast.track_record import TrackRecord, alarm_is_new, track_record
-from tickercast.tracking import tracker_for
+from tickercast.tracking import run_record
+from tickercast.tracking.tracker import tracker_for
 
 
 @stage(retries=2, backoff_seconds=2)

@@ -3,16 +3,16 @@
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 
-from tickercast import run_record
-from tickercast.champion import Champion
-from tickercast.ingest import IngestResult
-from tickercast.model_config import ModelConfig
-from tickercast.model_store import model_store_for
+from tickercast.data.ingest import IngestResult
+from tickercast.data.storage import Store
+from tickercast.data.windows import TrainingSet
+from tickercast.evaluation.champion import Champion
+from tickercast.models.network_config import ModelConfig
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.retries import stage
-from tickercast.tracking import tracker_for
-from tickercast.windows import TrainingSet
+from tickercast.tracking import run_record
+from tickercast.tracking.model_store import model_store_for
+from tickercast.tracking.tracker import tracker_for
 
 
 @stage(retries=3, backoff_seconds=5)

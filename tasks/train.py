@@ -5,17 +5,17 @@ import time
 
 from prefect import get_run_logger
 
-from tickercast import run_record
-from tickercast.fit_store import kept_in
-from tickercast.fitting import Fitted, fit_candidates
-from tickercast.model_config import ModelConfig
-from tickercast.model_store import model_store_for
-from tickercast.retraining import plan_global, plan_training
+from tickercast.data.storage import Store
+from tickercast.data.windows import TrainingSet
+from tickercast.models.fit_store import kept_in
+from tickercast.models.fitting import Fitted, fit_candidates
+from tickercast.models.network_config import ModelConfig
+from tickercast.models.retraining import plan_global, plan_training
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.retries import stage
-from tickercast.tracking import tracker_for
-from tickercast.windows import TrainingSet
+from tickercast.tracking import run_record
+from tickercast.tracking.model_store import model_store_for
+from tickercast.tracking.tracker import tracker_for
 
 
 @stage(retries=1, backoff_seconds=10)

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 from prefect import get_run_logger
 from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 
-from tickercast import windows
+from tickercast.data import windows
+from tickercast.data.storage import Store
 from tickercast.settings import Settings
-from tickercast.storage import Store
 from tickercast.tasks.caching import windows_cache_key
 from tickercast.tasks.retries import stage
 

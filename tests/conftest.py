@@ -17,8 +17,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from tickercast.data.sources import SampleSource  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
-from tickercast.sources import SampleSource  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Variables that would hide the noise, point at another server or store, or that the
@@ -169,14 +169,14 @@ SMALL_RUN_OPTIONS = ["--epochs", "1", "--window", "20", "--horizons", "3", "--st
 @pytest.fixture(scope="session")
 def small_spec():
     """Short windows and holdout, so that the real pipeline trains in seconds."""
-    from tickercast.windows import WindowSpec
+    from tickercast.data.windows import WindowSpec
 
     return WindowSpec(**SMALL_SPEC_ARGS)
 
 
 @pytest.fixture(scope="session")
 def small_config():
-    from tickercast.model_config import ModelConfig
+    from tickercast.models.network_config import ModelConfig
 
     return ModelConfig(epochs=2, units=8)
 
@@ -184,8 +184,8 @@ def small_config():
 @pytest.fixture(scope="session")
 def fitted_aapl(sample_aapl, small_spec, small_config):
     """Real AAPL from 2011-06, every candidate fitted as of 2013-03-01."""
-    from tickercast.fitting import fit_candidates
-    from tickercast.windows import select_history
+    from tickercast.data.windows import select_history
+    from tickercast.models.fitting import fit_candidates
 
     history = select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS")
     return history, fit_candidates(history, "AAPL", small_spec, small_config)

@@ -4,11 +4,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from tickercast import run_record
-from tickercast.backtest import MODELS, run_backtest
-from tickercast.candidates import uses_bar
-from tickercast.champion import Choice
-from tickercast.windows import select_history
+from tickercast.data.windows import select_history
+from tickercast.evaluation.backtest import MODELS, run_backtest
+from tickercast.evaluation.champion import Choice
+from tickercast.models.candidates import uses_bar
+from tickercast.tracking import run_record
 
 # every test here trains a walk-forward backtest (tens of seconds each on 2 cores)
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from tickercast.calendar import (
+from tickercast.data.calendar import (
     calendar_for,
     next_session,
     session_is_final,

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.servers import ROOT, flow_run, prefect_cli, prefect_server
-from tickercast.track_record import CalibrationAlarm
+from tickercast.evaluation.track_record import CalibrationAlarm
 
 pytestmark = pytest.mark.server
 
@@ -35,7 +35,7 @@ SCORING = """
 import datetime, sys
 from prefect import flow, task
 from tickercast.tasks.alarms import emit_calibration_drift
-from tickercast.track_record import CalibrationAlarm
+from tickercast.evaluation.track_record import CalibrationAlarm
 
 @task
 def score(alarm):

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
-from tickercast.champion import (
+from tickercast.data.windows import WindowSpec, training_set
+from tickercast.evaluation.champion import (
     Champion,
     Choice,
     Evaluation,
@@ -15,13 +15,13 @@ from tickercast.champion import (
     evaluate_candidates,
     shadow_gate,
 )
-from tickercast.evaluate import Scored
-from tickercast.fitting import recalibrated
-from tickercast.forecast import forecast_latest
-from tickercast.interval_gate import INCUMBENT, IntervalDecision
-from tickercast.publish import publication, published_candidates
-from tickercast.track_record import LiveRecord
-from tickercast.windows import WindowSpec, training_set
+from tickercast.evaluation.interval_gate import INCUMBENT, IntervalDecision
+from tickercast.evaluation.scores import Scored
+from tickercast.evaluation.track_record import LiveRecord
+from tickercast.ledger.publish import publication, published_candidates
+from tickercast.models.candidates import INTERVAL_MODELS, POINT_MODELS
+from tickercast.models.fitting import recalibrated
+from tickercast.models.prediction import forecast_latest
 
 
 def _scored(name: str, ratio: float, p_value: float = 0.01) -> Scored:

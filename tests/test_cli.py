@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SMALL_RUN_OPTIONS
-from tickercast.backtest import MODELS
-from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
 from tickercast.cli.main import main
+from tickercast.evaluation.backtest import MODELS
+from tickercast.models.candidates import INTERVAL_MODELS, POINT_MODELS
 
 
 @pytest.mark.slow
@@ -308,7 +308,7 @@ def test_backfill_replays_sessions_and_resumes(settings, capsys):
 
 
 def test_track_names_a_broken_scores_file_and_shows_the_others(settings, capsys):
-    from tickercast.storage import SCORE_SCHEMA, Store
+    from tickercast.data.storage import SCORE_SCHEMA, Store
 
     store = Store(settings.home)
     store.write_scores("AAPL", SCORE_SCHEMA.empty_table().to_pandas())
@@ -321,8 +321,8 @@ def test_track_names_a_broken_scores_file_and_shows_the_others(settings, capsys)
 
 
 def test_prune_keeps_what_the_retention_covers(settings, capsys, monkeypatch):
-    from tickercast.run_record import Record
-    from tickercast.tracking import tracker_for
+    from tickercast.tracking.run_record import Record
+    from tickercast.tracking.tracker import tracker_for
 
     tracker = tracker_for(settings)
     run_id = tracker.start_run("IBM", date(2013, 3, 1), Record())

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from tickercast.conformal import Conformal
-from tickercast.volatility import Spread
+from tickercast.models.conformal import Conformal
+from tickercast.models.volatility import Spread
 
 
 def _spread(scale: np.ndarray) -> Spread:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SMALL_RUN_OPTIONS, user_runs
-from tickercast.candidates import uses_bar
 from tickercast.cli import console
 from tickercast.cli.console import SUMMARIZED
-from tickercast.storage import Store
+from tickercast.data.storage import Store
+from tickercast.models.candidates import uses_bar
 
 BIN = Path(sys.executable).parent
 RUN = [
@@ -226,7 +226,9 @@ def test_defaults_quiet_the_libraries(environment):
     assert "PREFECT_LOGGING_LEVEL" not in environment  # Prefect's loggers keep INFO
     with warnings.catch_warnings(record=True) as caught:
         warnings.warn_explicit("library", UserWarning, "lib.py", 1, module="mlflow.types")
-        warnings.warn_explicit("ours", UserWarning, "windows.py", 1, module="tickercast.windows")
+        warnings.warn_explicit(
+            "ours", UserWarning, "windows.py", 1, module="tickercast.data.windows"
+        )
     assert [str(w.message) for w in caught] == ["ours"]
 
 

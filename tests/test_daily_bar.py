@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import yahoo_history_frame
-from tickercast.daily_bar import (
+from tickercast.data.daily_bar import (
     MIN_BAR_SHARE,
     bar_share,
     inconsistent_bars,
@@ -13,9 +13,9 @@ from tickercast.daily_bar import (
     range_measure,
     unreadable_bars,
 )
-from tickercast.prices import normalize_prices
-from tickercast.quality import clean_prices
-from tickercast.sources import FolderSource
+from tickercast.data.prices import normalize_prices
+from tickercast.data.quality import clean_prices
+from tickercast.data.sources import FolderSource
 
 
 def _bars(rows: list[tuple]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tickercast.cli.main import main
-from tickercast.storage import Store
+from tickercast.data.storage import Store
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 

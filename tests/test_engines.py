@@ -9,10 +9,10 @@ from distributed import Client, LocalCluster
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
+from tickercast.data.storage import Store
 from tickercast.errors import InputError
 from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.flows.engines import local_cluster, task_runner, worker_threads
-from tickercast.storage import Store
 
 
 def test_serial_runs_one_ticker_at_a_time():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from tickercast.evaluate import Scored, mase_scales, pooled, score
-from tickercast.windows import cumulative_log_returns
+from tickercast.data.windows import cumulative_log_returns
+from tickercast.evaluation.scores import Scored, mase_scales, pooled, score
 
 
 def test_naive_scores_a_ratio_of_one_and_its_own_mase(fitted_aapl, small_spec):

@@ -16,11 +16,11 @@ import pytest
 
 from tests.conftest import SMALL_RUN_OPTIONS, logged_table, user_environment, user_runs
 from tests.servers import free_port, running, wait_for
+from tickercast.data.storage import Store
 from tickercast.flows.daily_forecast import STAGES
-from tickercast.run_record import HOLDOUT_TABLE
 from tickercast.settings import Settings
-from tickercast.storage import Store
-from tickercast.tracking import BACKTEST, Record, tracker_for
+from tickercast.tracking.run_record import HOLDOUT_TABLE
+from tickercast.tracking.tracker import BACKTEST, Record, tracker_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

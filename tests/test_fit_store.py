@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tickercast.fit_store import kept_in
-from tickercast.har import LogHar, fit_har
-from tickercast.volatility import Garch, fit_garch, fit_range_garch
+from tickercast.models.fit_store import kept_in
+from tickercast.models.har import LogHar, fit_har
+from tickercast.models.volatility import Garch, fit_garch, fit_range_garch
 
 MODELS = [Garch(leverage=True), Garch(range_term=True), LogHar()]
 FITS = (fit_garch, fit_range_garch, fit_har)
@@ -29,8 +29,8 @@ def _unfittable(monkeypatch) -> None:
         raise AssertionError("fitted again")
 
     monkeypatch.setattr("arch.arch_model", refuse)
-    monkeypatch.setattr("tickercast.garch_x.fit_garch_x", refuse)
-    monkeypatch.setattr("tickercast.har.np.linalg.lstsq", refuse)
+    monkeypatch.setattr("tickercast.models.garch_x.fit_garch_x", refuse)
+    monkeypatch.setattr("tickercast.models.har.np.linalg.lstsq", refuse)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.name)

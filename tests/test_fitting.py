@@ -1,10 +1,10 @@
 import numpy as np
 
-from tickercast.candidates import BAR_MODELS, INTERVAL_MODELS, POINT_MODELS, uses_bar
-from tickercast.conformal import Conformal
-from tickercast.fitting import close_only, interval_candidates, recalibrated
-from tickercast.intervals import ModelQuantiles
-from tickercast.retraining import Training
+from tickercast.models.candidates import BAR_MODELS, INTERVAL_MODELS, POINT_MODELS, uses_bar
+from tickercast.models.conformal import Conformal
+from tickercast.models.fitting import close_only, interval_candidates, recalibrated
+from tickercast.models.intervals import ModelQuantiles
+from tickercast.models.retraining import Training
 
 
 def test_every_candidate_is_fitted_and_calibrated(fitted_aapl, small_spec):

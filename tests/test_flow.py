@@ -15,16 +15,16 @@ from prefect.artifacts import Artifact
 from yfinance.exceptions import YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, logged_table, yahoo_empty_frame, yahoo_history_frame
-from tickercast import run_record
-from tickercast.calendar import sessions_after
-from tickercast.candidates import INTERVAL_MODELS, POINT_MODELS
+from tickercast.data.calendar import sessions_after
+from tickercast.data.storage import FORECAST_SCHEMA, Store
+from tickercast.data.windows import WindowSpec
+from tickercast.evaluation.interval_gate import INCUMBENT
 from tickercast.flows.daily_forecast import daily_forecast
-from tickercast.interval_gate import INCUMBENT
+from tickercast.models.candidates import INTERVAL_MODELS, POINT_MODELS
 from tickercast.settings import Settings
-from tickercast.storage import FORECAST_SCHEMA, Store
 from tickercast.tasks.ingest import ingest_prices
 from tickercast.tasks.yahoo import YAHOO_RATE_LIMIT
-from tickercast.windows import WindowSpec
+from tickercast.tracking import run_record
 
 # every test runs the pipeline end to end
 pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.slow]
@@ -547,19 +547,19 @@ def test_a_rerun_after_a_training_failure_reuses_ingest_and_windows(settings, mo
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    import tickercast.fitting
+    import tickercast.models.fitting
 
-    real = tickercast.fitting.train_network
+    real = tickercast.models.fitting.train_network
 
     def broken(*args, **kwargs):
         raise RuntimeError("the training machine went away")
 
-    monkeypatch.setattr(tickercast.fitting, "train_network", broken)
+    monkeypatch.setattr(tickercast.models.fitting, "train_network", broken)
     failed = daily_forecast(
         tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
     )
     assert "IBM (in train_model: RuntimeError: the training machine went away)" in failed.message
-    monkeypatch.setattr(tickercast.fitting, "train_network", real)
+    monkeypatch.setattr(tickercast.models.fitting, "train_network", real)
     state = daily_forecast(
         tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
     )

@@ -3,9 +3,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from tickercast.champion import evaluate_candidates
-from tickercast.forecast import Published, forecast_frame, forecast_latest, forecast_markdown
-from tickercast.storage import FORECAST_SCHEMA
+from tickercast.data.storage import FORECAST_SCHEMA
+from tickercast.evaluation.champion import evaluate_candidates
+from tickercast.ledger.forecasts import Published, forecast_frame, forecast_markdown
+from tickercast.models.prediction import forecast_latest
 
 
 def test_naive_forecasts_the_last_close_inside_its_intervals(fitted_aapl, small_spec):

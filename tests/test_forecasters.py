@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from tickercast.forecasters import DriftForecaster, LinearARForecaster, NaiveForecaster
-from tickercast.preprocessing import Preprocessor
-from tickercast.windows import cumulative_log_returns
+from tickercast.data.windows import cumulative_log_returns
+from tickercast.models.forecasters import DriftForecaster, LinearARForecaster, NaiveForecaster
+from tickercast.models.scaling import Preprocessor
 
 
 def test_naive_and_drift_are_what_they_say(fitted_aapl, small_spec):
@@ -28,7 +28,7 @@ def test_linear_ar_fits_a_linear_signal(sample_aapl, small_spec):
     for t in range(1, 600):
         returns[t] = 0.6 * returns[t - 1] + rng.normal(0, 0.01)
     history["adjusted_close"] = 100 * np.exp(np.cumsum(returns))
-    from tickercast.windows import split_origins
+    from tickercast.data.windows import split_origins
 
     split = split_origins(len(history), small_spec, "X")
     preprocessor = Preprocessor.fit(history, small_spec, split.fit)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from arch import arch_model
 
-from tickercast.daily_bar import range_measure
-from tickercast.garch_x import conditional_variance, fit_garch_x, log_likelihood
-from tickercast.volatility import GarchFit
+from tickercast.data.daily_bar import range_measure
+from tickercast.models.garch_x import conditional_variance, fit_garch_x, log_likelihood
+from tickercast.models.volatility import GarchFit
 
 
 @pytest.fixture(scope="module")

@@ -7,25 +7,24 @@ import mlflow
 import numpy as np
 import pytest
 
-from tickercast.errors import InputError
+from tickercast.data.sources import SampleSource
+from tickercast.data.storage import Store
+from tickercast.data.windows import WindowSpec, select_history, split_origins
+from tickercast.errors import InputError, ModelFormatError
 from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.flows.global_model import train_global
 from tickercast.flows.ingest import ingest
-from tickercast.global_model import (
+from tickercast.models.global_network import (
     GlobalConfig,
     GlobalNetwork,
     load_global,
     pooled_windows,
     save_global,
 )
-from tickercast.model import build_network
-from tickercast.model_artifact import ModelFormatError
-from tickercast.model_config import ModelConfig
-from tickercast.preprocessing import Preprocessor
-from tickercast.retraining import Training, plan_global
-from tickercast.sources import SampleSource
-from tickercast.storage import Store
-from tickercast.windows import WindowSpec, select_history, split_origins
+from tickercast.models.network import build_network
+from tickercast.models.network_config import ModelConfig
+from tickercast.models.retraining import Training, plan_global
+from tickercast.models.scaling import Preprocessor
 
 SMALL = {"epochs": 2, "window": 20, "horizons": 3}
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from tickercast.errors import InputError
-from tickercast.har import FrozenHar, LogHar, fit_har, regressors
+from tickercast.models.har import FrozenHar, LogHar, fit_har, regressors
 
 TRUE = np.array([-1.0, 0.35, 0.35, 0.2])  # intercept, day, week, month (logs)
 

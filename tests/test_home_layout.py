@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tickercast import home_layout
 from tickercast.cli.main import main
+from tickercast.data import home_layout
+from tickercast.data.home_layout import LAYOUT, HomeLayoutError, open_home
+from tickercast.data.ingest import ingest_prices
+from tickercast.data.sources import SampleSource
+from tickercast.data.storage import Store
 from tickercast.errors import SourceConflictError
-from tickercast.home_layout import LAYOUT, HomeLayoutError, open_home
-from tickercast.ingest import ingest_prices
-from tickercast.sources import SampleSource
-from tickercast.storage import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "home-layout-1"
 

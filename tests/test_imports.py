@@ -1,5 +1,7 @@
-"""Every flow and deployment imports, and the deployment files agree with the flows."""
+"""Every flow and deployment imports, the deployment files agree with the flows, and
+the domain package's imports run one way: down its rooms, never into Prefect."""
 
+import ast
 import importlib
 import runpy
 from pathlib import Path
@@ -46,10 +48,117 @@ def test_modules_import(module):
     importlib.import_module(module)
 
 
+# The domain's rooms, lowest first: a module may import its own room and the rooms
+# below it, never one above (tickercast/__init__.py's docstring says what each holds).
+# `settings` and `request` are the run's parameters: they read data and models, and the
+# tracking room reads them. `model_artifact` is the name saved models load through: a
+# door into models.
+ROOMS = {
+    "errors": 0,
+    "data": 1,
+    "models": 2,
+    "model_artifact": 2,
+    "evaluation": 3,
+    "ledger": 4,
+    "settings": 5,
+    "request": 5,
+    "tracking": 6,
+}
+
+
+def _domain_imports() -> dict[str, set[str]]:
+    """Every tickercast module (subpackages included) and the modules it imports,
+    at its top or inside a function."""
+    graph = {}
+    for path in sorted((ROOT / "tickercast").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                # `from tickercast.tracking import run_record` imports the module run_record
+                imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+                imported.add(node.module)
+        graph[module] = imported
+    return graph
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Imports from a room into a room above it, as 'importer -> imported'."""
+    return [
+        f"{module} -> {name}"
+        for module, names in graph.items()
+        for name in sorted(names)
+        if name.startswith("tickercast.")
+        and _room(name) in ROOMS
+        and ROOMS[_room(name)] > ROOMS.get(_room(module), len(ROOMS))
+    ]
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles between tickercast modules (Tarjan's strongly connected
+    components of more than one module)."""
+    edges = {m: sorted(n for n in names if n in graph and n != m) for m, names in graph.items()}
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for other in edges[module]:
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in on_stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while (member := stack.pop()) != module:
+                on_stack.discard(member)
+                component.append(member)
+            on_stack.discard(module)
+            if component:
+                found.append(sorted([module, *component]))
+
+    for module in edges:
+        if module not in index:
+            visit(module)
+    return found
+
+
 def test_the_domain_package_never_imports_prefect():
-    for path in (ROOT / "tickercast").glob("*.py"):
-        text = path.read_text()
-        assert "import prefect" not in text and "from prefect" not in text, path
+    graph = _domain_imports()
+    assert len(graph) > 50 and any(m.startswith("tickercast.tracking.") for m in graph)
+    prefect = [m for m, names in graph.items() if any(n.split(".")[0] == "prefect" for n in names)]
+    assert prefect == []
+
+
+def test_every_domain_module_lives_in_a_room():
+    graph = _domain_imports()
+    assert {_room(m) for m in graph} - {None} == set(ROOMS)
+
+
+def test_imports_only_run_down_the_rooms_and_never_in_circles():
+    graph = _domain_imports()
+    assert upward_imports(graph) == []
+    assert circles(graph) == []
+
+
+def test_the_rules_catch_an_import_up_and_a_circle():
+    # the checks above are only as good as these two: fed a bad graph, they object
+    graph = {
+        "tickercast.data.prices": {"tickercast.models.network"},
+        "tickercast.models.network": {"tickercast.models.fitting"},
+        "tickercast.models.fitting": {"tickercast.models.network", "numpy"},
+    }
+    assert upward_imports(graph) == ["tickercast.data.prices -> tickercast.models.network"]
+    assert circles(graph) == [["tickercast.models.fitting", "tickercast.models.network"]]
 
 
 def test_every_deployment_entrypoint_loads_and_its_parameters_validate():

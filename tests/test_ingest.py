@@ -6,10 +6,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tickercast.data.ingest import OVERLAP_SESSIONS, ingest_prices
+from tickercast.data.sources import FolderSource, SampleSource
+from tickercast.data.storage import Store
 from tickercast.errors import NoPricesError, PriceDataError, SourceConflictError
-from tickercast.ingest import OVERLAP_SESSIONS, ingest_prices
-from tickercast.sources import FolderSource, SampleSource
-from tickercast.storage import Store
 
 
 def _write_csv(folder: Path, ticker: str, prices: pd.DataFrame) -> None:

@@ -4,10 +4,15 @@ calibrated and significantly better than the incumbent's."""
 import numpy as np
 import pytest
 
-from tickercast.candidates import INTERVAL_MODELS, uses_bar
-from tickercast.evaluate import Scored
-from tickercast.interval_gate import CLOSE_ONLY_INCUMBENT, INCUMBENT, OWN, decide_intervals
-from tickercast.windows import realized_volatility
+from tickercast.data.windows import realized_volatility
+from tickercast.evaluation.interval_gate import (
+    CLOSE_ONLY_INCUMBENT,
+    INCUMBENT,
+    OWN,
+    decide_intervals,
+)
+from tickercast.evaluation.scores import Scored
+from tickercast.models.candidates import INTERVAL_MODELS, uses_bar
 
 LEVELS = {0.8: 1.2816, 0.95: 1.96}
 

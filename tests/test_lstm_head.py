@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 
-from tickercast.fitting import fit_candidates
-from tickercast.lstm_head import LSTMHead
-from tickercast.model_config import ModelConfig
-from tickercast.volatility import EWMA
-from tickercast.windows import WindowSpec, cumulative_log_returns
+from tickercast.data.windows import WindowSpec, cumulative_log_returns
+from tickercast.models.fitting import fit_candidates
+from tickercast.models.network_config import ModelConfig
+from tickercast.models.variance_head import LSTMHead
+from tickercast.models.volatility import EWMA
 
 
 def _gaussian_nll(returns: np.ndarray, sd: np.ndarray) -> float:

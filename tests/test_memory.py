@@ -8,8 +8,8 @@ import pytest
 from tensorflow.python.framework import ops
 from tensorflow.python.framework.func_graph import FuncGraph
 
-from tickercast.model import predict_scaled, train_network
-from tickercast.model_config import ModelConfig
+from tickercast.models.network import predict_scaled, train_network
+from tickercast.models.network_config import ModelConfig
 
 CONFIG = ModelConfig(units=4, layers=1, epochs=1, batch_size=16)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from tickercast.metrics import (
+from tickercast.evaluation.metrics import (
     binomial_pvalue,
     christoffersen_pvalue,
     diebold_mariano_pvalue,

@@ -18,18 +18,18 @@ import pandas as pd
 import pytest
 
 from tests.servers import BIN, free_port, mlflow_server, wait_for
+from tickercast.data.storage import Store
 from tickercast.flows.daily_forecast import daily_forecast
-from tickercast.forecast import BOUND_COLUMNS
-from tickercast.serving import serve_model_command
+from tickercast.models.prediction import BOUND_COLUMNS
 from tickercast.settings import Settings
-from tickercast.storage import Store
+from tickercast.tracking.serving import serve_model_command
 
 pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.server]
 SMALL = {"epochs": 1, "window": 20, "horizons": 3}
 RECENT = """
 import json, sys
 import mlflow
-from tickercast.storage import Store
+from tickercast.data.storage import Store
 prices = Store(__import__("pathlib").Path(sys.argv[1])).read_prices("AAPL").tail(30)
 prices["session"] = prices["session"].dt.strftime("%Y-%m-%d")
 prices["volume"] = prices["volume"].astype("float64")

@@ -8,11 +8,11 @@ import keras
 import numpy as np
 import pytest
 
-from tickercast import model
-from tickercast.model import build_network, predict_scaled, train_network
-from tickercast.model_config import ModelConfig
-from tickercast.preprocessing import Preprocessor
-from tickercast.windows import WindowSpec, select_history, split_origins
+from tickercast.data.windows import WindowSpec, select_history, split_origins
+from tickercast.models import network as model
+from tickercast.models.network import build_network, predict_scaled, train_network
+from tickercast.models.network_config import ModelConfig
+from tickercast.models.scaling import Preprocessor
 
 SPEC = WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50)
 
@@ -106,7 +106,7 @@ def test_thread_limits_apply_before_tensorflow_runs_and_then_hold():
     # A fresh process: this one already ran TensorFlow with its default pools.
     script = (
         "import tensorflow as tf\n"
-        "from tickercast.model import limit_threads\n"
+        "from tickercast.models.network import limit_threads\n"
         "limit_threads(1)\n"
         "tf.constant([1.0]) + 1\n"
         "limit_threads(1)\n"  # the same limits again: nothing to change

@@ -1,6 +1,6 @@
 """The registered model's files: plain data in a versioned format, a model from code with
 nothing of ours pickled, answering the published forecast, its intervals included, in its
-units; models saved by earlier tickercasts (tests/data/model-v1 and model-v2, see
+units; models saved by earlier tickercasts (tests/fixtures/model-v1 and model-v2, see
 make_model_v1.py and make_model_v2.py) still load and serve."""
 
 import io
@@ -20,26 +20,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tickercast.fitting import recalibrated
-from tickercast.forecast import BOUND_COLUMNS, forecast_frame, forecast_latest, with_intervals
-from tickercast.har import RECENT_SESSIONS
-from tickercast.interval_gate import INCUMBENT
-from tickercast.model_artifact import (
+from tickercast.data.windows import WindowSpec, split_origins
+from tickercast.errors import ModelFormatError
+from tickercast.evaluation.interval_gate import INCUMBENT
+from tickercast.ledger.forecasts import forecast_frame
+from tickercast.models.fitting import recalibrated
+from tickercast.models.har import RECENT_SESSIONS
+from tickercast.models.prediction import BOUND_COLUMNS, forecast_latest, with_intervals
+from tickercast.models.saved_candidate import (
     INPUT_COLUMNS,
     STATE,
-    ModelFormatError,
     PublishedIntervals,
     SavedCandidate,
     forecast_recent,
     load_candidate,
-    pyfunc_model,
     recent_sessions,
     save_candidate,
 )
-from tickercast.preprocessing import Preprocessor
-from tickercast.windows import WindowSpec, split_origins
+from tickercast.models.scaling import Preprocessor
+from tickercast.tracking.model_store import pyfunc_model
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent / "fixtures"
 MODEL_V1, MODEL_V2 = DATA / "model-v1", DATA / "model-v2"
 ANSWER = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
 
@@ -91,7 +92,7 @@ FRESH_PROCESS = """
 import json, sys
 import mlflow
 from mlflow.models import Model
-from tickercast.model_artifact import load_candidate
+from tickercast.models.saved_candidate import load_candidate
 
 folder = sys.argv[1]
 saved = load_candidate(folder + "/artifacts/candidate")

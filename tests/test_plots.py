@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tickercast import plots, run_record
-from tickercast.evaluate import mase_scales, score
+from tickercast.evaluation import plots
+from tickercast.evaluation.scores import mase_scales, score
+from tickercast.tracking import run_record
 
 
 def test_figures_show_intervals_coverage_residuals_and_ratios(fitted_aapl, small_spec):
@@ -79,7 +80,7 @@ def _legend_is_outside(figure) -> bool:
 @pytest.mark.slow
 def test_importing_the_plots_leaves_the_matplotlib_backend_alone():
     """A library module chooses no backend: an application's choice (here MPLBACKEND) holds."""
-    script = "import matplotlib, tickercast.plots; print(matplotlib.get_backend())"
+    script = "import matplotlib, tickercast.evaluation.plots; print(matplotlib.get_backend())"
     environment = {**os.environ, "MPLBACKEND": "svg", "TF_CPP_MIN_LOG_LEVEL": "3"}
     shown = subprocess.run(
         [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True

@@ -3,11 +3,11 @@ from datetime import date
 import numpy as np
 import pytest
 
+from tickercast.data.windows import WindowSpec, select_history
 from tickercast.errors import InputError
-from tickercast.model_config import ModelConfig
-from tickercast.policy_backtest import paired_bootstrap, replay_policies
-from tickercast.retraining import Cadence, RetrainPolicy, Training
-from tickercast.windows import WindowSpec, select_history
+from tickercast.evaluation.policy_backtest import paired_bootstrap, replay_policies
+from tickercast.models.network_config import ModelConfig
+from tickercast.models.retraining import Cadence, RetrainPolicy, Training
 
 SLOW = pytest.mark.slow  # a replay trains a network on most evenings (seconds each)
 # Tiny windows and networks on a short real history, so that an evening fits in seconds.

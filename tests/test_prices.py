@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import yahoo_history_frame
+from tickercast.data.prices import PRICE_COLUMNS, clip_sessions, normalize_prices, prices_sha256
 from tickercast.errors import NoPricesError, PriceDataError
-from tickercast.prices import PRICE_COLUMNS, clip_sessions, normalize_prices, prices_sha256
 
 YAHOO_CSV = """Date,Open,High,Low,Close,Adj Close,Volume
 2022-12-28,129.67,131.03,125.87,126.04,125.11,85438400

@@ -4,10 +4,10 @@ import json
 import pandas as pd
 import pytest
 
+from tickercast.data.prices import normalize_prices
+from tickercast.data.quality import DEFAULT_QUALITY, QualityConfig, clean_prices, report_markdown
+from tickercast.data.sources import FolderSource
 from tickercast.errors import PriceDataError
-from tickercast.prices import normalize_prices
-from tickercast.quality import DEFAULT_QUALITY, QualityConfig, clean_prices, report_markdown
-from tickercast.sources import FolderSource
 
 YAHOO_CSV = """Date,Open,High,Low,Close,Adj Close,Volume
 2022-12-27,131.38,131.41,128.72,130.03,129.09,69007800

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from tickercast.cli.main import main
+from tickercast.data.ingest import ingest_prices
+from tickercast.data.sources import FolderSource, SampleSource
+from tickercast.data.storage import Store
 from tickercast.errors import BrokenPartitionError, SourceUnavailableError, StoredFileError
 from tickercast.flows.daily_forecast import daily_forecast
-from tickercast.ingest import ingest_prices
-from tickercast.sources import FolderSource, SampleSource
-from tickercast.storage import Store
 
 AS_OF = date(2013, 2, 25)
 

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tickercast.data.windows import WindowSpec
 from tickercast.errors import InputError
-from tickercast.fitting import fit_candidates
-from tickercast.retraining import (
+from tickercast.models.fitting import fit_candidates
+from tickercast.models.retraining import (
     POLICIES,
     Cadence,
     LatestNetwork,
@@ -14,7 +15,6 @@ from tickercast.retraining import (
     Training,
     plan_training,
 )
-from tickercast.windows import WindowSpec
 
 WEEKLY = RetrainPolicy(Cadence.WEEKLY, Training.FINE_TUNE)
 MONTHLY_REUSE = RetrainPolicy(Cadence.MONTHLY, Training.REUSE)

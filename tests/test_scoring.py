@@ -11,13 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tickercast.calendar import sessions_after
+from tickercast.data.calendar import sessions_after
+from tickercast.data.prices import prices_sha256
+from tickercast.data.sources import FolderSource
+from tickercast.data.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
 from tickercast.errors import InputError, StoredFileError
-from tickercast.prices import prices_sha256
-from tickercast.scoring import score_ledger, score_ticker
-from tickercast.sources import FolderSource
-from tickercast.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
-from tickercast.track_record import stored_track_record
+from tickercast.evaluation.track_record import stored_track_record
+from tickercast.ledger.scoring import score_ledger, score_ticker
 
 T0 = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
 

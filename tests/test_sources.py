@@ -6,8 +6,8 @@ from curl_cffi.requests.exceptions import ConnectionError, Timeout
 from yfinance.exceptions import YFDataException, YFRateLimitError, YFTzMissingError
 
 from tests.conftest import FakeYahoo, yahoo_empty_frame, yahoo_history_frame
+from tickercast.data.sources import FolderSource, SampleSource, YFinanceSource, open_source
 from tickercast.errors import InputError, NoPricesError, PriceDataError, SourceUnavailableError
-from tickercast.sources import FolderSource, SampleSource, YFinanceSource, open_source
 
 AFTER_CLOSE = datetime(2013, 3, 1, 22, 0, tzinfo=UTC)  # 17:00 New York on 2013-03-01
 

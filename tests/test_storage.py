@@ -13,9 +13,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from tickercast.data.prices import PRICE_SCHEMA
+from tickercast.data.storage import FORECAST_SCHEMA, Store, atomic_write
 from tickercast.errors import InputError, NoPricesError
-from tickercast.prices import PRICE_SCHEMA
-from tickercast.storage import FORECAST_SCHEMA, Store, atomic_write
 
 
 def test_prices_are_a_hive_partition_with_the_explicit_schema(tmp_path, sample_aapl):
@@ -76,7 +76,7 @@ def test_a_writer_killed_mid_write_leaves_the_previous_version_readable(tmp_path
         f"""
         import time
         from pathlib import Path
-        from tickercast.storage import Store, atomic_write
+        from tickercast.data.storage import Store, atomic_write
         store = Store(Path({str(tmp_path)!r}))
 
         def slow(temporary):

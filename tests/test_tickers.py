@@ -1,12 +1,12 @@
 import pytest
 
-from tickercast.errors import InputError, InvalidTickerError
-from tickercast.tickers import (
+from tickercast.data.tickers import (
     normalize_ticker,
     read_universe,
     registered_model_name,
     ticker_slug,
 )
+from tickercast.errors import InputError, InvalidTickerError
 
 
 @pytest.mark.parametrize(

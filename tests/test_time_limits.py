@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from tickercast.data.ingest import ingest_prices
+from tickercast.data.sources import FolderSource
+from tickercast.data.storage import Store
+from tickercast.data.time_limits import STOP, Stopped, TimeLimits, call_within
 from tickercast.errors import InputError, SourceUnavailableError
-from tickercast.ingest import ingest_prices
-from tickercast.sources import FolderSource
-from tickercast.storage import Store
-from tickercast.time_limits import STOP, Stopped, TimeLimits, call_within
 
 
 def test_a_source_that_never_answers_fails_its_request_in_time(tmp_path, silent_folder):

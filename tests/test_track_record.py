@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tickercast.calendar import sessions_after
-from tickercast.metrics import christoffersen_pvalue, coverage_by_tercile, kupiec_pvalue
-from tickercast.scoring import score_ledger
-from tickercast.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
-from tickercast.track_record import (
+from tickercast.data.calendar import sessions_after
+from tickercast.data.storage import FORECAST_SCHEMA, SCORE_SCHEMA, Store
+from tickercast.evaluation.metrics import christoffersen_pvalue, coverage_by_tercile, kupiec_pvalue
+from tickercast.evaluation.track_record import (
     ALARM_PVALUE,
     alarm_is_new,
     stored_track_record,
     track_record,
 )
+from tickercast.ledger.scoring import score_ledger
 
 T0 = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
 

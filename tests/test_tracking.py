@@ -10,10 +10,16 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from tickercast.forecast import BOUND_COLUMNS
-from tickercast.model_artifact import FORMAT_VERSION, SavedCandidate
-from tickercast.model_store import ModelStore
-from tickercast.tracking import BACKTEST, Record, TrainingData, tracker_for, without_credentials
+from tickercast.models.prediction import BOUND_COLUMNS
+from tickercast.models.saved_candidate import FORMAT_VERSION, SavedCandidate
+from tickercast.tracking.model_store import ModelStore
+from tickercast.tracking.tracker import (
+    BACKTEST,
+    Record,
+    TrainingData,
+    tracker_for,
+    without_credentials,
+)
 
 
 @pytest.fixture
@@ -133,7 +139,7 @@ def test_models_are_registered_per_ticker_and_the_champion_loads(
 
 FRESH_LOAD = """
 from tickercast.settings import Settings
-from tickercast.model_store import model_store_for
+from tickercast.tracking.model_store import model_store_for
 champion = model_store_for(Settings.from_env()).load_champion("BRK.B")
 print(champion.version, champion.candidate is not None, champion.as_of)
 """
@@ -186,7 +192,7 @@ def test_run_url_points_at_the_ui(tracker, settings):
 
 
 def test_credentials_never_leave_the_uri():
-    from tickercast.tracking import redacted
+    from tickercast.tracking.tracker import redacted
 
     assert redacted("https://ann:s3cret@mlflow.example:8443/") == "https://***@mlflow.example:8443/"
     assert redacted("http://127.0.0.1:5000") == "http://127.0.0.1:5000"

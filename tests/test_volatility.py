@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from arch import arch_model
 
+from tickercast.data.windows import realized_volatility
 from tickercast.errors import InputError
-from tickercast.har import Blend, LogHar, fit_har, saved_volatility
-from tickercast.volatility import (
+from tickercast.models.har import Blend, LogHar, fit_har, saved_volatility
+from tickercast.models.volatility import (
     EWMA,
     ConstantScale,
     Garch,
@@ -17,7 +18,6 @@ from tickercast.volatility import (
     fit_garch,
     fit_range_garch,
 )
-from tickercast.windows import realized_volatility
 
 # a short window keeps each fit fast; refits at multiples of 21
 WINDOW, REFIT, H = 300, 21, 5
@@ -157,7 +157,7 @@ def test_a_failed_fit_falls_back_to_riskmetrics_and_says_where(
         raise ValueError("no convergence")
 
     monkeypatch.setattr("arch.arch_model", failing)
-    with caplog.at_level(logging.WARNING, logger="tickercast.volatility"):
+    with caplog.at_level(logging.WARNING, logger="tickercast.models.volatility"):
         spread = Garch(window=WINDOW, refit_every=REFIT).spread(history, np.array([430]), H)
     assert "garch fit at position 420 failed (ValueError: no convergence)" in caplog.text
     # omega 0, alpha + beta 1: a flat variance ahead, normal innovations

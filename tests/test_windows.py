@@ -3,9 +3,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from tickercast.errors import InputError, InsufficientHistoryError
-from tickercast.preprocessing import Preprocessor
-from tickercast.windows import (
+from tickercast.data.windows import (
     WindowSpec,
     cumulative_log_returns,
     feature_matrix,
@@ -15,6 +13,8 @@ from tickercast.windows import (
     split_origins,
     training_set,
 )
+from tickercast.errors import InputError, InsufficientHistoryError
+from tickercast.models.scaling import Preprocessor
 
 SPEC = WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50)
 

@@ -99,3 +99,7 @@ class BrokenPartitionError(StoredFileError):
 
     def __reduce__(self):
         return (type(self), (self.ticker, self.path, self.problem), self.__dict__)
+
+
+class ModelFormatError(ValueError):
+    """Saved model files that this version of tickercast cannot read."""

@@ -13,12 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from tickercast.calendar import session_on_or_before
+from tickercast.data.calendar import session_on_or_before
+from tickercast.data.sources import check_source
+from tickercast.data.tickers import normalize_ticker, read_universe
+from tickercast.data.windows import TARGETS, WindowSpec
 from tickercast.errors import InputError
-from tickercast.model_config import ModelConfig
-from tickercast.sources import check_source
-from tickercast.tickers import normalize_ticker, read_universe
-from tickercast.windows import TARGETS, WindowSpec
+from tickercast.models.network_config import ModelConfig
 
 ENGINES = ("serial", "dask")
 MODELS = ("lstm", "global")

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tickercast.calendar import calendar_for
+from tickercast.data.calendar import calendar_for
+from tickercast.data.time_limits import TimeLimits
 from tickercast.errors import InputError
-from tickercast.retraining import RetrainPolicy
-from tickercast.time_limits import TimeLimits
+from tickercast.models.retraining import RetrainPolicy
 
 DEFAULT_HOME = Path("~/.tickercast")
 # Measured in benchmarks/retrain_policy.py on 16 development members (seed 7, March
@@ -63,7 +63,7 @@ class Settings:
             reports to the same Prefect server (`TICKERCAST_YAHOO_REQUESTS_PER_SECOND`, 1).
         time_limits: how long a source request, a stage attempt and a flow run may take
             (`TICKERCAST_SOURCE_TIMEOUT`, `TICKERCAST_STAGE_TIMEOUTS`,
-            `TICKERCAST_FLOW_TIMEOUT`; see `tickercast.time_limits`).
+            `TICKERCAST_FLOW_TIMEOUT`; see `tickercast.data.time_limits`).
     """
 
     home: Path

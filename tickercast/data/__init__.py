@@ -1,0 +1,6 @@
+"""Prices in, windows out: the market calendar, tickers, sources and ingest, the
+validated Parquet store and the home's layout, the daily bar's range measure, and the
+training windows built from stored prices.
+
+The lowest room: it imports nothing of tickercast but `tickercast.errors`.
+"""
