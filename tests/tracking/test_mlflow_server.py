@@ -181,7 +181,7 @@ def test_an_unreachable_server_fails_the_run_quickly_and_publishes_nothing(setti
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _browse(url: str, profile: Path, *extra: str) -> str:

@@ -23,7 +23,7 @@ from tickercast.tracking.run_record import HOLDOUT_TABLE
 from tickercast.tracking.tracker import BACKTEST, Record, tracker_for
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # `make run`'s command, on a short history and small windows
 FIRST_RUN = ["run", "--source", "sample", "--tickers", "AAPL,MSFT", *SMALL_RUN_OPTIONS]

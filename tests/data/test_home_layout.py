@@ -16,7 +16,7 @@ from tickercast.data.sources import SampleSource
 from tickercast.data.storage import Store
 from tickercast.errors import SourceConflictError
 
-FIXTURE = Path(__file__).parent / "fixtures" / "home-layout-1"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "home-layout-1"
 
 
 @pytest.fixture

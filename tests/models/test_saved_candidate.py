@@ -40,7 +40,7 @@ from tickercast.models.saved_candidate import (
 from tickercast.models.scaling import Preprocessor
 from tickercast.tracking.model_store import pyfunc_model
 
-DATA = Path(__file__).resolve().parent / "fixtures"
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
 MODEL_V1, MODEL_V2 = DATA / "model-v1", DATA / "model-v2"
 ANSWER = ["as_of", "horizon", "last_close", "forecast", *BOUND_COLUMNS]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from prefect.client.orchestration import get_client
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.usefixtures("prefect_api")
