@@ -1,24 +1,11 @@
 from datetime import date
 
-import numpy as np
 import pytest
 
 from tickercast.data.storage import FORECAST_SCHEMA
 from tickercast.evaluation.champion import evaluate_candidates
 from tickercast.ledger.forecasts import Published, forecast_frame, forecast_markdown
 from tickercast.models.prediction import forecast_latest
-
-
-def test_naive_forecasts_the_last_close_inside_its_intervals(fitted_aapl, small_spec):
-    history, fitted = fitted_aapl
-    latest = forecast_latest(fitted.candidates["naive"], history, small_spec)
-    assert latest["horizon"].tolist() == [1, 2, 3]
-    last = history["adjusted_close"].iloc[-1]
-    np.testing.assert_allclose(latest["forecast"], last)
-    assert (latest["lower_95"] < latest["lower_80"]).all() and (latest["lower_80"] < last).all()
-    assert (latest["upper_80"] < latest["upper_95"]).all()
-    widths = (latest["upper_80"] - latest["lower_80"]).to_numpy()
-    assert widths[0] < widths[-1]  # uncertainty grows with the horizon
 
 
 def test_the_frame_targets_the_next_sessions_in_the_as_of_units(fitted_aapl, small_spec):
