@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tickercast.cli.main import _parser
+from tickercast.cli.parser import build_parser
 from tickercast.errors import InputError
 from tickercast.flows.backfill import backfill
 from tickercast.flows.backtest import backtest
@@ -60,7 +60,7 @@ def test_each_flow_takes_its_commands_parameters_with_the_requests_defaults(comm
 @pytest.mark.parametrize("command", sorted(COMMAND_PARAMETERS))
 def test_each_cli_command_offers_its_parameters_with_the_requests_defaults(command):
     required = [f"--{'from' if n == 'first_as_of' else 'to'}" for n in REQUIRED.get(command, ())]
-    arguments = _parser().parse_args(
+    arguments = build_parser().parse_args(
         [command, *(part for flag in required for part in (flag, "2013-02-01"))]
     )
     for name in COMMAND_PARAMETERS[command]:

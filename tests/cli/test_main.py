@@ -129,7 +129,7 @@ def test_progress_bars_follow_each_tickers_stage_states():
     from rich.console import Console
     from rich.progress import Progress
 
-    from tickercast.cli.main import StageProgress
+    from tickercast.cli.progress import StageProgress
 
     stages = ("ingest_prices", "build_windows", "train_model")
     with Progress(console=Console(file=open("/dev/null", "w"))) as progress:  # noqa: SIM115
