@@ -63,7 +63,7 @@ serve-model: install
 	$(BIN)/tickercast serve-model $(TICKER)
 
 # Renew constraints.txt from the environment in $(VENV), once the whole suite passed in it
-# (README, "Development": upgrade, run pytest, `make constraints`, commit the file).
+# (docs/development.md: upgrade, run pytest, `make constraints`, commit the file).
 constraints:
 	{ echo "# What \`make install\` installs (pip install -c constraints.txt): the versions the whole"; \
 	  echo "# test suite passed with. Regenerate: make constraints, i.e. pip freeze --all"; \

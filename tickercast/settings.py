@@ -18,7 +18,7 @@ DEFAULT_HOME = Path("~/.tickercast")
 # was worse beyond noise; monthly+reuse's bootstrap interval reached +1.05 % of daily's
 # interval score at 95 %), and on a held-out sample monthly+reuse was worse in the mean.
 # So the default buys accuracy with fit time; a universe's cheap evening is
-# `--model global` (or `monthly+reuse`, knowing what it costs: README, "Honest numbers").
+# `--model global` (or `monthly+reuse`, knowing what it costs: docs/results.md).
 DEFAULT_RETRAIN = "daily"
 
 
