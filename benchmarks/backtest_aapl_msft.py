@@ -19,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from results_file import write_result  # noqa: E402
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.sources import FolderSource  # noqa: E402
 from tickercast.data.windows import WindowSpec  # noqa: E402
 from tickercast.evaluation.backtest import run_backtest  # noqa: E402
@@ -63,10 +64,10 @@ def main() -> None:
     }
     results: dict[str, dict] = {}
     for ticker in arguments.tickers:
-        prices = FolderSource(DATA).fetch(ticker, START, END).reset_index(drop=True)
+        history = History.of(FolderSource(DATA).fetch(ticker, START, END).reset_index(drop=True))
         for name, (spec, warm) in settings.items():
             started = time.perf_counter()
-            backtest = run_backtest(prices, ticker, spec, config, arguments.folds, warm_start=warm)
+            backtest = run_backtest(history, ticker, spec, config, arguments.folds, warm_start=warm)
             results[f"{ticker} {name}"] = _summary(backtest, time.perf_counter() - started)
             summary = results[f"{ticker} {name}"]
             print(

@@ -35,6 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from results_file import write_result  # noqa: E402
 from sp500_sample import load, select  # noqa: E402
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.windows import WindowSpec, split_origins  # noqa: E402
 from tickercast.evaluation.interval_gate import INCUMBENT  # noqa: E402
 from tickercast.evaluation.scores import mase_scales, score  # noqa: E402
@@ -53,17 +54,19 @@ def _clear() -> None:
 
 
 def _evening(prices, lstm, spec: WindowSpec) -> float:
-    """Seconds of one evening's interval work on `prices` (as of their last session)."""
+    """Seconds of one evening's interval work on `prices` (as of their last session),
+    their `History` (made once per ticker and evening) included."""
     _clear()
     started = time.perf_counter()
-    split = split_origins(len(prices), spec, "cost")
-    candidates = interval_candidates(prices, split, spec, lstm)
-    scales = mase_scales(prices, split.fit, spec.horizons)
+    history = History.of(prices)
+    split = split_origins(len(history), spec, "cost")
+    candidates = interval_candidates(history, split, spec, lstm)
+    scales = mase_scales(history, split.fit, spec.horizons)
     for name, candidate in candidates.items():
-        score(name, candidate, prices, split.holdout, spec, scales)
+        score(name, candidate, history, split.holdout, spec, scales)
     chosen = candidates.get(INCUMBENT) or candidates["gjr_conformal"]
-    published = recalibrated(chosen, prices, split, spec)
-    published.volatility.frozen(prices)
+    published = recalibrated(chosen, history, split, spec)
+    published.volatility.frozen(history)
     return time.perf_counter() - started
 
 
@@ -78,7 +81,7 @@ def main() -> None:
     for ticker in tickers:
         prices, _ = load(ticker, START)
         closes = prices.assign(open=np.nan, high=np.nan, low=np.nan)
-        lstm = fit_candidates(prices.iloc[:-1], ticker, spec, ModelConfig(epochs=1))
+        lstm = fit_candidates(History.of(prices.iloc[:-1]), ticker, spec, ModelConfig(epochs=1))
         network = lstm.candidates["lstm"].forecaster
         seconds = {"with the bar": [], "close-only": [], "no fit folder": []}
         for evening in range(arguments.repeat):

@@ -26,7 +26,7 @@ import pandas as pd
 from results_file import write_result
 from sp500_sample import load, select
 
-from tickercast.data.windows import cumulative_log_returns
+from tickercast.data.history import History
 from tickercast.evaluation.metrics import interval_score
 from tickercast.models.volatility import Garch, fit_garch
 
@@ -39,13 +39,13 @@ MODELS = {"garch": False, "gjr": True}  # name -> leverage
 TOLERANCE = 1.002
 
 
-def _score(model: Garch, prices: pd.DataFrame, origins: np.ndarray) -> dict:
+def _score(model: Garch, history: History, origins: np.ndarray) -> dict:
     """One model's intervals at `origins`, fitted from a cold cache."""
     fit_garch.cache_clear()
     started = time.perf_counter()
-    spread = model.spread(prices, origins, HORIZONS)
+    spread = model.spread(history, origins, HORIZONS)
     seconds = time.perf_counter() - started
-    actual = cumulative_log_returns(prices["adjusted_close"].to_numpy("float64"), origins, HORIZONS)
+    actual = history.targets(origins, HORIZONS)
     scores, coverage = {}, {}
     for level in LEVELS:
         half = spread.half_width(level)  # (n, H), around a zero log return
@@ -69,9 +69,10 @@ def _ticker(prices: pd.DataFrame) -> dict:
         "origins": [str(prices["session"].iloc[origins[i]].date()) for i in (0, -1)],
         "models": {},
     }
+    history = History.of(prices)
     for name, leverage in MODELS.items():
         by_cadence = {
-            cadence: _score(Garch(leverage=leverage, refit_every=cadence), prices, origins)
+            cadence: _score(Garch(leverage=leverage, refit_every=cadence), history, origins)
             for cadence in CADENCES
         }
         daily = by_cadence[1]["interval_score"]

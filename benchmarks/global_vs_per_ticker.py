@@ -66,6 +66,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import CALENDAR, DATA, _draws, load, run_tickers, select  # noqa: E402
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.tickers import read_universe  # noqa: E402
 from tickercast.data.windows import WindowSpec, select_history  # noqa: E402
 from tickercast.errors import InputError, NoPricesError, PriceDataError  # noqa: E402
@@ -243,9 +244,12 @@ def _ticker(ticker: str, settings: dict) -> dict:
     prices, findings = load(ticker, date.fromisoformat(settings["start"]))
     last_known = len(prices) - 1 - spec.horizons  # the last origin whose targets are known
     sessions = prices["session"].dt.date.to_numpy()
+    whole = History.of(prices)
     folds, parts = [], {name: [] for name in MODELS}
     for as_of, folder in zip(settings["as_of"], settings["global_folders"], strict=True):
-        history = select_history(prices, ticker, None, date.fromisoformat(as_of), CALENDAR)
+        history = History.of(
+            select_history(prices, ticker, None, date.fromisoformat(as_of), CALENDAR)
+        )
         first = len(history) - 1
         origins = np.arange(first, min(first + settings["origins"], last_known + 1))
         if not len(origins):
@@ -268,7 +272,7 @@ def _ticker(ticker: str, settings: dict) -> dict:
             holdout = score(name, lstm, history, fit.split.holdout, spec, scales)
             decision = decide(holdout, naive, None, settings["margin"], settings["significance"])
             scored = score(
-                name, recalibrated(lstm, history, fit.split, spec), prices, origins, spec, scales
+                name, recalibrated(lstm, history, fit.split, spec), whole, origins, spec, scales
             )
             parts[name].append(scored)
             models[name] = {

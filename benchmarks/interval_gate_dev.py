@@ -28,6 +28,7 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments
 from sp500_sample import load, run_tickers, select  # noqa: E402
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.windows import WindowSpec  # noqa: E402
 from tickercast.evaluation.backtest import run_backtest  # noqa: E402
 from tickercast.evaluation.interval_gate import decide_intervals  # noqa: E402
@@ -94,7 +95,7 @@ def _method_scores(backtest, method: str) -> dict:
 def _ticker(ticker: str, settings: dict) -> dict:
     prices, _ = load(ticker, START, END)
     backtest = run_backtest(
-        prices, ticker, WindowSpec(), ModelConfig(epochs=settings["epochs"]), FOLDS
+        History.of(prices), ticker, WindowSpec(), ModelConfig(epochs=settings["epochs"]), FOLDS
     )
     return {
         "methods": {

@@ -54,6 +54,7 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import DATA, backtest_settings, load, run_tickers, select  # noqa: E402
 from sp500_sample import arguments as sample_arguments
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.windows import WindowSpec, split_origins  # noqa: E402
 from tickercast.evaluation.backtest import run_backtest  # noqa: E402
 from tickercast.evaluation.metrics import TERCILES  # noqa: E402
@@ -142,7 +143,8 @@ def evening_seconds(prices) -> dict[str, dict[str, float]]:
     )
     seconds = {"first": {}, "next": {}}
     with tempfile.TemporaryDirectory() as folder, kept_in(Path(folder)):
-        for evening, history in (("first", prices.iloc[:-1]), ("next", prices)):
+        for evening, frame in (("first", prices.iloc[:-1]), ("next", prices)):
+            history = History.of(frame)  # each evening's, as its run makes it
             split = split_origins(len(history), spec, "timing")
             origins = np.concatenate([split.calibration, split.holdout, [len(history) - 1]])
             for fit in (fit_garch, fit_range_garch, fit_har):
@@ -161,7 +163,7 @@ def _ticker(ticker: str, settings: dict) -> dict:
     prices, findings = _load(ticker, settings)
     config = ModelConfig(epochs=settings["epochs"])
     backtest = run_backtest(
-        prices,
+        History.of(prices),
         ticker,
         WindowSpec(),
         config,

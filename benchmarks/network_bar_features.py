@@ -22,6 +22,7 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments  # noqa: E402
 from sp500_sample import load, run_tickers, select  # noqa: E402
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.windows import WindowSpec  # noqa: E402
 from tickercast.evaluation.backtest import run_backtest  # noqa: E402
 from tickercast.models.network_config import ModelConfig  # noqa: E402
@@ -34,10 +35,11 @@ HEADS = ("lstm_head", "lstm_head_conformal")
 
 def _ticker(ticker: str, settings: dict) -> dict:
     prices, _ = load(ticker, START, END)
+    history = History.of(prices)
     results = {}
     for label, features in INPUTS.items():
         backtest = run_backtest(
-            prices,
+            history,
             ticker,
             WindowSpec(features=features),
             ModelConfig(epochs=settings["epochs"]),

@@ -58,6 +58,7 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import CALENDAR, load, run_tickers, select  # noqa: E402
 
 from tickercast.data.calendar import sessions_between  # noqa: E402
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.windows import WindowSpec  # noqa: E402
 from tickercast.evaluation.policy_backtest import PolicyReplay, paired_bootstrap, replay_policies  # noqa: E402
 from tickercast.models.conformal import LEVELS  # noqa: E402
@@ -133,7 +134,7 @@ def _replay(ticker: str, settings: dict) -> dict:
     prices, findings = load(ticker, date.fromisoformat(settings["start"]))
     first, last = (date.fromisoformat(day) for day in settings["evenings"])
     replays = replay_policies(
-        prices,
+        History.of(prices),
         ticker,
         WindowSpec(),
         ModelConfig(epochs=settings["epochs"]),

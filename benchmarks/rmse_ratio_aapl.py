@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 from results_file import write_result  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.sources import FolderSource  # noqa: E402
 from tickercast.data.windows import WindowSpec  # noqa: E402
 from tickercast.evaluation.metrics import horizon_metrics  # noqa: E402
@@ -72,15 +73,16 @@ def main() -> None:
         raise SystemExit(f"needs {DATA / 'AAPL.csv'} (../shared/data beside the project)")
 
     prices = FolderSource(DATA).fetch("AAPL", START, END).reset_index(drop=True)
+    history = History.of(prices)
     spec = WindowSpec(window=60, horizons=1, target="price", holdout=642)
     rows = []
     for seed in arguments.seeds:
         config = ModelConfig(epochs=arguments.epochs, seed=seed)
         started = time.perf_counter()
-        fitted = fit_candidates(prices, "AAPL", spec, config)
-        scales = mase_scales(prices, fitted.split.fit, spec.horizons)
+        fitted = fit_candidates(history, "AAPL", spec, config)
+        scales = mase_scales(history, fitted.split.fit, spec.horizons)
         holdout = fitted.split.holdout
-        ours = score("lstm", fitted.candidates["lstm"], prices, holdout, spec, scales).metrics[0]
+        ours = score("lstm", fitted.candidates["lstm"], history, holdout, spec, scales).metrics[0]
         tutorial = tutorial_rmse_ratio(prices["close"].to_numpy("float64"), config, spec.window)
         trained = fitted.trained
         rows.append(

@@ -28,6 +28,7 @@ from results_file import RESULTS, write_result  # noqa: E402
 from sp500_sample import arguments as sample_arguments
 from sp500_sample import backtest_settings, load, run_tickers, select  # noqa: E402
 
+from tickercast.data.history import History  # noqa: E402
 from tickercast.data.windows import WindowSpec  # noqa: E402
 from tickercast.evaluation.backtest import Backtest, run_backtest  # noqa: E402
 from tickercast.evaluation.champion import Choice  # noqa: E402
@@ -89,7 +90,7 @@ def _backtest(ticker: str, settings: dict) -> dict:
     started = time.perf_counter()
     prices, findings = load(ticker, START)
     backtest = run_backtest(
-        prices,
+        History.of(prices),
         ticker,
         WindowSpec(),
         ModelConfig(epochs=settings["epochs"]),

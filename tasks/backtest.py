@@ -6,6 +6,7 @@ from pathlib import Path
 from prefect import get_run_logger
 from prefect.runtime import flow_run
 
+from tickercast.data.history import History
 from tickercast.data.prices import prices_sha256
 from tickercast.data.storage import Store
 from tickercast.data.windows import WindowSpec, select_history
@@ -32,7 +33,7 @@ def backtest_ticker(
     """Backtest one ticker over its last folds and log the results and plots to MLflow."""
     store = Store(settings.home)
     stored = store.read_prices(ticker)
-    history = select_history(stored, ticker, start, end, settings.calendar_for(ticker))
+    prices = select_history(stored, ticker, start, end, settings.calendar_for(ticker))
     gate = {
         "margin": settings.gate_margin,
         "significance": settings.gate_significance,
@@ -40,14 +41,16 @@ def backtest_ticker(
         "interval_significance": settings.interval_significance,
     }
     with kept_in(store.fits_folder):
-        backtest = run_backtest(history, ticker, spec, config, folds, warm_start=warm_start, **gate)
+        backtest = run_backtest(
+            History.of(prices), ticker, spec, config, folds, warm_start=warm_start, **gate
+        )
     tracker = tracker_for(settings)
     opened = run_record.backtest_run(
-        backtest, config, warm_start, prices_sha256(history), str(flow_run.get_id()), settings
+        backtest, config, warm_start, prices_sha256(prices), str(flow_run.get_id()), settings
     )
-    as_of = history["session"].iloc[-1].date()
+    as_of = prices["session"].iloc[-1].date()
     run_id = tracker.start_run(ticker, as_of, opened, kind=BACKTEST)
-    tracker.record(run_id, run_record.backtest_results(backtest, history))
+    tracker.record(run_id, run_record.backtest_results(backtest, prices))
     tracker.end_run(run_id, succeeded=True)
     logger = get_run_logger()
     logger.info(backtest.summary())

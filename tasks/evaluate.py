@@ -29,7 +29,7 @@ def evaluate_model(
     live record; log metrics, the plots' data and, where reviewed, the plots."""
     started = time.perf_counter()
     evaluation = evaluate_candidates(
-        training.prices,
+        training.history,
         fitted,
         champion,
         settings.gate_margin,

@@ -31,7 +31,7 @@ def train_model(
         plan = plan_training(latest, training.ticker, as_of, spec, settings.retrain)
     started = time.perf_counter()
     with kept_in(Store(settings.home).fits_folder):  # filter what earlier evenings fitted
-        fitted = fit_candidates(training.prices, training.ticker, spec, config, plan)
+        fitted = fit_candidates(training.history, training.ticker, spec, config, plan)
     tracker_for(settings).record(run_id, run_record.training(fitted, time.perf_counter() - started))
     logger = get_run_logger()
     logger.info(fitted.summary(training.ticker))

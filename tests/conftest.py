@@ -183,11 +183,13 @@ def small_config():
 
 @pytest.fixture(scope="session")
 def fitted_aapl(sample_aapl, small_spec, small_config):
-    """Real AAPL from 2011-06, every candidate fitted as of 2013-03-01."""
+    """Real AAPL from 2011-06 (its `History`; the frame is `history.prices`), every
+    candidate fitted as of 2013-03-01."""
+    from tickercast.data.history import History
     from tickercast.data.windows import select_history
     from tickercast.models.fitting import fit_candidates
 
-    history = select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS")
+    history = History.of(select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS"))
     return history, fit_candidates(history, "AAPL", small_spec, small_config)
 
 

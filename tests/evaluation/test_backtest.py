@@ -4,6 +4,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from tickercast.data.history import History
 from tickercast.data.windows import select_history
 from tickercast.evaluation.backtest import MODELS, run_backtest
 from tickercast.evaluation.champion import Choice
@@ -15,8 +16,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def history(sample_aapl):
+def prices(sample_aapl):
     return select_history(sample_aapl, "AAPL", date(2010, 6, 1), None, "XNYS")
+
+
+@pytest.fixture(scope="module")
+def history(prices):
+    return History.of(prices)
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +44,10 @@ def shadowed(history, small_spec, small_config):
     )
 
 
-def test_folds_are_consecutive_and_end_at_the_last_known_origin(backtest, history, small_spec):
+def test_folds_are_consecutive_and_end_at_the_last_known_origin(backtest, prices, small_spec):
     first, second = backtest.folds
-    sessions = history["session"].dt.date.to_list()
-    assert second.last_origin == sessions[len(history) - 1 - small_spec.horizons]
+    sessions = prices["session"].dt.date.to_list()
+    assert second.last_origin == sessions[len(prices) - 1 - small_spec.horizons]
     assert sessions.index(second.first_origin) == sessions.index(first.last_origin) + 1
     assert first.as_of == first.first_origin
     assert all(len(fold.scored["lstm"].current) == small_spec.holdout for fold in backtest.folds)
@@ -118,20 +124,20 @@ def test_the_shadow_gate_publishes_a_holdout_winner_only_with_a_full_live_record
 
 
 def test_the_live_record_holds_earlier_folds_forecasts_whose_targets_closed_by_the_fold(
-    shadowed, history
+    shadowed, prices
 ):
     """Fold 3's record: the last 50 one-session forecasts of the LSTMs of folds 1 and 2,
     on their own origins, targets up to fold 3's as_of and not one session later;
     errors in prices, recomputed here from the prices and each fold's forecasts."""
     first, second, third = shadowed.folds
-    sessions = history["session"].dt.date.to_list()
+    sessions = prices["session"].dt.date.to_list()
     as_of = sessions.index(third.as_of)
     targets = [sessions.index(day) for day in third.live_targets]
     assert targets == list(range(as_of - 49, as_of + 1))
     lstm = np.concatenate(
         [first.scored["lstm"].forecast[-10:, 0], second.scored["lstm"].forecast[:, 0]]
     )
-    adjusted = history["adjusted_close"].to_numpy()
+    adjusted = prices["adjusted_close"].to_numpy()
     actual, current = adjusted[targets], adjusted[np.array(targets) - 1]
     np.testing.assert_allclose(third.live.errors, actual - current * np.exp(lstm))
     np.testing.assert_allclose(third.live.naive_errors, actual - current)
@@ -160,20 +166,22 @@ def test_two_runs_with_one_seed_give_identical_metrics(backtest, history, small_
 
 
 @pytest.mark.parametrize("features", [("return",), ("return", "volume_change", "range")])
-def test_a_fold_never_sees_its_future(history, small_spec, small_config, features):
+def test_a_fold_never_sees_its_future(prices, history, small_spec, small_config, features):
     """Perturb every price and volume after the second fold's first origin: the first fold's
     forecasts, and the second fold's fit (gates, live record, intervals, first forecast)
     must not change."""
     spec = replace(small_spec, features=features)
     backtest = run_backtest(history, "AAPL", spec, small_config, folds=2, live_required=20)
     first, second = backtest.folds
-    cut = history.index[history["session"].dt.date == second.first_origin][0]
-    perturbed = history.copy()
-    later = len(history) - cut - 1
+    cut = prices.index[prices["session"].dt.date == second.first_origin][0]
+    perturbed = prices.copy()
+    later = len(prices) - cut - 1
     perturbed.loc[cut + 1 :, "adjusted_close"] *= np.linspace(1.5, 4.0, later)
     perturbed.loc[cut + 1 :, ["high", "close"]] *= 2.0
     perturbed.loc[cut + 1 :, "volume"] *= 10
-    changed = run_backtest(perturbed, "AAPL", spec, small_config, folds=2, live_required=20)
+    changed = run_backtest(
+        History.of(perturbed), "AAPL", spec, small_config, folds=2, live_required=20
+    )
     for name in MODELS:
         np.testing.assert_array_equal(
             changed.folds[0].scored[name].forecast, first.scored[name].forecast
@@ -206,11 +214,11 @@ def test_warm_start_fine_tunes_the_previous_fold(history, small_spec, small_conf
     ] == [False, False]
 
 
-def test_a_close_only_history_backtests_without_the_bars_models(history, small_spec, small_config):
+def test_a_close_only_history_backtests_without_the_bars_models(prices, small_spec, small_config):
     """Closes alone: every fold, its rows, its summary and its MLflow record go without
     the models of the daily bar, and the backtest says why once."""
-    closes = history.assign(open=np.nan, high=np.nan, low=np.nan)
-    backtest = run_backtest(closes, "AAPL", small_spec, small_config, folds=1)
+    closes = prices.assign(open=np.nan, high=np.nan, low=np.nan)
+    backtest = run_backtest(History.of(closes), "AAPL", small_spec, small_config, folds=1)
     models = {row["model"] for row in backtest.rows()}
     assert models == {name for name in MODELS if not uses_bar(name)}
     assert backtest.close_only.startswith("AAPL: the source gives a readable open, high and low")

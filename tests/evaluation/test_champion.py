@@ -135,7 +135,7 @@ def test_an_unreadable_champion_is_never_compared_but_still_holds_the_alias(smal
 
 def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spec):
     history, fitted = fitted_aapl
-    training = training_set(history, "AAPL", small_spec)
+    training = training_set(history.prices, "AAPL", small_spec)
     # a champion registered earlier: the drift model stands in for its network
     champion = Champion(fitted.candidates["drift"], "7", date(2013, 2, 28))
     scored = evaluate_candidates(history, fitted, None, 0.01).scored
@@ -154,7 +154,7 @@ def test_the_champion_is_published_when_the_gate_keeps_it(fitted_aapl, small_spe
     expected = forecast_latest(
         recalibrated(champion.candidate, history, fitted.split, small_spec), history, small_spec
     )
-    to_units = history["close"].iloc[-1] / history["adjusted_close"].iloc[-1]
+    to_units = history.prices["close"].iloc[-1] / history.prices["adjusted_close"].iloc[-1]
     np.testing.assert_allclose(frame["forecast"], expected["forecast"] * to_units)
     np.testing.assert_allclose(frame["upper_95"], expected["upper_95"] * to_units)
     assert "Published model: **lstm** version 7" in done.report

@@ -4,6 +4,7 @@ calibrated and significantly better than the incumbent's."""
 import numpy as np
 import pytest
 
+from tickercast.data.history import daily_log_returns
 from tickercast.data.windows import realized_volatility
 from tickercast.evaluation.interval_gate import (
     CLOSE_ONLY_INCUMBENT,
@@ -24,7 +25,7 @@ def moves(sample_aapl) -> tuple[np.ndarray, np.ndarray]:
     adjusted = sample_aapl["adjusted_close"].to_numpy("float64")
     origins = np.arange(len(adjusted) - 1501, len(adjusted) - 1)
     returns = np.log(adjusted[origins + 1] / adjusted[origins])
-    return returns[:, None], realized_volatility(adjusted, origins, 20)
+    return returns[:, None], realized_volatility(daily_log_returns(adjusted), origins, 20)
 
 
 def _scored(name: str, actual: np.ndarray, volatility: np.ndarray, half: dict) -> Scored:

@@ -22,7 +22,7 @@ def test_figures_show_intervals_coverage_residuals_and_ratios(fitted_aapl, small
     scored = score(
         "lstm", fitted.candidates["lstm"], history, fitted.split.holdout, small_spec, scales
     )
-    sessions = history["session"].to_numpy()[fitted.split.holdout]
+    sessions = history.prices["session"].to_numpy()[fitted.split.holdout]
     bands = plots.forecast_bands("AAPL holdout", sessions, scored)
     lines = {line.get_label(): line for line in bands.axes[0].get_lines()}
     assert list(lines) == ["actual", "lstm", "naive (close at origin)"]
@@ -57,7 +57,7 @@ def test_figures_show_intervals_coverage_residuals_and_ratios(fitted_aapl, small
             "upper_95": [450.0, 458.0, 466.0],
         }
     )
-    recent = history.tail(120)
+    recent = history.prices.tail(120)
     fan = plots.forecast_fan(
         "AAPL", recent["session"].to_numpy(), recent["close"].to_numpy(), frame
     )
@@ -97,7 +97,7 @@ def test_a_runs_plot_data_draws_its_figures_later(fitted_aapl, small_spec, tmp_p
     }
     holdout = run_record.HoldoutPlots(
         ticker="AAPL",
-        sessions=history["session"].to_numpy()[fitted.split.holdout],
+        sessions=history.prices["session"].to_numpy()[fitted.split.holdout],
         lstm=scored["lstm"],
         published=scored["naive"],
         ratios={name: [m["rmse_ratio"] for m in entry.metrics] for name, entry in scored.items()},

@@ -3,6 +3,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from tickercast.data.history import History
 from tickercast.data.windows import WindowSpec, select_history
 from tickercast.errors import InputError
 from tickercast.evaluation.policy_backtest import paired_bootstrap, replay_policies
@@ -25,8 +26,13 @@ def prices(sample_aapl):
 
 
 @pytest.fixture(scope="module")
-def replays(prices):
-    return replay_policies(prices, "AAPL", SPEC, CONFIG, [WEEKLY, NEVER], FIRST, LAST)
+def history(prices):
+    return History.of(prices)
+
+
+@pytest.fixture(scope="module")
+def replays(history):
+    return replay_policies(history, "AAPL", SPEC, CONFIG, [WEEKLY, NEVER], FIRST, LAST)
 
 
 @SLOW
@@ -92,7 +98,9 @@ def test_no_evening_sees_the_prices_after_its_session(replays, prices):
     after = moved["session"].dt.date > date(2013, 1, 9)
     for column in ("open", "high", "low", "close", "adjusted_close"):
         moved.loc[after, column] *= 1.1
-    again = replay_policies(moved, "AAPL", SPEC, CONFIG, [WEEKLY, NEVER], FIRST, date(2013, 1, 9))
+    again = replay_policies(
+        History.of(moved), "AAPL", SPEC, CONFIG, [WEEKLY, NEVER], FIRST, date(2013, 1, 9)
+    )
     for policy, replayed in again.items():
         original = replays[policy]
         assert replayed.trainings == original.trainings[:2]
@@ -104,12 +112,14 @@ def test_no_evening_sees_the_prices_after_its_session(replays, prices):
         assert not np.allclose(replayed.scored.actual, original.scored.actual[:2])
 
 
-def test_a_replay_needs_the_targets_of_its_last_evening(prices):
+def test_a_replay_needs_the_targets_of_its_last_evening(prices, history):
     last = prices["session"].iloc[-3].date()  # two sessions after it, three horizons
     with pytest.raises(InputError, match="before the targets"):
-        replay_policies(prices, "AAPL", SPEC, CONFIG, [NEVER], last, last)
+        replay_policies(history, "AAPL", SPEC, CONFIG, [NEVER], last, last)
     with pytest.raises(InputError, match="no session"):
-        replay_policies(prices, "AAPL", SPEC, CONFIG, [NEVER], date(2013, 1, 19), date(2013, 1, 20))
+        replay_policies(
+            history, "AAPL", SPEC, CONFIG, [NEVER], date(2013, 1, 19), date(2013, 1, 20)
+        )
 
 
 def test_paired_bootstrap_is_seeded_and_brackets_the_statistic():

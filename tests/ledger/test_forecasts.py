@@ -11,12 +11,13 @@ from tickercast.models.prediction import forecast_latest
 def test_the_frame_targets_the_next_sessions_in_the_as_of_units(fitted_aapl, small_spec):
     history, fitted = fitted_aapl
     latest = forecast_latest(fitted.candidates["naive"], history, small_spec)
-    frame = forecast_frame("AAPL", history, latest, "XNYS", "naive", None, "why", "run1", "f" * 64)
+    prices = history.prices
+    frame = forecast_frame("AAPL", prices, latest, "XNYS", "naive", None, "why", "run1", "f" * 64)
     assert list(frame.columns) == FORECAST_SCHEMA.names
     assert frame["target_date"].tolist() == [date(2013, 3, 4), date(2013, 3, 5), date(2013, 3, 6)]
     # the sample's adjusted closes are in today's split units; published values are not
-    assert frame["forecast"].iloc[0] == pytest.approx(history["close"].iloc[-1])
-    assert frame["last_close"].iloc[0] == history["close"].iloc[-1]
+    assert frame["forecast"].iloc[0] == pytest.approx(prices["close"].iloc[-1])
+    assert frame["last_close"].iloc[0] == prices["close"].iloc[-1]
     assert set(frame["as_of"]) == {date(2013, 3, 1)}
 
 
@@ -25,7 +26,7 @@ def test_markdown_names_the_model_and_why(fitted_aapl, small_spec):
     evaluation = evaluate_candidates(history, fitted, None, 0.01)
     latest = forecast_latest(fitted.candidates["naive"], history, small_spec)
     frame = forecast_frame(
-        "AAPL", history, latest, "XNYS", "naive", None, "nothing beat it", "r", "f"
+        "AAPL", history.prices, latest, "XNYS", "naive", None, "nothing beat it", "r", "f"
     )
     published = Published(
         "AAPL",

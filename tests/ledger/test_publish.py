@@ -40,7 +40,7 @@ def published(fitted_aapl, small_spec):
     """The run as of 2013-03-01: its training set, fitted candidates, holdout scores,
     and every candidate as published."""
     history, fitted = fitted_aapl
-    training = training_set(history, "AAPL", small_spec)
+    training = training_set(history.prices, "AAPL", small_spec)
     scored = evaluate_candidates(history, fitted, None, 0.01).scored
     candidates = published_candidates(training, fitted, Evaluation(scored, NAIVE, OWN), None)
     return training, fitted, scored, candidates

@@ -1,5 +1,6 @@
 import numpy as np
 
+from tickercast.data.history import History
 from tickercast.models.candidates import BAR_MODELS, INTERVAL_MODELS, POINT_MODELS, uses_bar
 from tickercast.models.conformal import Conformal
 from tickercast.models.fitting import close_only, interval_candidates, recalibrated
@@ -42,7 +43,7 @@ def test_a_close_only_source_gets_the_close_only_interval_models(fitted_aapl, sm
     reason names the ticker and the share of sessions with a bar."""
     history, fitted = fitted_aapl
     assert close_only(history, "AAPL") is None
-    closes = history.assign(open=np.nan, high=np.nan, low=np.nan)
+    closes = History.of(history.prices.assign(open=np.nan, high=np.nan, low=np.nan))
     lstm = fitted.candidates["lstm"].forecaster
     candidates = interval_candidates(closes, fitted.split, small_spec, lstm)
     assert set(candidates) == {name for name in INTERVAL_MODELS if not uses_bar(name)}

@@ -7,6 +7,7 @@ import mlflow
 import numpy as np
 import pytest
 
+from tickercast.data.history import History
 from tickercast.data.sources import SampleSource
 from tickercast.data.storage import Store
 from tickercast.data.windows import WindowSpec, select_history, split_origins
@@ -49,7 +50,7 @@ def test_each_ticker_adds_its_recent_fit_windows_normalised_by_its_own_scalers(h
     x, y = pooled.fit
     assert x.shape == (900, 20, len(spec.feature_names)) and y.shape == (900, 3)
     # MSFT's block is its 300 most recent fit windows, scaled by scalers of its own
-    msft = histories["MSFT"]
+    msft = History.of(histories["MSFT"])
     split = split_origins(len(msft), spec, "MSFT")
     own = Preprocessor.fit(msft, spec, split.fit)
     np.testing.assert_array_equal(y[300:600], own.targets(msft, split.fit[-300:]))

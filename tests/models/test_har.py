@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tickercast.data.history import History
 from tickercast.errors import InputError
 from tickercast.models.har import FrozenHar, LogHar, fit_har, regressors
 
@@ -50,22 +51,24 @@ def test_the_regressors_are_a_day_a_week_and_a_month_of_logs():
 
 
 def test_a_har_needs_a_hundred_returns_and_a_frozen_one_its_session(sample_aapl):
-    history = sample_aapl.head(400).reset_index(drop=True)
+    prices = sample_aapl.head(400).reset_index(drop=True)
+    history = History.of(prices)
     with pytest.raises(InputError, match="needs at least 100"):
         LogHar().spread(history, np.array([99]), 5)
-    frozen = LogHar().frozen(history.iloc[:300])
-    assert isinstance(frozen, FrozenHar) and frozen.session == history["session"][299].date()
+    frozen = LogHar().frozen(History.of(prices.iloc[:300]))
+    assert isinstance(frozen, FrozenHar) and frozen.session == prices["session"][299].date()
     with pytest.raises(InputError, match="no spread before"):
         frozen.spread(history, np.array([298]), 5)
     with pytest.raises(InputError, match="fitted for 5 horizons"):
         frozen.spread(history, np.array([300]), 6)
-    assert frozen.spread(pd.DataFrame(history), np.array([300, 310]), 5).sd.shape == (2, 5)
+    copied = History.of(pd.DataFrame(prices))
+    assert frozen.spread(copied, np.array([300, 310]), 5).sd.shape == (2, 5)
 
 
 def test_a_frozen_har_answers_every_horizon_of_its_run(sample_aapl):
     """A run of 7 horizons freezes 7 regressions: the served model answers all of them,
     as the full model does at the frozen session."""
-    history = sample_aapl.head(400).reset_index(drop=True)
+    history = History.of(sample_aapl.head(400).reset_index(drop=True))
     model = LogHar(horizons=7)
     frozen = model.frozen(history)
     last = np.array([len(history) - 1])

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from tickercast.data.history import History
 from tickercast.data.windows import WindowSpec, select_history, split_origins
 from tickercast.models import network as model
 from tickercast.models.network import build_network, predict_scaled, train_network
@@ -19,7 +20,7 @@ SPEC = WindowSpec(window=20, horizons=3, holdout=40, min_fit_origins=50)
 
 @pytest.fixture(scope="module")
 def data(sample_aapl):
-    history = select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS")
+    history = History.of(select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS"))
     split = split_origins(len(history), SPEC, "AAPL")
     preprocessor = Preprocessor.fit(history, SPEC, split.fit)
     fit = (preprocessor.inputs(history, split.fit), preprocessor.targets(history, split.fit))

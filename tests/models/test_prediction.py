@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tickercast.data.history import History
 from tickercast.data.windows import select_history
 from tickercast.models.prediction import (
     BOUND_COLUMNS,
@@ -19,7 +20,7 @@ def test_naive_forecasts_the_last_close_inside_its_intervals(fitted_aapl, small_
     history, fitted = fitted_aapl
     latest = forecast_latest(fitted.candidates["naive"], history, small_spec)
     assert latest["horizon"].tolist() == [1, 2, 3]
-    last = history["adjusted_close"].iloc[-1]
+    last = history.prices["adjusted_close"].iloc[-1]
     np.testing.assert_allclose(latest["forecast"], last)
     assert (latest["lower_95"] < latest["lower_80"]).all() and (latest["lower_80"] < last).all()
     assert (latest["upper_80"] < latest["upper_95"]).all()
@@ -36,11 +37,11 @@ def test_the_drift_forecast_grows_the_last_adjusted_close_by_the_mean_daily_retu
 
     # derived from the prices alone: the mean daily log return of the fit sessions,
     # and the realized volatility of the last 20 returns that spreads the intervals
-    logs = np.log(history["adjusted_close"].to_numpy("float64"))
+    logs = np.log(history.prices["adjusted_close"].to_numpy("float64"))
     last_fit = fitted.split.fit[-1]
     daily = (logs[last_fit] - logs[0]) / last_fit
     horizons = np.arange(1, small_spec.horizons + 1)
-    expected = history["adjusted_close"].iloc[-1] * np.exp(daily * horizons)
+    expected = history.prices["adjusted_close"].iloc[-1] * np.exp(daily * horizons)
     np.testing.assert_allclose(latest["forecast"], expected, rtol=1e-12)
     volatility = np.std(np.diff(logs)[-small_spec.volatility_lookback :], ddof=1)
     for level, half_widths in drift.intervals.quantiles.items():
@@ -58,10 +59,10 @@ def test_forecasts_are_reported_in_the_units_of_the_as_of_session_not_of_today(
     # AAPL split 2:1 in 2005: a forecast as of 2004 is in that year's prices, not in
     # the units of the sample's adjusted closes (which later splits and dividends set)
     for as_of, close in ((date(2004, 6, 2), 28.92), (date(2013, 3, 1), 430.47)):
-        history = select_history(sample_aapl, "AAPL", date(2003, 1, 2), as_of, "XNYS")
-        assert history["close"].iloc[-1] == close  # the close a user saw that day
-        latest = forecast_latest(naive, history, small_spec)
-        shown = in_as_of_units(latest, history)
+        prices = select_history(sample_aapl, "AAPL", date(2003, 1, 2), as_of, "XNYS")
+        assert prices["close"].iloc[-1] == close  # the close a user saw that day
+        latest = forecast_latest(naive, History.of(prices), small_spec)
+        shown = in_as_of_units(latest, prices)
         assert list(shown.columns) == ["horizon", "last_close", "forecast", *BOUND_COLUMNS]
         assert shown["horizon"].tolist() == [1, 2, 3]
         assert (shown["last_close"] == close).all()
@@ -78,7 +79,9 @@ def test_another_candidates_intervals_keep_their_ratios_around_the_published_for
 ):
     history, fitted = fitted_aapl
     point, garch = (
-        in_as_of_units(forecast_latest(fitted.candidates[name], history, small_spec), history)
+        in_as_of_units(
+            forecast_latest(fitted.candidates[name], history, small_spec), history.prices
+        )
         for name in ("lstm", "garch")
     )
     before = point.copy()

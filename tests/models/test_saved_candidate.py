@@ -56,11 +56,12 @@ def published(fitted_aapl, small_spec):
         for name in ("lstm", INCUMBENT)
     )
     frozen = replace(incumbent, volatility=incumbent.volatility.frozen(history))
-    as_of = history["session"].iloc[-1].date()
+    prices = history.prices
+    as_of = prices["session"].iloc[-1].date()
     saved = SavedCandidate(lstm, PublishedIntervals(INCUMBENT, as_of, frozen))
     frame, intervals = (
         forecast_frame(
-            "AAPL", history, forecast_latest(c, history, small_spec), "XNYS", name, "1", "", "", ""
+            "AAPL", prices, forecast_latest(c, history, small_spec), "XNYS", name, "1", "", "", ""
         )
         for name, c in (("lstm", lstm), (INCUMBENT, incumbent))
     )
@@ -74,7 +75,7 @@ def saved_model(fitted_aapl, published, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("saved") / "model"
     mlflow.pyfunc.save_model(
         str(folder),
-        **pyfunc_model(published[0], history, tmp_path_factory.mktemp("candidate")),
+        **pyfunc_model(published[0], history.prices, tmp_path_factory.mktemp("candidate")),
         pip_requirements=[],
     )
     return folder
@@ -176,25 +177,25 @@ def test_a_saved_model_holds_no_pickled_object_of_ours(saved_model, tmp_path):
 
 
 def test_the_model_answers_the_published_forecast_in_its_units(saved_model, published, fitted_aapl):
-    history, _ = fitted_aapl
+    prices = fitted_aapl[0].prices
     _, frame = published
     model = mlflow.pyfunc.load_model(str(saved_model))
     outputs = [column["name"] for column in model.metadata.signature.outputs.to_dict()]
     assert outputs == ANSWER
-    answer = model.predict(_recent(history, 30))
+    answer = model.predict(_recent(prices, 30))
     expected = frame[ANSWER].astype({"as_of": str})
     pd.testing.assert_frame_equal(answer, expected, rtol=1e-9)  # the published bounds
     # the as_of session's close, not the adjusted one (the sample is adjusted for 2014's split)
-    last = history.iloc[-1]
+    last = prices.iloc[-1]
     assert (answer["last_close"] == last["close"]).all() and last["close"] > 7 * last[
         "adjusted_close"
     ]
     # the window's 21 sessions, and the published blend's log-HAR asks a month of ranges
     with pytest.raises(Exception, match="needs at least 23 recent sessions, got 22"):
-        model.predict(_recent(history, 22))
+        model.predict(_recent(prices, 22))
     # the frozen variance starts at the as_of: an input must reach it
     with pytest.raises(Exception, match="must hold that session and the one before it"):
-        model.predict(_recent(history.iloc[:-1], 30))
+        model.predict(_recent(prices.iloc[:-1], 30))
 
 
 def test_a_candidate_round_trips_through_plain_data(published, fitted_aapl, tmp_path):
@@ -250,12 +251,12 @@ def test_a_short_window_model_still_asks_a_month_for_its_har(fitted_aapl):
     spec = fitted.candidates["lstm"].forecaster.preprocessor.spec
     har = fitted.candidates["har_conformal"]
     frozen = replace(har, volatility=har.volatility.frozen(history))
-    as_of = history["session"].iloc[-1].date()
+    as_of = history.prices["session"].iloc[-1].date()
     published = PublishedIntervals("har_conformal", as_of, frozen)
     saved = SavedCandidate(fitted.candidates["lstm"], published)
     assert spec.window + 1 < RECENT_SESSIONS == recent_sessions(saved) == 23
     assert recent_sessions(SavedCandidate(fitted.candidates["lstm"])) == spec.window + 1
-    recent = history[INPUT_COLUMNS]
+    recent = history.prices[INPUT_COLUMNS]
     assert len(forecast_recent(saved, recent.tail(23))) == spec.horizons
     with pytest.raises(ValueError, match="needs at least 23 recent sessions, got 22"):
         forecast_recent(saved, recent.tail(22))

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tickercast.data.history import History
 from tickercast.data.windows import WindowSpec, select_history, split_origins
 from tickercast.models.scaling import Preprocessor
 
@@ -22,9 +23,14 @@ BAR = WindowSpec(
 
 
 @pytest.fixture(scope="module")
-def history(sample_aapl) -> pd.DataFrame:
+def prices(sample_aapl) -> pd.DataFrame:
     """Real AAPL from 2011-06 to 2013-03-01 (about 440 sessions)."""
     return select_history(sample_aapl, "AAPL", date(2011, 6, 1), None, "XNYS")
+
+
+@pytest.fixture(scope="module")
+def history(prices) -> History:
+    return History.of(prices)
 
 
 def _last_seen(spec: WindowSpec, fit: np.ndarray) -> int:
@@ -32,13 +38,13 @@ def _last_seen(spec: WindowSpec, fit: np.ndarray) -> int:
     return int(fit[-1]) + spec.horizons
 
 
-def test_returns_are_standardized_with_the_mean_and_deviation_of_the_fit_sessions(history):
+def test_returns_are_standardized_with_the_mean_and_deviation_of_the_fit_sessions(prices, history):
     fit = split_origins(len(history), RETURNS, "AAPL").fit
     preprocessor = Preprocessor.fit(history, RETURNS, fit)
 
     # derived from the prices alone: the daily log returns of the sessions from the
     # first fit window's first day to the last fit target's day
-    logs = np.log(history["adjusted_close"].to_numpy("float64"))
+    logs = np.log(prices["adjusted_close"].to_numpy("float64"))
     returns = logs[1:] - logs[:-1]  # returns[i] ends on session i + 1
     seen = returns[fit[0] - RETURNS.window : _last_seen(RETURNS, fit)]
     np.testing.assert_allclose(preprocessor.input_scaler.mean_, [seen.mean()], rtol=1e-12)
@@ -55,34 +61,38 @@ def test_returns_are_standardized_with_the_mean_and_deviation_of_the_fit_session
     np.testing.assert_allclose(window, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_price_levels_are_scaled_by_the_lowest_and_highest_close_the_fit_sessions_see(history):
+def test_price_levels_are_scaled_by_the_lowest_and_highest_close_the_fit_sessions_see(
+    prices, history
+):
     fit = split_origins(len(history), PRICE, "AAPL").fit
     preprocessor = Preprocessor.fit(history, PRICE, fit)
-    seen = history["adjusted_close"].to_numpy("float64")[
+    seen = prices["adjusted_close"].to_numpy("float64")[
         fit[0] - PRICE.window + 1 : _last_seen(PRICE, fit) + 1
     ]
     assert preprocessor.target_scaler is None  # targets are scaled as the inputs are
     assert preprocessor.input_scaler.data_min_.tolist() == [seen.min()]
     assert preprocessor.input_scaler.data_max_.tolist() == [seen.max()]
     # a target is the close h sessions ahead, on the scale of those extremes
-    adjusted = history["adjusted_close"].to_numpy("float64")
+    adjusted = prices["adjusted_close"].to_numpy("float64")
     ahead = np.column_stack([adjusted[fit + h] for h in (1, 2, 3)])
     expected = (ahead - seen.min()) / (seen.max() - seen.min())
     np.testing.assert_allclose(preprocessor.targets(history, fit), expected, rtol=1e-5)
 
 
 @pytest.mark.parametrize("spec", [RETURNS, PRICE, BAR], ids=["returns", "price", "daily bar"])
-def test_a_price_after_the_last_fit_target_leaves_the_fitted_scalers_unchanged(history, spec):
+def test_a_price_after_the_last_fit_target_leaves_the_fitted_scalers_unchanged(
+    prices, history, spec
+):
     fit = split_origins(len(history), spec, "AAPL").fit
     clean = Preprocessor.fit(history, spec, fit)
     last_seen = _last_seen(spec, fit)
 
     def changed_at(position: int) -> Preprocessor:
-        prices = history.copy()
+        changed = prices.copy()
         for column in ("open", "high", "low", "close", "adjusted_close"):
-            prices.loc[position, column] *= 3.0
-        prices.loc[position, "volume"] *= 5
-        return Preprocessor.fit(prices, spec, fit)
+            changed.loc[position, column] *= 3.0
+        changed.loc[position, "volume"] *= 5
+        return Preprocessor.fit(History.of(changed), spec, fit)
 
     later = changed_at(last_seen + 1)  # the first session no fit origin sees
     assert later.as_dict() == clean.as_dict()

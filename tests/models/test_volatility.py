@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from arch import arch_model
 
+from tickercast.data.history import History
 from tickercast.data.windows import realized_volatility
 from tickercast.errors import InputError
 from tickercast.models.har import Blend, LogHar, fit_har, saved_volatility
@@ -24,9 +25,14 @@ WINDOW, REFIT, H = 300, 21, 5
 
 
 @pytest.fixture
-def history(sample_aapl):
+def prices(sample_aapl):
     """The first ~1000 sessions of real AAPL from 2000-03 (the dot-com crash included)."""
     return sample_aapl.head(1000).reset_index(drop=True)
+
+
+@pytest.fixture
+def history(prices):
+    return History.of(prices)
 
 
 @pytest.fixture
@@ -43,7 +49,7 @@ def _clear_fits() -> None:
 
 
 def _returns(history) -> np.ndarray:
-    return np.diff(np.log(history["adjusted_close"].to_numpy()), prepend=np.nan)
+    return np.diff(np.log(history.prices["adjusted_close"].to_numpy()), prepend=np.nan)
 
 
 def test_half_width_uses_normal_or_unit_variance_student_quantiles():
@@ -76,7 +82,7 @@ def test_ewma_is_the_riskmetrics_recursion_and_grows_like_sqrt_h(history):
 def test_realized_volatility_is_windows_realized_volatility_at_every_horizon(history):
     origins = np.array([5, 60, 999])
     spread = RealizedVolatility(20).spread(history, origins, H)
-    expected = realized_volatility(history["adjusted_close"].to_numpy(), origins, 20)
+    expected = realized_volatility(_returns(history), origins, 20)
     np.testing.assert_array_equal(spread.sd, np.repeat(expected[:, None], H, axis=1))
     assert np.isinf(spread.dof).all()
     static = ConstantScale().spread(history, origins, H)
@@ -118,7 +124,7 @@ def test_garch_filters_like_arch_with_the_parameters_of_the_refit_point(
     ],
     ids=lambda model: model.name,
 )
-def test_no_spread_looks_past_its_origin(history, model, cold_cache):
+def test_no_spread_looks_past_its_origin(prices, history, model, cold_cache):
     """A session's bar (open, high, low, close) enters only spreads at its close or later:
     the spread at each origin is the same from the history cut just after it."""
     # 101: fitted at the origin itself (84, its refit point, has too few returns)
@@ -126,7 +132,7 @@ def test_no_spread_looks_past_its_origin(history, model, cold_cache):
     spread = model.spread(history, origins, H)
     for row, origin in enumerate(origins):
         _clear_fits()  # fitted afresh from the truncated history
-        alone = model.spread(history.iloc[: origin + 1], np.array([origin]), H)
+        alone = model.spread(History.of(prices.iloc[: origin + 1]), np.array([origin]), H)
         # equal but for rounding (a matrix product's summation order follows its size)
         np.testing.assert_allclose(alone.sd[0], spread.sd[row], rtol=1e-13)
         np.testing.assert_array_equal(alone.dof[0], spread.dof[row])
@@ -185,25 +191,25 @@ def test_too_early_an_origin_is_refused(history):
     ],
     ids=lambda model: model.name,
 )
-def test_a_frozen_model_carries_its_spread_in_plain_numbers(history, model):
+def test_a_frozen_model_carries_its_spread_in_plain_numbers(prices, history, model):
     """What a registered model carries: frozen at a session and read back from JSON, it
     gives the spread there, and after it until the next refit, from the last 30
     sessions alone."""
     frozen_at = 430  # refit point 420 (every 21 sessions): 431..440 share its parameters
-    frozen = model.frozen(history.iloc[: frozen_at + 1])
+    frozen = model.frozen(History.of(prices.iloc[: frozen_at + 1]))
     saved = json.loads(json.dumps(frozen.as_dict()))
     loaded = saved_volatility(saved)
     origins = np.arange(frozen_at, 441)
     full = model.spread(history, origins, H)
-    recent = history.iloc[frozen_at - 29 : 441].reset_index(drop=True)
+    recent = History.of(prices.iloc[frozen_at - 29 : 441].reset_index(drop=True))
     alone = loaded.spread(recent, origins - (frozen_at - 29), H)
     np.testing.assert_allclose(alone.sd, full.sd, rtol=1e-12)
     np.testing.assert_array_equal(alone.dof, full.dof)
 
 
-def test_a_frozen_model_needs_its_session_and_the_one_before(history):
-    frozen = Garch(window=WINDOW, refit_every=REFIT).frozen(history.iloc[:431])
+def test_a_frozen_model_needs_its_session_and_the_one_before(prices):
+    frozen = Garch(window=WINDOW, refit_every=REFIT).frozen(History.of(prices.iloc[:431]))
     with pytest.raises(InputError, match="must hold that session and the one before"):
-        frozen.spread(history.iloc[430:460].reset_index(drop=True), np.array([5]), H)
+        frozen.spread(History.of(prices.iloc[430:460].reset_index(drop=True)), np.array([5]), H)
     with pytest.raises(InputError, match="no spread before"):
-        frozen.spread(history.iloc[400:460].reset_index(drop=True), np.array([20]), H)
+        frozen.spread(History.of(prices.iloc[400:460].reset_index(drop=True)), np.array([20]), H)

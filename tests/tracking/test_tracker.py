@@ -95,7 +95,7 @@ def test_models_are_registered_per_ticker_and_the_champion_loads(
     for _ in range(2):
         run_id = tracker.start_run("BRK.B", date(2013, 3, 1), Record())
         saved = SavedCandidate(candidate)
-        model_id = models.log_model(run_id, saved, history, {"ticker": "BRK.B"}, {})
+        model_id = models.log_model(run_id, saved, history.prices, {"ticker": "BRK.B"}, {})
         assert tracker.client.get_run(run_id).info.status == "RUNNING"  # still being worked on
         versions.append(_register(tracker, run_id, "BRK.B", model_id))
         tracker.end_run(run_id, succeeded=True)
@@ -151,13 +151,13 @@ def test_the_registered_model_takes_recent_prices_and_returns_forecasts(
     history, fitted = fitted_aapl
     run_id = tracker.start_run("AAPL", date(2013, 3, 1), Record())
     saved = SavedCandidate(fitted.candidates["lstm"])
-    model_id = models.log_model(run_id, saved, history, {}, {})
+    model_id = models.log_model(run_id, saved, history.prices, {}, {})
     version = _register(tracker, run_id, "AAPL", model_id)
     info = mlflow.models.get_model_info(f"models:/tickercast-AAPL/{version}")
     assert [c["name"] for c in info.signature.inputs.to_dict()][:2] == ["session", "adjusted_close"]
     model = mlflow.pyfunc.load_model(f"models:/tickercast-AAPL/{version}")
     recent = (
-        history[["session", "adjusted_close", "close", "volume", "open", "high", "low"]]
+        history.prices[["session", "adjusted_close", "close", "volume", "open", "high", "low"]]
         .tail(30)
         .copy()
     )
@@ -216,10 +216,12 @@ def test_every_lstm_is_a_logged_model_of_its_run_and_the_latest_before_as_of_war
     for as_of in (date(2013, 2, 27), date(2013, 2, 28)):
         run_id = tracker.start_run("AAPL", as_of, Record())
         tags = {"ticker": "AAPL", "as_of": as_of.isoformat(), "full_as_of": "2013-02-25"}
-        logged[as_of] = models.log_model(run_id, candidate, history, tags, {"rmse_ratio_h1": 0.98})
+        logged[as_of] = models.log_model(
+            run_id, candidate, history.prices, tags, {"rmse_ratio_h1": 0.98}
+        )
     run_id = tracker.start_run("MSFT", date(2013, 3, 1), Record())
     msft = {"ticker": "MSFT", "as_of": "2013-03-01", "full_as_of": "2013-03-01"}
-    models.log_model(run_id, candidate, history, msft, {})
+    models.log_model(run_id, candidate, history.prices, msft, {})
     model = tracker.client.get_logged_model(logged[date(2013, 2, 28)])
     assert model.source_run_id != run_id and model.tags["ticker"] == "AAPL"
     assert {m.key: m.value for m in model.metrics} == {"rmse_ratio_h1": 0.98}
@@ -253,7 +255,10 @@ def test_pruning_keeps_registered_versions_and_each_tickers_latest_network(
         ("msft", "MSFT"),
     ):
         run_id = tracker.start_run(ticker, date(2013, 3, 1), Record())
-        ids[name] = (run_id, models.log_model(run_id, candidate, history, {"ticker": ticker}, {}))
+        ids[name] = (
+            run_id,
+            models.log_model(run_id, candidate, history.prices, {"ticker": ticker}, {}),
+        )
         tracker.end_run(run_id, succeeded=True)
     _register(tracker, ids["registered"][0], "AAPL", ids["registered"][1])
     failed = tracker.start_run("AAPL", date(2013, 3, 1), Record())  # a run that logged no model

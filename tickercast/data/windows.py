@@ -21,7 +21,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tickercast.data.calendar import session_on_or_before
-from tickercast.data.daily_bar import overnight_gap, range_measure
+from tickercast.data.history import History
 from tickercast.data.prices import clip_sessions, prices_sha256
 from tickercast.errors import InputError, InsufficientHistoryError
 
@@ -139,51 +139,20 @@ def split_origins(sessions: int, spec: WindowSpec, ticker: str) -> Split:
     return Split(fit=fit, calibration=calibration, holdout=holdout)
 
 
-def feature_matrix(prices: pd.DataFrame, spec: WindowSpec) -> np.ndarray:
-    """(N, F) unscaled per-session inputs; row 0 has no return and holds zeros."""
-    if spec.target == "price":
-        return prices[["adjusted_close"]].to_numpy("float64")
-    columns = []
-    for name in spec.features:
-        if name == "return":
-            values = np.log(prices["adjusted_close"].to_numpy("float64"))
-            columns.append(np.diff(values, prepend=values[0]))
-        elif name == "volume_change":
-            volume = np.log1p(prices["volume"].astype("float64").fillna(0.0).to_numpy())
-            columns.append(np.diff(volume, prepend=volume[0]))
-        elif name == "gap":
-            columns.append(overnight_gap(prices))
-        elif name == "range_volatility":
-            columns.append(np.sqrt(range_measure(prices)))
-        else:
-            spread = (prices["high"] - prices["low"]) / prices["close"]
-            columns.append(spread.fillna(0.0).to_numpy("float64"))
-    return np.nan_to_num(np.column_stack(columns))
-
-
 def origin_windows(features: np.ndarray, window: int, origins: np.ndarray) -> np.ndarray:
     """(n, window, F) inputs: for each origin t, the rows t-window+1..t of `features`."""
     framed = sliding_window_view(features, window, axis=0)  # (N - window + 1, F, window)
     return np.ascontiguousarray(framed[origins - window + 1].transpose(0, 2, 1))
 
 
-def cumulative_log_returns(
-    adjusted_close: np.ndarray, origins: np.ndarray, horizons: int
-) -> np.ndarray:
-    """(n, H) log(P[t+h] / P[t]) for h = 1..H; NaN where t+h is past the history."""
-    logs = np.log(adjusted_close)
-    ahead = origins[:, None] + np.arange(1, horizons + 1)[None, :]  # (n, H)
-    known = ahead < len(logs)
-    targets = np.full(ahead.shape, np.nan)
-    targets[known] = logs[ahead[known]] - logs[origins[:, None].repeat(horizons, 1)[known]]
-    return targets
+def realized_volatility(returns: np.ndarray, origins: np.ndarray, lookback: int) -> np.ndarray:
+    """(n,) standard deviation of the `lookback` daily log returns up to each origin.
 
-
-def realized_volatility(
-    adjusted_close: np.ndarray, origins: np.ndarray, lookback: int
-) -> np.ndarray:
-    """(n,) standard deviation of the `lookback` daily log returns up to each origin."""
-    returns = np.diff(np.log(adjusted_close), prepend=np.nan)
+    Args:
+        returns: (N,) daily log returns, NaN at 0 (`History.returns`).
+        origins: positions.
+        lookback: returns per origin.
+    """
     framed = sliding_window_view(returns, lookback)  # (N - lookback + 1, lookback)
     volatility = np.nanstd(framed[np.maximum(origins - lookback + 1, 0)], axis=1, ddof=1)
     return np.maximum(np.nan_to_num(volatility, nan=1e-4), 1e-4)
@@ -225,14 +194,18 @@ class TrainingSet:
     """The history a run trains on, checked to be long enough for its split."""
 
     ticker: str
-    prices: pd.DataFrame
+    history: History
     spec: WindowSpec
     split: Split
     data_sha256: str
 
     @property
+    def prices(self) -> pd.DataFrame:
+        return self.history.prices
+
+    @property
     def as_of(self) -> date:
-        return self.prices["session"].iloc[-1].date()
+        return self.history.as_of.date()
 
     def summary(self) -> str:
         """One line for the run's log: as_of, sessions, origins per block, data hash."""
@@ -258,6 +231,5 @@ def training_set(prices: pd.DataFrame, ticker: str, spec: WindowSpec) -> Trainin
     Raises:
         InsufficientHistoryError: too few sessions for the split.
     """
-    return TrainingSet(
-        ticker, prices, spec, split_origins(len(prices), spec, ticker), prices_sha256(prices)
-    )
+    split = split_origins(len(prices), spec, ticker)
+    return TrainingSet(ticker, History.of(prices), spec, split, prices_sha256(prices))

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
+from tickercast.data.history import History
 from tickercast.data.windows import WindowSpec
 from tickercast.evaluation.champion import GateDecision, decide, shadow_gate
 from tickercast.evaluation.interval_gate import IntervalDecision, decide_intervals
@@ -192,7 +192,7 @@ class ShadowLedger:
 
 
 def run_backtest(
-    prices: pd.DataFrame,
+    history: History,
     ticker: str,
     spec: WindowSpec,
     config: ModelConfig,
@@ -206,7 +206,7 @@ def run_backtest(
     """Walk forward over the last `folds` blocks of `spec.holdout` origins.
 
     Args:
-        prices: the ticker's canonical prices (positions = sessions).
+        history: the ticker's whole history (each fold sees its part up to its origin).
         ticker: the symbol.
         spec: windows and split; each fold is `spec.holdout` origins long.
         config: the LSTM's hyperparameters.
@@ -222,19 +222,19 @@ def run_backtest(
     Returns:
         The folds, each with every model's scores on its origins.
     """
-    last_known = len(prices) - 1 - spec.horizons
-    sessions = prices["session"].dt.date.to_numpy()
+    last_known = len(history) - 1 - spec.horizons
+    sessions = history.prices["session"].dt.date.to_numpy()
     results: list[Fold] = []
     plan: TrainingPlan | None = None  # the first fold trains afresh
     ledger = ShadowLedger(np.empty(0, dtype=int), np.empty(0), np.empty(0))
     for number in range(1, folds + 1):
         started = time.perf_counter()
         first = last_known - (folds - number + 1) * spec.holdout + 1
-        history = prices.iloc[: first + 1]  # as of the fold's first origin
-        fitted = fit_candidates(history, ticker, spec, config, plan if warm_start else None)
-        scales = mase_scales(history, fitted.split.fit, spec.horizons)
+        known = history.until(first)  # as of the fold's first origin
+        fitted = fit_candidates(known, ticker, spec, config, plan if warm_start else None)
+        scales = mase_scales(known, fitted.split.fit, spec.horizons)
         holdout = {
-            name: score(name, fitted.candidates[name], history, fitted.split.holdout, spec, scales)
+            name: score(name, fitted.candidates[name], known, fitted.split.holdout, spec, scales)
             for name in ("lstm", "naive", *INTERVAL_MODELS)
             if name in fitted.candidates
         }
@@ -246,8 +246,8 @@ def run_backtest(
         scored = {
             name: score(
                 name,
-                recalibrated(candidate, history, fitted.split, spec),
-                prices,
+                recalibrated(candidate, known, fitted.split, spec),
+                history,
                 origins,
                 spec,
                 scales,

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import pandas as pd
 
+from tickercast.data.history import History
 from tickercast.data.windows import WindowSpec
 from tickercast.evaluation.interval_gate import IntervalDecision, decide_intervals
 from tickercast.evaluation.scores import Scored, mase_scales, score
@@ -245,7 +246,7 @@ class Evaluation:
 
 
 def evaluate_candidates(
-    prices: pd.DataFrame,
+    history: History,
     fitted: Fitted,
     champion: Champion | None,
     margin: float,
@@ -259,7 +260,7 @@ def evaluate_candidates(
     intervals (`decide_intervals`).
 
     Args:
-        prices: the history the candidates were fitted on (up to as_of).
+        history: the history the candidates were fitted on (up to as_of).
         fitted: the candidates.
         champion: the registered champion, if any.
         margin: the gate's required improvement, as a fraction of the naive RMSE.
@@ -272,13 +273,13 @@ def evaluate_candidates(
         The scores and the decision.
     """
     spec, holdout = fitted.spec, fitted.split.holdout
-    as_of = prices["session"].iloc[-1].date()
-    scales = mase_scales(prices, fitted.split.fit, spec.horizons)
+    as_of = history.as_of.date()
+    scales = mase_scales(history, fitted.split.fit, spec.horizons)
     candidates = dict(fitted.candidates)
     if comparable(champion, as_of, spec):
         candidates["champion"] = champion.candidate
     scored = {
-        name: score(name, candidate, prices, holdout, spec, scales)
+        name: score(name, candidate, history, holdout, spec, scales)
         for name, candidate in candidates.items()
     }
     decision = decide(scored["lstm"], scored["naive"], scored.get("champion"), margin, significance)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
-from tickercast.data.windows import WindowSpec, cumulative_log_returns, realized_volatility
+from tickercast.data.history import History
+from tickercast.data.windows import WindowSpec, realized_volatility
 from tickercast.errors import InputError
 from tickercast.evaluation.scores import Scored, mase_scales
 from tickercast.models.fitting import fit_candidates, recalibrated
@@ -134,7 +134,7 @@ class PolicyReplay:
 
 
 def replay_policies(
-    prices: pd.DataFrame,
+    history: History,
     ticker: str,
     spec: WindowSpec,
     config: ModelConfig,
@@ -145,8 +145,8 @@ def replay_policies(
     """Replay each policy over the sessions `first`..`last`, one evening at a time.
 
     Args:
-        prices: the ticker's canonical prices (positions = sessions), covering the
-            history before `first` and the `spec.horizons` sessions after `last`.
+        history: the ticker's history, covering the sessions before `first` and the
+            `spec.horizons` sessions after `last`.
         ticker: the symbol.
         spec: windows and split.
         config: the LSTM's hyperparameters (`warm_start_epochs` for a fine-tune).
@@ -162,18 +162,18 @@ def replay_policies(
             the last evening's targets.
         InsufficientHistoryError: too few sessions before `first` for the split.
     """
-    sessions = prices["session"].dt.date.to_numpy()
+    sessions = history.prices["session"].dt.date.to_numpy()
     positions = np.flatnonzero((sessions >= first) & (sessions <= last))
     if len(positions) == 0:
         raise InputError(f"{ticker}: no session from {first} to {last}")
-    if positions[-1] + spec.horizons >= len(prices):
+    if positions[-1] + spec.horizons >= len(history):
         raise InputError(
             f"{ticker}: the prices end on {sessions[-1]}, before the targets of "
             f"{sessions[positions[-1]]} {spec.horizons} sessions ahead"
         )
     evenings: dict[RetrainPolicy, list[Evening]] = {policy: [] for policy in policies}
     for position in positions:
-        session, history = sessions[position], prices.iloc[: position + 1]
+        session, known = sessions[position], history.until(position)
         # This evening's fits by what they trained from: the previous evening's networks
         # are alive (the evenings hold them), so their ids name them.
         fits: dict[tuple[Training, int], EveningFit] = {}
@@ -182,17 +182,16 @@ def replay_policies(
             plan = plan_training(latest, ticker, session, spec, policy)
             key = (plan.training, id(plan.start_from))
             if key not in fits:
-                fits[key] = _fit_evening(history, ticker, spec, config, plan)
+                fits[key] = _fit_evening(known, ticker, spec, config, plan)
             done.append(Evening(session, plan, fits[key]))
-    adjusted = prices["adjusted_close"].to_numpy("float64")
     return {
-        policy: PolicyReplay(ticker, policy, tuple(done), _scored(done, adjusted, positions, spec))
+        policy: PolicyReplay(ticker, policy, tuple(done), _scored(done, history, positions, spec))
         for policy, done in evenings.items()
     }
 
 
 def _fit_evening(
-    history: pd.DataFrame,
+    history: History,
     ticker: str,
     spec: WindowSpec,
     config: ModelConfig,
@@ -215,22 +214,22 @@ def _fit_evening(
 
 
 def _scored(
-    evenings: list[Evening], adjusted: np.ndarray, positions: np.ndarray, spec: WindowSpec
+    evenings: list[Evening], history: History, positions: np.ndarray, spec: WindowSpec
 ) -> Scored:
     """The evenings' forecasts, one origin each, against what followed."""
     fits = [evening.fit for evening in evenings]
     levels = fits[0].bounds
     return Scored.build(
         "lstm",
-        adjusted[positions],
+        history.adjusted[positions],
         np.stack([fit.forecast for fit in fits]),
-        cumulative_log_returns(adjusted, positions, spec.horizons),
+        history.targets(positions, spec.horizons),
         {
             level: tuple(np.stack([fit.bounds[level][side] for fit in fits]) for side in (0, 1))
             for level in levels
         },
         np.stack([fit.scales for fit in fits]),
-        realized_volatility(adjusted, positions, spec.volatility_lookback),
+        realized_volatility(history.returns, positions, spec.volatility_lookback),
     )
 
 

@@ -4,9 +4,9 @@ the intervals' proper scores and calibration tests."""
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
-from tickercast.data.windows import WindowSpec, cumulative_log_returns, realized_volatility
+from tickercast.data.history import History
+from tickercast.data.windows import WindowSpec, realized_volatility
 from tickercast.evaluation.metrics import horizon_metrics, interval_metrics, interval_score
 from tickercast.models.fitting import Candidate
 
@@ -112,16 +112,15 @@ def pooled(name: str, parts: list[Scored]) -> Scored:
     )
 
 
-def mase_scales(prices: pd.DataFrame, fit_origins: np.ndarray, horizons: int) -> np.ndarray:
+def mase_scales(history: History, fit_origins: np.ndarray, horizons: int) -> np.ndarray:
     """(H,) mean absolute h-session log return over the fit origins (the naive's error)."""
-    adjusted = prices["adjusted_close"].to_numpy("float64")
-    return np.mean(np.abs(cumulative_log_returns(adjusted, fit_origins, horizons)), axis=0)
+    return np.mean(np.abs(history.targets(fit_origins, horizons)), axis=0)
 
 
 def score(
     name: str,
     candidate: Candidate,
-    prices: pd.DataFrame,
+    history: History,
     origins: np.ndarray,
     spec: WindowSpec,
     scales: np.ndarray,
@@ -131,22 +130,21 @@ def score(
     Args:
         name: the label to score under.
         candidate: forecaster and intervals.
-        prices: a history covering every origin's window and targets.
-        origins: positions whose H targets are all in `prices`.
+        history: a history covering every origin's window and targets.
+        origins: positions whose H targets are all in `history`.
         spec: windows (for H and the volatility lookback).
         scales: (H,) MASE denominators (`mase_scales`).
 
     Returns:
         The scored forecasts.
     """
-    adjusted = prices["adjusted_close"].to_numpy("float64")
-    forecast, bounds = candidate.forecast(prices, origins)
+    forecast, bounds = candidate.forecast(history, origins)
     return Scored.build(
         name,
-        adjusted[origins],
+        history.adjusted[origins],
         forecast,
-        cumulative_log_returns(adjusted, origins, spec.horizons),
+        history.targets(origins, spec.horizons),
         bounds,
         np.tile(scales, (len(origins), 1)),
-        realized_volatility(adjusted, origins, spec.volatility_lookback),
+        realized_volatility(history.returns, origins, spec.volatility_lookback),
     )

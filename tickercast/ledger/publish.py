@@ -84,7 +84,7 @@ def published_candidates(
     if "champion" in evaluation.scored:
         candidates["champion"] = champion.candidate
     return {
-        name: recalibrated(candidate, training.prices, fitted.split, training.spec)
+        name: recalibrated(candidate, training.history, fitted.split, training.spec)
         for name, candidate in candidates.items()
     }
 
@@ -99,7 +99,7 @@ def saved_lstm(
     if intervals.own:
         return SavedCandidate(candidates["lstm"])
     chosen = candidates[intervals.model]
-    frozen = replace(chosen, volatility=chosen.volatility.frozen(training.prices))
+    frozen = replace(chosen, volatility=chosen.volatility.frozen(training.history))
     return SavedCandidate(
         candidates["lstm"], PublishedIntervals(intervals.model, training.as_of, frozen)
     )
@@ -138,7 +138,7 @@ def publication(
         name: forecast_frame(
             training.ticker,
             training.prices,
-            forecast_latest(candidate, training.prices, training.spec),
+            forecast_latest(candidate, training.history, training.spec),
             calendar,
             name,
             versions.get(name),

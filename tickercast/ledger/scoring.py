@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tickercast.data.history import daily_log_returns
 from tickercast.data.storage import SCORE_SCHEMA, Store
 from tickercast.data.windows import WindowSpec, realized_volatility
 from tickercast.evaluation.metrics import interval_score, pinball_loss
@@ -115,9 +116,9 @@ def _scored_rows(rows: pd.DataFrame, realized: np.ndarray, prices: pd.DataFrame)
 def origin_volatilities(forecasts: pd.DataFrame, prices: pd.DataFrame) -> np.ndarray:
     """(n,) the realized volatility of the stored prices at each forecast's as_of (the
     daily run's lookback); NaN where the session is absent."""
-    adjusted = prices["adjusted_close"].to_numpy("float64")
+    returns = daily_log_returns(prices["adjusted_close"].to_numpy("float64"))
     volatility = realized_volatility(
-        adjusted, np.arange(len(adjusted)), WindowSpec().volatility_lookback
+        returns, np.arange(len(returns)), WindowSpec().volatility_lookback
     )
     by_session = pd.Series(volatility, index=prices["session"].dt.date)
     return by_session.reindex(forecasts["as_of"]).to_numpy()

@@ -1,6 +1,6 @@
 """Fit every candidate forecaster as of a session, and calibrate its intervals.
 
-One procedure serves the daily run and each backtest fold: given the prices up to
+One procedure serves the daily run and each backtest fold: given the history up to
 as_of, split the origins, fit the scalers and the models on the fit origins (the
 LSTM stops early on the calibration origins), calibrate conformal intervals on the
 calibration origins, and keep the holdout origins (the most recent with known
@@ -14,40 +14,36 @@ compete for the point forecast; the
 *interval* candidates (`INTERVAL_MODELS`) all forecast naive's zero return and
 compete for the published intervals only: each volatility model with its own
 distribution's quantiles and conformalized, and unscaled conformal (`static`).
+
+Every candidate is configured first and then fitted on the ticker's history and split
+by one call, `fit(history, split)`: a point model (`tickercast.models.point_models`)
+returns its forecaster, an interval model (`tickercast.models.volatility.IntervalModel`)
+its volatility model. This module is the one caller of both.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from tickercast.data.daily_bar import BAR_SESSIONS, MIN_BAR_SHARE, bar_share, has_bar
-from tickercast.data.windows import (
-    Split,
-    WindowSpec,
-    cumulative_log_returns,
-    split_origins,
-)
+from tickercast.data.daily_bar import BAR_SESSIONS, MIN_BAR_SHARE, bar_share
+from tickercast.data.history import History
+from tickercast.data.windows import Split, WindowSpec, split_origins
 from tickercast.models.candidates import BAR_MODELS
 from tickercast.models.conformal import Conformal
-from tickercast.models.forecasters import (
-    DriftForecaster,
-    Forecaster,
-    LinearARForecaster,
-    LSTMForecaster,
-    NaiveForecaster,
-)
+from tickercast.models.forecasters import Forecaster, LSTMForecaster, NaiveForecaster
 from tickercast.models.har import Blend, LogHar
 from tickercast.models.intervals import Intervals, ModelQuantiles
-from tickercast.models.network import TrainedModel, train_network
+from tickercast.models.network import TrainedModel
 from tickercast.models.network_config import ModelConfig
+from tickercast.models.point_models import LSTM, Drift, LinearAR, Naive, PointModel
 from tickercast.models.retraining import Training, TrainingPlan
 from tickercast.models.scaling import Preprocessor
-from tickercast.models.variance_head import LSTMHead
+from tickercast.models.variance_head import VarianceHead
 from tickercast.models.volatility import (
     EWMA,
     ConstantScale,
     Garch,
+    IntervalModel,
     RealizedVolatility,
     VolatilityModel,
 )
@@ -65,26 +61,23 @@ class Candidate:
     def calibrate(
         cls,
         forecaster: Forecaster,
-        prices: pd.DataFrame,
+        history: History,
         origins: np.ndarray,
         spec: WindowSpec,
         volatility: VolatilityModel,
     ) -> "Candidate":
         """Conformal intervals of a forecaster, scaled by `volatility`, calibrated on
         `origins` (whose targets are known)."""
-        adjusted = prices["adjusted_close"].to_numpy("float64")
-        residuals = cumulative_log_returns(adjusted, origins, spec.horizons) - forecaster.predict(
-            prices, origins
-        )
-        spread = volatility.spread(prices, origins, spec.horizons)
+        residuals = history.targets(origins, spec.horizons) - forecaster.predict(history, origins)
+        spread = volatility.spread(history, origins, spec.horizons)
         return cls(forecaster, Conformal.calibrate(residuals, spread.sd), volatility)
 
     def forecast(
-        self, prices: pd.DataFrame, origins: np.ndarray
+        self, history: History, origins: np.ndarray
     ) -> tuple[np.ndarray, dict[float, tuple[np.ndarray, np.ndarray]]]:
         """(n, H) log-return forecasts at `origins` and `{level: (lower, upper)}` around them."""
-        forecast = self.forecaster.predict(prices, origins)
-        spread = self.volatility.spread(prices, origins, forecast.shape[1])
+        forecast = self.forecaster.predict(history, origins)
+        spread = self.volatility.spread(history, origins, forecast.shape[1])
         return forecast, self.intervals.bounds(forecast, spread)
 
 
@@ -124,16 +117,16 @@ class Fitted:
 
 
 def fit_candidates(
-    prices: pd.DataFrame,
+    history: History,
     ticker: str,
     spec: WindowSpec,
     config: ModelConfig,
     plan: TrainingPlan | None = None,
 ) -> Fitted:
-    """Fit the LSTM and the baselines on the fit origins; calibrate on the calibration ones.
+    """Fit every candidate on the fit origins; calibrate on the calibration ones.
 
     Args:
-        prices: canonical prices up to and including as_of (positions = sessions).
+        history: the ticker's sessions up to and including as_of.
         ticker: the symbol, for messages.
         spec: windows and split.
         config: the LSTM's hyperparameters.
@@ -148,47 +141,33 @@ def fit_candidates(
     Raises:
         InsufficientHistoryError: too few sessions for the split.
     """
-    split = split_origins(len(prices), spec, ticker)
-    plan = plan or TrainingPlan.full(prices["session"].iloc[-1].date())
+    split = split_origins(len(history), spec, ticker)
+    plan = plan or TrainingPlan.full(history.as_of.date())
     earlier = plan.start_from
-    preprocessor = earlier.preprocessor if earlier else Preprocessor.fit(prices, spec, split.fit)
-    untrained = {"loss": [], "val_loss": []}
-    if plan.training is Training.REUSE:
-        trained = TrainedModel(earlier.network, untrained, 0, 0.0)
-    elif plan.training is Training.GLOBAL:  # the universe's weights on this ticker's scalers
-        trained = TrainedModel(plan.global_network.network, untrained, 0, 0.0)
-    else:
-        trained = train_network(
-            (preprocessor.inputs(prices, split.fit), preprocessor.targets(prices, split.fit)),
-            (
-                preprocessor.inputs(prices, split.calibration),
-                preprocessor.targets(prices, split.calibration),
-            ),
-            config,
-            initial=earlier.network if earlier else None,
-            epochs=plan.epochs(config.epochs, config.warm_start_epochs),
-        )
-    lstm = LSTMForecaster(preprocessor, trained.network)
-    forecasters: list[Forecaster] = [
-        lstm,
-        NaiveForecaster(spec.horizons),
-        DriftForecaster.fit(prices, split.fit, spec.horizons),
-        LinearARForecaster.fit(prices, preprocessor, split.fit),
+    scalers = earlier.preprocessor if earlier else Preprocessor.fit(history, spec, split.fit)
+    models: list[PointModel] = [
+        LSTM(scalers, config, plan),
+        Naive(spec.horizons),
+        Drift(spec.horizons),
+        LinearAR(scalers),
     ]
+    forecasters = [model.fit(history, split) for model in models]
+    lstm = forecasters[0]
     realized = RealizedVolatility(spec.volatility_lookback)
     candidates = {
-        forecaster.name: Candidate.calibrate(forecaster, prices, split.calibration, spec, realized)
+        forecaster.name: Candidate.calibrate(forecaster, history, split.calibration, spec, realized)
         for forecaster in forecasters
     }
-    candidates |= interval_candidates(prices, split, spec, lstm)
-    return Fitted(spec, split, trained, candidates, plan, close_only(prices, ticker))
+    candidates |= interval_candidates(history, split, spec, lstm)
+    return Fitted(spec, split, lstm.trained, candidates, plan, close_only(history, ticker))
 
 
-def close_only(prices: pd.DataFrame, ticker: str) -> str | None:
+def close_only(history: History, ticker: str) -> str | None:
     """Why the ticker's intervals come from close-only models, or None if its source
     gives the daily bar (open, high, low) on enough of the sessions a fit window sees."""
-    if has_bar(prices):
+    if history.bar:
         return None
+    prices = history.prices
     return (
         f"{ticker}: the source gives a readable open, high and low on {bar_share(prices):.0%} "
         f"of the last {min(BAR_SESSIONS, len(prices))} sessions (at least "
@@ -198,13 +177,13 @@ def close_only(prices: pd.DataFrame, ticker: str) -> str | None:
 
 
 def interval_candidates(
-    prices: pd.DataFrame, split: Split, spec: WindowSpec, lstm: LSTMForecaster
+    history: History, split: Split, spec: WindowSpec, lstm: LSTMForecaster
 ) -> dict[str, Candidate]:
     """Naive's zero return with each volatility model's intervals (`INTERVAL_MODELS`;
     those of `BAR_MODELS` only where the source gives the daily bar: `close_only`).
 
     Args:
-        prices: canonical prices up to and including as_of.
+        history: the ticker's sessions up to and including as_of.
         split: the origins' blocks; conformal versions calibrate on `split.calibration`.
         spec: windows and split.
         lstm: today's LSTM, the body of the variance head (fitted on `split.fit`).
@@ -213,29 +192,25 @@ def interval_candidates(
         The candidates by name.
     """
     naive = NaiveForecaster(spec.horizons)
-    models: list[VolatilityModel] = [
-        EWMA(),
-        Garch(),
-        Garch(leverage=True),
-        LSTMHead.fit(lstm, prices, split.fit),
-    ]
-    if has_bar(prices):
+    models: list[IntervalModel] = [EWMA(), Garch(), Garch(leverage=True), VarianceHead(lstm)]
+    if history.bar:
         har = LogHar(horizons=spec.horizons)
         models += [Garch(range_term=True), Garch(leverage=True, range_term=True), har]
         models.append(Blend(Garch(leverage=True), har))
     candidates = {
-        "static": Candidate.calibrate(naive, prices, split.calibration, spec, ConstantScale())
+        "static": Candidate.calibrate(naive, history, split.calibration, spec, ConstantScale())
     }
     for model in models:
-        candidates[model.name] = Candidate(naive, ModelQuantiles(), model)
+        volatility = model.fit(history, split)
+        candidates[model.name] = Candidate(naive, ModelQuantiles(), volatility)
         candidates[f"{model.name}_conformal"] = Candidate.calibrate(
-            naive, prices, split.calibration, spec, model
+            naive, history, split.calibration, spec, volatility
         )
     return candidates
 
 
 def recalibrated(
-    candidate: Candidate, prices: pd.DataFrame, split: Split, spec: WindowSpec
+    candidate: Candidate, history: History, split: Split, spec: WindowSpec
 ) -> Candidate:
     """The candidate with conformal intervals recalibrated on the calibration and
     holdout origins: every origin no model was fitted on, the most recent included
@@ -243,4 +218,4 @@ def recalibrated(
     if not isinstance(candidate.intervals, Conformal):
         return candidate
     held_out = np.concatenate([split.calibration, split.holdout])
-    return Candidate.calibrate(candidate.forecaster, prices, held_out, spec, candidate.volatility)
+    return Candidate.calibrate(candidate.forecaster, history, held_out, spec, candidate.volatility)

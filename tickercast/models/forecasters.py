@@ -1,18 +1,19 @@
-"""Forecasters behind one interface: the LSTM and the baselines it must beat.
+"""Fitted forecasters behind one interface: the LSTM and the baselines it must beat
+(each fitted by its model in `tickercast.models.point_models`).
 
 Each predicts, for origins of a price history, the cumulative log returns of the
 next H sessions, (n, H); `exp` of them times the origin's close are price forecasts.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import keras
 import numpy as np
-import pandas as pd
 from sklearn.linear_model import Ridge
 
-from tickercast.models.network import predict_scaled
+from tickercast.data.history import History
+from tickercast.models.network import TrainedModel, predict_scaled
 from tickercast.models.scaling import Preprocessor
 
 
@@ -21,8 +22,8 @@ class Forecaster(Protocol):
 
     name: str
 
-    def predict(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        """(n, H) forecasts at `origins` (positions in `prices`), from data up to each."""
+    def predict(self, history: History, origins: np.ndarray) -> np.ndarray:
+        """(n, H) forecasts at `origins` (positions in `history`), from data up to each."""
         ...
 
 
@@ -33,7 +34,7 @@ class NaiveForecaster:
     horizons: int
     name: str = "naive"
 
-    def predict(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+    def predict(self, history: History, origins: np.ndarray) -> np.ndarray:
         return np.zeros((len(origins), self.horizons))
 
 
@@ -45,12 +46,7 @@ class DriftForecaster:
     horizons: int
     name: str = "drift"
 
-    @classmethod
-    def fit(cls, prices: pd.DataFrame, fit_origins: np.ndarray, horizons: int) -> "DriftForecaster":
-        logs = np.log(prices["adjusted_close"].to_numpy("float64")[: fit_origins[-1] + 1])
-        return cls(daily_drift=float((logs[-1] - logs[0]) / (len(logs) - 1)), horizons=horizons)
-
-    def predict(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+    def predict(self, history: History, origins: np.ndarray) -> np.ndarray:
         return np.tile(self.daily_drift * np.arange(1, self.horizons + 1), (len(origins), 1))
 
 
@@ -62,18 +58,10 @@ class LinearARForecaster:
     regression: Ridge
     name: str = "ar"
 
-    @classmethod
-    def fit(
-        cls, prices: pd.DataFrame, preprocessor: Preprocessor, fit_origins: np.ndarray
-    ) -> "LinearARForecaster":
-        inputs = preprocessor.inputs(prices, fit_origins)
-        targets = preprocessor.targets(prices, fit_origins)
-        return cls(preprocessor, Ridge(alpha=1.0).fit(inputs.reshape(len(inputs), -1), targets))
-
-    def predict(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        inputs = self.preprocessor.inputs(prices, origins)
+    def predict(self, history: History, origins: np.ndarray) -> np.ndarray:
+        inputs = self.preprocessor.inputs(history, origins)
         scaled = self.regression.predict(inputs.reshape(len(inputs), -1))
-        return self.preprocessor.to_log_returns(scaled, prices, origins)
+        return self.preprocessor.to_log_returns(scaled, history, origins)
 
 
 @dataclass(frozen=True)
@@ -82,8 +70,10 @@ class LSTMForecaster:
 
     preprocessor: Preprocessor
     network: keras.Model
+    # how the network was trained this evening (epochs, losses, time); None when loaded
+    trained: TrainedModel | None = field(default=None, compare=False, repr=False)
     name: str = "lstm"
 
-    def predict(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
-        scaled = predict_scaled(self.network, self.preprocessor.inputs(prices, origins))
-        return self.preprocessor.to_log_returns(scaled, prices, origins)
+    def predict(self, history: History, origins: np.ndarray) -> np.ndarray:
+        scaled = predict_scaled(self.network, self.preprocessor.inputs(history, origins))
+        return self.preprocessor.to_log_returns(scaled, history, origins)

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from tickercast.data.history import History
 from tickercast.data.storage import Store
 from tickercast.data.windows import WindowSpec, select_history, split_origins
 from tickercast.errors import InputError, InsufficientHistoryError, ModelFormatError
@@ -101,11 +102,12 @@ def pooled_windows(
         except InsufficientHistoryError as error:
             skipped[ticker] = str(error)
             continue
-        preprocessor = Preprocessor.fit(prices, spec, split.fit)
+        history = History.of(prices)
+        preprocessor = Preprocessor.fit(history, spec, split.fit)
         recent = split.fit[-config.windows_per_ticker :] if config.windows_per_ticker else split.fit
         for block, origins in ((fit, recent), (calibration, split.calibration)):
             block.append(
-                (preprocessor.inputs(prices, origins), preprocessor.targets(prices, origins))
+                (preprocessor.inputs(history, origins), preprocessor.targets(history, origins))
             )
         pooled.append(ticker)
     if not pooled:

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
-from tickercast.data.daily_bar import range_measure
+from tickercast.data.history import History
+from tickercast.data.windows import Split
 from tickercast.errors import InputError
 from tickercast.models.fit_store import persisted
 from tickercast.models.volatility import (
@@ -39,7 +39,6 @@ from tickercast.models.volatility import (
     Spread,
     VolatilityModel,
     _check_origins,
-    _log_returns,
     refit_points,
     volatility_from_dict,
 )
@@ -164,12 +163,15 @@ class LogHar:
     horizons: int = 5
     name = "har"
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def fit(self, history: History, split: Split) -> "LogHar":
+        return self  # refitted walk-forward inside `spread`
+
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         """The spread at `origins` (each with at least `MIN_RETURNS` returns) for
         h = 1..`horizons`."""
         origins = np.asarray(origins)
         _check_origins(origins, MIN_RETURNS, self.name)
-        measure, daily = range_measure(prices), _log_returns(prices)
+        measure, daily = history.range_measure, history.returns
         refits = refit_points(origins, self.refit_every)
         variance = np.empty((len(origins), horizons))
         dof = np.empty(len(origins))
@@ -186,14 +188,14 @@ class LogHar:
             measure[first : refit + 1].tobytes(), daily[first : refit + 1].tobytes(), horizons
         )
 
-    def frozen(self, prices: pd.DataFrame) -> "FrozenHar":
+    def frozen(self, history: History) -> "FrozenHar":
         """The regressions of the last session's refit point, for `horizons` (a frozen
         HAR refuses more)."""
-        last = len(prices) - 1
+        last = len(history) - 1
         _check_origins(np.array([last]), MIN_RETURNS, self.name)
         refit = int(refit_points(np.array([last]), self.refit_every)[0])
-        fit = self._fit(range_measure(prices), _log_returns(prices), refit, self.horizons)
-        return FrozenHar(fit, prices["session"].iloc[last].date())
+        fit = self._fit(history.range_measure, history.returns, refit, self.horizons)
+        return FrozenHar(fit, history.as_of.date())
 
 
 # sessions a frozen HAR needs up to an origin: the month of range measures, and the
@@ -210,10 +212,10 @@ class FrozenHar:
     session: date
     name = "har"
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         """The spread at `origins` at or after `session` (each with 22 sessions before it)."""
         origins = np.asarray(origins)
-        sessions = prices["session"].dt.date.to_numpy()
+        sessions = history.prices["session"].dt.date.to_numpy()
         if len(origins) and sessions[origins.min()] < self.session:
             raise InputError(f"{self.name}: no spread before {self.session}, where it was frozen")
         if len(origins) and origins.min() < RECENT_SESSIONS - 1:
@@ -221,10 +223,10 @@ class FrozenHar:
                 f"{self.name}: needs {RECENT_SESSIONS} sessions up to each origin (a month of "
                 f"ranges), got {origins.min() + 1}"
             )
-        variance = self.fit.variance(range_measure(prices), origins, horizons)
+        variance = self.fit.variance(history.range_measure, origins, horizons)
         return Spread(np.sqrt(variance), np.full(len(origins), self.fit.nu))
 
-    def frozen(self, prices: pd.DataFrame) -> "FrozenHar":
+    def frozen(self, history: History) -> "FrozenHar":
         return self
 
     def as_dict(self) -> dict:
@@ -247,14 +249,17 @@ class Blend:
     second: VolatilityModel
     name = "blend"
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def fit(self, history: History, split: Split) -> "Blend":
+        return self  # both parts refit walk-forward inside `spread`
+
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         """The blended spread at `origins` (each as both parts require)."""
-        one = self.first.spread(prices, origins, horizons)
-        two = self.second.spread(prices, origins, horizons)
+        one = self.first.spread(history, origins, horizons)
+        two = self.second.spread(history, origins, horizons)
         return Spread(np.sqrt(one.sd * two.sd), np.minimum(one.dof, two.dof))
 
-    def frozen(self, prices: pd.DataFrame) -> "Blend":
-        return Blend(self.first.frozen(prices), self.second.frozen(prices))
+    def frozen(self, history: History) -> "Blend":
+        return Blend(self.first.frozen(history), self.second.frozen(history))
 
     def as_dict(self) -> dict:
         return {"kind": self.name, "parts": [self.first.as_dict(), self.second.as_dict()]}

@@ -4,6 +4,7 @@ in the as_of session's own price units, and with another candidate's intervals."
 import numpy as np
 import pandas as pd
 
+from tickercast.data.history import History
 from tickercast.data.windows import WindowSpec
 from tickercast.models.conformal import LEVELS
 from tickercast.models.fitting import Candidate
@@ -11,21 +12,21 @@ from tickercast.models.fitting import Candidate
 BOUND_COLUMNS = [f"{side}_{round(level * 100)}" for level in LEVELS for side in ("lower", "upper")]
 
 
-def forecast_latest(candidate: Candidate, prices: pd.DataFrame, spec: WindowSpec) -> pd.DataFrame:
-    """Forecast the H sessions after the last one in `prices`, in its adjusted units.
+def forecast_latest(candidate: Candidate, history: History, spec: WindowSpec) -> pd.DataFrame:
+    """Forecast the H sessions after the last one in `history`, in its adjusted units.
 
     Args:
         candidate: forecaster and intervals.
-        prices: history up to the origin (positions = sessions); at least a window long.
+        history: the sessions up to the origin; at least a window long.
         spec: windows (H, volatility lookback).
 
     Returns:
         One row per horizon: `horizon`, `forecast`, `lower_80`, `upper_80`,
         `lower_95`, `upper_95`.
     """
-    origin = np.array([len(prices) - 1])
-    forecast, bounds = candidate.forecast(prices, origin)  # (1, H) log returns
-    current = float(prices["adjusted_close"].iloc[-1])
+    origin = np.array([len(history) - 1])
+    forecast, bounds = candidate.forecast(history, origin)  # (1, H) log returns
+    current = float(history.adjusted[-1])
     rows = {"horizon": np.arange(1, spec.horizons + 1), "forecast": current * np.exp(forecast[0])}
     for level, (lower, upper) in bounds.items():
         rows[f"lower_{round(level * 100)}"] = current * np.exp(lower[0])

@@ -33,6 +33,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
+from tickercast.data.history import History
 from tickercast.errors import ModelFormatError
 from tickercast.models.conformal import Conformal
 from tickercast.models.fitting import Candidate
@@ -231,9 +232,10 @@ def forecast_recent(saved: SavedCandidate, recent: pd.DataFrame) -> pd.DataFrame
     needed = recent_sessions(saved)
     if len(prices) < needed:
         raise ValueError(f"needs at least {needed} recent sessions, got {len(prices)}")
-    answer = in_as_of_units(forecast_latest(saved.lstm, prices, spec), prices)
+    history = History.of(prices)
+    answer = in_as_of_units(forecast_latest(saved.lstm, history, spec), prices)
     if saved.published_intervals is not None:
-        bands = forecast_latest(saved.published_intervals.candidate, prices, spec)
+        bands = forecast_latest(saved.published_intervals.candidate, history, spec)
         answer = with_intervals(answer, in_as_of_units(bands, prices))
     answer.insert(0, "as_of", prices["session"].iloc[-1].strftime("%Y-%m-%d"))
     return answer

@@ -7,15 +7,10 @@ commands that only read (`status`, `forecast`, ...) need the windows' spec, not 
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from tickercast.data.windows import (
-    WindowSpec,
-    cumulative_log_returns,
-    feature_matrix,
-    origin_windows,
-)
+from tickercast.data.history import History
+from tickercast.data.windows import WindowSpec, origin_windows
 
 # What transform and inverse_transform read, per scaler kind; `n_samples_seen_` is
 # left out: only partial_fit reads it, and a fitted preprocessor is never refitted.
@@ -39,44 +34,42 @@ class Preprocessor:
     target_scaler: StandardScaler | None
 
     @classmethod
-    def fit(cls, prices: pd.DataFrame, spec: WindowSpec, fit_origins: np.ndarray) -> "Preprocessor":
+    def fit(cls, history: History, spec: WindowSpec, fit_origins: np.ndarray) -> "Preprocessor":
         """Fit the scalers on what the fit origins see: their windows and targets."""
-        features = feature_matrix(prices, spec)
+        features = history.inputs(spec.target, spec.features)
         seen = features[fit_origins[0] - spec.window + 1 : fit_origins[-1] + spec.horizons + 1]
         if spec.target == "price":
             return cls(spec, MinMaxScaler().fit(seen), None)
-        targets = cumulative_log_returns(
-            prices["adjusted_close"].to_numpy("float64"), fit_origins, spec.horizons
-        )
+        targets = history.targets(fit_origins, spec.horizons)
         return cls(spec, StandardScaler().fit(seen), StandardScaler().fit(targets))
 
-    def inputs(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+    def inputs(self, history: History, origins: np.ndarray) -> np.ndarray:
         """(n, window, F) float32 scaled inputs at `origins`."""
-        scaled = self.input_scaler.transform(feature_matrix(prices, self.spec))
+        features = history.inputs(self.spec.target, self.spec.features)  # (N, F)
+        scaled = self.input_scaler.transform(features)
         return origin_windows(scaled, self.spec.window, origins).astype("float32")
 
-    def targets(self, prices: pd.DataFrame, origins: np.ndarray) -> np.ndarray:
+    def targets(self, history: History, origins: np.ndarray) -> np.ndarray:
         """(n, H) float32 scaled targets at `origins` (whose targets must be known)."""
-        adjusted = prices["adjusted_close"].to_numpy("float64")
         if self.spec.target == "price":
             ahead = origins[:, None] + np.arange(1, self.spec.horizons + 1)[None, :]
             return (
-                self.input_scaler.transform(adjusted[ahead].reshape(-1, 1))
+                self.input_scaler.transform(history.adjusted[ahead].reshape(-1, 1))
                 .reshape(ahead.shape)
                 .astype("float32")
             )
-        log_returns = cumulative_log_returns(adjusted, origins, self.spec.horizons)
+        log_returns = history.targets(origins, self.spec.horizons)
         return self.target_scaler.transform(log_returns).astype("float32")
 
     def to_log_returns(
-        self, scaled: np.ndarray, prices: pd.DataFrame, origins: np.ndarray
+        self, scaled: np.ndarray, history: History, origins: np.ndarray
     ) -> np.ndarray:
         """(n, H) scaled network outputs -> cumulative log returns from each origin's close."""
         if self.spec.target == "price":
             levels = self.input_scaler.inverse_transform(scaled.reshape(-1, 1)).reshape(
                 scaled.shape
             )
-            current = prices["adjusted_close"].to_numpy("float64")[origins][:, None]
+            current = history.adjusted[origins][:, None]
             return np.log(np.maximum(levels, 1e-12) / current)
         return self.target_scaler.inverse_transform(scaled)
 

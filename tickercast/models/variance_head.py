@@ -12,12 +12,13 @@ conformalized version corrects what the Gaussian gets wrong.
 """
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import minimize
 
-from tickercast.data.windows import cumulative_log_returns
+from tickercast.data.history import History
+from tickercast.data.windows import Split
 from tickercast.models.forecasters import LSTMForecaster
 from tickercast.models.network import hidden_state
 from tickercast.models.volatility import (
@@ -52,57 +53,17 @@ class LSTMHead:
     ewma: VolatilityModel = field(default_factory=EWMA)
     name: str = "lstm_head"
 
-    @classmethod
-    def fit(
-        cls, forecaster: LSTMForecaster, prices: pd.DataFrame, origins: np.ndarray
-    ) -> "LSTMHead":
-        """Fit the head on `origins` (the LSTM's fit origins, whose targets are known).
-
-        Args:
-            forecaster: the trained LSTM.
-            prices: canonical prices covering the origins' windows and targets.
-            origins: positions to fit on (those before `EWMA_SEED` are left out).
-
-        Returns:
-            The fitted head.
-        """
-        horizons = forecaster.preprocessor.spec.horizons
-        origins = origins[origins >= EWMA_SEED]  # the EWMA needs its seed's returns first
-        log_ewma = np.log(EWMA().spread(prices, origins, 1).sd[:, 0])  # (n,)
-        location, scale = float(log_ewma.mean()), float(log_ewma.std() or 1.0)
-        features = _features(forecaster, prices, origins, (log_ewma - location) / scale)
-        squared = (
-            cumulative_log_returns(prices["adjusted_close"].to_numpy("float64"), origins, horizons)
-            ** 2
-        )
-        start = np.zeros((features.shape[1], horizons))
-        start[0] = np.log(squared.mean(axis=0))
-        penalty = np.ones((features.shape[1], 1))
-        penalty[:2] = 0.0
-
-        def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
-            weights = flat.reshape(start.shape)
-            log_variance = features @ weights  # (n, H)
-            surprise = squared * np.exp(-log_variance)
-            value = 0.5 * np.mean(np.sum(log_variance + surprise, axis=1))
-            gradient = features.T @ (0.5 * (1 - surprise)) / len(features)
-            ridge = RIDGE * penalty * weights
-            return value + 0.5 * np.sum(ridge * weights), (gradient + ridge).ravel()
-
-        fitted = minimize(loss, start.ravel(), jac=True, method="L-BFGS-B")
-        return cls(forecaster, fitted.x.reshape(start.shape), location, scale)
-
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         """The head's standard deviation of each horizon's cumulative log return."""
-        log_ewma = np.log(self.ewma.spread(prices, origins, 1).sd[:, 0])
+        log_ewma = np.log(self.ewma.spread(history, origins, 1).sd[:, 0])
         standardized = (log_ewma - self.ewma_location) / self.ewma_scale
-        log_variance = _features(self.forecaster, prices, origins, standardized) @ self.weights
+        log_variance = _features(self.forecaster, history, origins, standardized) @ self.weights
         return Spread(np.exp(0.5 * log_variance[:, :horizons]), np.full(len(origins), np.inf))
 
-    def frozen(self, prices: pd.DataFrame) -> "LSTMHead":
+    def frozen(self, history: History) -> "LSTMHead":
         """The head with its EWMA frozen at the last session (the network reads only the
         last window)."""
-        return replace(self, ewma=self.ewma.frozen(prices))
+        return replace(self, ewma=self.ewma.frozen(history))
 
     def as_dict(self) -> dict:
         """The head's numbers; its network is the registered LSTM's, saved beside it."""
@@ -126,9 +87,45 @@ class LSTMHead:
         )
 
 
+@dataclass(frozen=True)
+class VarianceHead:
+    """The variance head as configured: on today's trained LSTM (its body is not
+    retrained; the head's weights are learned on the fit origins)."""
+
+    forecaster: LSTMForecaster
+    name: ClassVar[str] = "lstm_head"
+
+    def fit(self, history: History, split: Split) -> LSTMHead:
+        """The head fitted on the fit origins (those before `EWMA_SEED` left out: the
+        EWMA needs its seed's returns first), whose targets are known."""
+        forecaster = self.forecaster
+        horizons = forecaster.preprocessor.spec.horizons
+        origins = split.fit[split.fit >= EWMA_SEED]
+        log_ewma = np.log(EWMA().spread(history, origins, 1).sd[:, 0])  # (n,)
+        location, scale = float(log_ewma.mean()), float(log_ewma.std() or 1.0)
+        features = _features(forecaster, history, origins, (log_ewma - location) / scale)
+        squared = history.targets(origins, horizons) ** 2
+        start = np.zeros((features.shape[1], horizons))
+        start[0] = np.log(squared.mean(axis=0))
+        penalty = np.ones((features.shape[1], 1))
+        penalty[:2] = 0.0
+
+        def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            weights = flat.reshape(start.shape)
+            log_variance = features @ weights  # (n, H)
+            surprise = squared * np.exp(-log_variance)
+            value = 0.5 * np.mean(np.sum(log_variance + surprise, axis=1))
+            gradient = features.T @ (0.5 * (1 - surprise)) / len(features)
+            ridge = RIDGE * penalty * weights
+            return value + 0.5 * np.sum(ridge * weights), (gradient + ridge).ravel()
+
+        fitted = minimize(loss, start.ravel(), jac=True, method="L-BFGS-B")
+        return LSTMHead(forecaster, fitted.x.reshape(start.shape), location, scale)
+
+
 def _features(
-    forecaster: LSTMForecaster, prices: pd.DataFrame, origins: np.ndarray, log_ewma: np.ndarray
+    forecaster: LSTMForecaster, history: History, origins: np.ndarray, log_ewma: np.ndarray
 ) -> np.ndarray:
     """(n, 2 + units): 1, the standardized log EWMA volatility, the body's state."""
-    state = hidden_state(forecaster.network, forecaster.preprocessor.inputs(prices, origins))
+    state = hidden_state(forecaster.network, forecaster.preprocessor.inputs(history, origins))
     return np.column_stack([np.ones(len(origins)), log_ewma, state.astype("float64")])

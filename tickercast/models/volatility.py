@@ -1,7 +1,7 @@
 """Volatility models: how far the price may move h sessions ahead, from data up to each origin.
 
-As in `tickercast.data.windows`, `prices` has an `adjusted_close` column and positions are
-sessions; a forecast at origin t knows prices 0..t. The daily log returns are
+A model reads a ticker's `History` (positions are sessions); a forecast at origin t
+knows sessions 0..t. The daily log returns are
 ret[t] = log(P[t] / P[t-1]) for t >= 1, and the targets are the cumulative log returns
 log(P[t+h] / P[t]), h = 1..H. Intervals are centred elsewhere (on the naive point, a
 zero return); a model here gives only their spread at each origin and horizon.
@@ -26,10 +26,9 @@ from datetime import date
 from typing import ClassVar, Protocol
 
 import numpy as np
-import pandas as pd
 
-from tickercast.data.daily_bar import range_measure
-from tickercast.data.windows import realized_volatility
+from tickercast.data.history import History
+from tickercast.data.windows import Split, realized_volatility
 from tickercast.errors import InputError
 from tickercast.models.fit_store import persisted
 
@@ -84,16 +83,33 @@ class VolatilityModel(Protocol):
     def name(self) -> str:
         """What runs and results call the model."""
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         """The spread at `origins` (any order; rows follow it) for h = 1..`horizons`."""
 
-    def frozen(self, prices: pd.DataFrame) -> "VolatilityModel":
-        """The model as it stands after the last session of `prices`: the same spread at
+    def frozen(self, history: History) -> "VolatilityModel":
+        """The model as it stands after the last session of `history`: the same spread at
         that origin, and at later ones from the sessions after it, without the history
         before (what a registered model carries)."""
 
     def as_dict(self) -> dict:
         """A frozen model as plain data (`volatility_from_dict` reads it back)."""
+
+
+class IntervalModel(Protocol):
+    """A volatility model as configured: `fit` it on a ticker's history and split.
+
+    The walk-forward models here (EWMA, GARCH and its kin, the log-HAR, their blend)
+    refit on their own cadence inside `spread`, each origin from the history up to it:
+    fitting one returns it as it is. The LSTM's variance head learns its weights on the
+    fit origins (`tickercast.models.variance_head.VarianceHead`).
+    """
+
+    @property
+    def name(self) -> str:
+        """What runs and results call the model."""
+
+    def fit(self, history: History, split: Split) -> VolatilityModel:
+        """The model fitted on `split.fit` of `history`."""
 
 
 @dataclass(frozen=True)
@@ -102,10 +118,13 @@ class ConstantScale:
 
     name: ClassVar[str] = "static"
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def fit(self, history: History, split: Split) -> "ConstantScale":
+        return self  # refitted walk-forward inside `spread`
+
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         return Spread(np.ones((len(origins), horizons)), np.full(len(origins), np.inf))
 
-    def frozen(self, prices: pd.DataFrame) -> "ConstantScale":
+    def frozen(self, history: History) -> "ConstantScale":
         return self
 
     def as_dict(self) -> dict:
@@ -123,14 +142,16 @@ class RealizedVolatility:
     lookback: int
     name: ClassVar[str] = "realized"
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
-        adjusted = prices["adjusted_close"].to_numpy("float64")
-        volatility = realized_volatility(adjusted, np.asarray(origins), self.lookback)  # (n,)
+    def fit(self, history: History, split: Split) -> "RealizedVolatility":
+        return self  # refitted walk-forward inside `spread`
+
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
+        volatility = realized_volatility(history.returns, np.asarray(origins), self.lookback)
         return Spread(
             np.repeat(volatility[:, None], horizons, axis=1), np.full(len(origins), np.inf)
         )
 
-    def frozen(self, prices: pd.DataFrame) -> "RealizedVolatility":
+    def frozen(self, history: History) -> "RealizedVolatility":
         return self  # its last `lookback` returns are in any input that holds a window
 
     def as_dict(self) -> dict:
@@ -152,14 +173,17 @@ class EWMA:
         if not 0 < self.decay < 1:
             raise InputError(f"EWMA decay must lie strictly between 0 and 1, not {self.decay}")
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def fit(self, history: History, split: Split) -> "EWMA":
+        return self  # refitted walk-forward inside `spread`
+
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         """The spread at `origins` (each at least `EWMA_SEED`: the seed's returns are
         then all known) for h = 1..`horizons`."""
         from scipy.signal import lfilter
 
         origins = np.asarray(origins)
         _check_origins(origins, EWMA_SEED, self.name)
-        returns = _log_returns(prices)
+        returns = history.returns
         seed = np.mean(returns[1 : EWMA_SEED + 1] ** 2)
         squares = returns[EWMA_SEED + 1 :] ** 2
         decay = self.decay
@@ -169,14 +193,14 @@ class EWMA:
         steps = np.arange(1, horizons + 1)
         return Spread(np.sqrt(one_step[:, None] * steps), np.full(len(origins), np.inf))
 
-    def frozen(self, prices: pd.DataFrame) -> "FilteredVariance":
+    def frozen(self, history: History) -> "FilteredVariance":
         """RiskMetrics as the GARCH recursion it is (omega 0, alpha 1 - decay, beta
         decay, normal), standing at the last session: sigma2[t|t-1] is the spread's one
         step variance at origin t - 1."""
-        last = len(prices) - 1
-        previous = self.spread(prices, np.array([last - 1]), 1).sd[0, 0] ** 2
+        last = len(history) - 1
+        previous = self.spread(history, np.array([last - 1]), 1).sd[0, 0] ** 2
         fit = GarchFit(0.0, 1 - self.decay, 0.0, self.decay, np.inf, previous * PERCENT**2)
-        return FilteredVariance(self.name, fit, prices["session"].iloc[last].date())
+        return FilteredVariance(self.name, fit, history.as_of.date())
 
 
 @dataclass(frozen=True)
@@ -352,10 +376,13 @@ class Garch:
     def name(self) -> str:
         return ("range_" if self.range_term else "") + ("gjr" if self.leverage else "garch")
 
-    def _inputs(self, prices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    def fit(self, history: History, split: Split) -> "Garch":
+        return self  # refitted walk-forward inside `spread`
+
+    def _inputs(self, history: History) -> tuple[np.ndarray, np.ndarray | None]:
         """(N,) percent returns (NaN at 0) and, with the range term, range measures."""
-        percent = PERCENT * _log_returns(prices)
-        return percent, PERCENT**2 * range_measure(prices) if self.range_term else None
+        percent = PERCENT * history.returns
+        return percent, PERCENT**2 * history.range_measure if self.range_term else None
 
     def _fit(self, percent: np.ndarray, measure: np.ndarray | None, refit: int) -> GarchFit:
         """The parameters fitted on the `window` returns up to position `refit`."""
@@ -365,12 +392,12 @@ class Garch:
             return fit_garch(self.leverage, window)
         return fit_range_garch(self.leverage, window, measure[first : refit + 1].tobytes())
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
         """The spread at `origins` (each with at least `MIN_RETURNS` returns; any order,
         rows follow it) for h = 1..`horizons`."""
         origins = np.asarray(origins)
         _check_origins(origins, MIN_RETURNS, self.name)
-        percent, measure = self._inputs(prices)  # (N,) each, percent[0] is NaN
+        percent, measure = self._inputs(history)  # (N,) each, percent[0] is NaN
         refits = refit_points(origins, self.refit_every)
         variance = np.empty((len(origins), horizons))
         dof = np.empty(len(origins))
@@ -392,13 +419,13 @@ class Garch:
             dof[members] = fit.nu
         return Spread(np.sqrt(variance) / PERCENT, dof)
 
-    def frozen(self, prices: pd.DataFrame) -> "FilteredVariance":
+    def frozen(self, history: History) -> "FilteredVariance":
         """The parameters of the last session's refit, with the variance filtered up to
         it: sigma2[t|t-1], from which `FilteredVariance` takes the return of t on."""
-        last = len(prices) - 1
+        last = len(history) - 1
         _check_origins(np.array([last]), MIN_RETURNS, self.name)
         refit = int(refit_points(np.array([last]), self.refit_every)[0])
-        percent, measure = self._inputs(prices)
+        percent, measure = self._inputs(history)
         fit = self._fit(percent, measure, refit)
         # one_step[k] is sigma2[refit + k + 1 | refit + k]; at the refit itself, the fit's own
         previous = (
@@ -409,7 +436,7 @@ class Garch:
         return FilteredVariance(
             self.name,
             replace(fit, last_variance=float(previous)),
-            prices["session"].iloc[last].date(),
+            history.as_of.date(),
         )
 
 
@@ -429,11 +456,11 @@ class FilteredVariance:
     fit: GarchFit
     session: date
 
-    def spread(self, prices: pd.DataFrame, origins: np.ndarray, horizons: int) -> Spread:
-        """The spread at `origins` at or after `session`, which `prices` must hold (with
+    def spread(self, history: History, origins: np.ndarray, horizons: int) -> Spread:
+        """The spread at `origins` at or after `session`, which `history` must hold (with
         the session before it, for its return)."""
         origins = np.asarray(origins)
-        matches = np.flatnonzero(prices["session"].dt.date.to_numpy() == self.session)
+        matches = np.flatnonzero(history.prices["session"].dt.date.to_numpy() == self.session)
         if not len(matches) or matches[0] < 1:
             raise InputError(
                 f"{self.name}: the model's variance is as of {self.session}; the input must "
@@ -442,14 +469,14 @@ class FilteredVariance:
         start = int(matches[0])
         if len(origins) and origins.min() < start:
             raise InputError(f"{self.name}: no spread before {self.session}, where it was frozen")
-        percent = PERCENT * _log_returns(prices)
+        percent = PERCENT * history.returns
         last = origins.max() + 1
-        measure = PERCENT**2 * range_measure(prices)[start:last] if self.fit.delta else None
+        measure = PERCENT**2 * history.range_measure[start:last] if self.fit.delta else None
         one_step = self.fit.filter(percent[start:last], measure)  # sigma2[s+1|s], s >= start
         variance = self.fit.cumulative(one_step[origins - start], horizons)
         return Spread(np.sqrt(variance) / PERCENT, np.full(len(origins), self.fit.nu))
 
-    def frozen(self, prices: pd.DataFrame) -> "FilteredVariance":
+    def frozen(self, history: History) -> "FilteredVariance":
         return self
 
     def as_dict(self) -> dict:
@@ -491,11 +518,6 @@ def refit_points(origins: np.ndarray, every: int) -> np.ndarray:
     the origin itself while that multiple has fewer than `MIN_RETURNS` returns."""
     refits = origins - origins % every
     return np.where(refits < MIN_RETURNS, origins, refits)
-
-
-def _log_returns(prices: pd.DataFrame) -> np.ndarray:
-    """(N,) ret[t] = log(P[t] / P[t-1]) at position t; NaN at 0."""
-    return np.diff(np.log(prices["adjusted_close"].to_numpy("float64")), prepend=np.nan)
 
 
 def _check_origins(origins: np.ndarray, minimum: int, model: str) -> None:
