@@ -25,7 +25,7 @@ from results_file import write_result  # noqa: E402
 from tickercast.data.storage import Store  # noqa: E402
 from tickercast.settings import Settings  # noqa: E402
 from tickercast.tasks.scoring import report_track_record, score_forecasts  # noqa: E402
-from tickercast.tracking.tracker import tracker_for  # noqa: E402
+from tickercast.tracking.runs import runs_for  # noqa: E402
 
 AS_OF = date(2023, 1, 9)  # the first evening every 2022 forecast's session had closed
 REPEATS = 4
@@ -34,7 +34,7 @@ REPEATS = 4
 @flow
 def time_stages(tickers: list[str], settings: Settings) -> dict:
     """Each ledger stage's seconds per call, per ticker."""
-    run_id = tracker_for(settings).start_parent_run("scoring timing", {})
+    run_id = runs_for(settings).start_parent_run("scoring timing", {})
     seconds: dict = {}
     for ticker in tickers:
         calls = {"score_forecasts": [], "report_track_record": []}

@@ -104,7 +104,7 @@ def instrument(timers: Timers) -> None:
         if function.__module__ == plots.__name__ and not name.startswith("_"):
             timers.wrap(plots, name, lambda args, name=name: f"figure {name}")
     timers.wrap(mlflow.MlflowClient, "log_figure", lambda args: "log_figure")
-    # the files a run logs (Tracker.log_file: client, run_id, path, artifact_dir), log_figure's
+    # the files a run logs (Runs.log_file: client, run_id, path, artifact_dir), log_figure's
     # PNGs among them (counted in log_figure), the figures' data file
     timers.wrap(mlflow.MlflowClient, "log_artifact", _logged_file)
     if hasattr(run_record, "HoldoutPlots"):  # the figures' data, kept since issue 13

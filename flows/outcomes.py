@@ -15,8 +15,8 @@ from tickercast.errors import InputError
 from tickercast.request import RunRequest, as_of_note, run_title
 from tickercast.settings import Settings
 from tickercast.tasks.retries import failed_stage
+from tickercast.tracking.redaction import without_credentials
 from tickercast.tracking.run_summary import SummaryRow
-from tickercast.tracking.tracker import without_credentials
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from tickercast.models.network_config import ModelConfig
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import run_record
-from tickercast.tracking.tracker import BACKTEST, tracker_for
+from tickercast.tracking.runs import BACKTEST, runs_for
 
 
 @stage(retries=1, backoff_seconds=10)
@@ -44,14 +44,14 @@ def backtest_ticker(
         backtest = run_backtest(
             History.of(prices), ticker, spec, config, folds, warm_start=warm_start, **gate
         )
-    tracker = tracker_for(settings)
+    runs = runs_for(settings)
     opened = run_record.backtest_run(
         backtest, config, warm_start, prices_sha256(prices), str(flow_run.get_id()), settings
     )
     as_of = prices["session"].iloc[-1].date()
-    run_id = tracker.start_run(ticker, as_of, opened, kind=BACKTEST)
-    tracker.record(run_id, run_record.backtest_results(backtest, prices))
-    tracker.end_run(run_id, succeeded=True)
+    run_id = runs.start_run(ticker, as_of, opened, kind=BACKTEST)
+    runs.record(run_id, run_record.backtest_results(backtest, prices))
+    runs.end_run(run_id, succeeded=True)
     logger = get_run_logger()
     logger.info(backtest.summary())
     if backtest.close_only:

@@ -13,7 +13,7 @@ from tickercast.models.fitting import Fitted
 from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import run_record
-from tickercast.tracking.tracker import tracker_for
+from tickercast.tracking.runs import runs_for
 
 
 @stage(retries=2, backoff_seconds=2)
@@ -40,10 +40,10 @@ def evaluate_model(
     )
     seconds = time.perf_counter() - started
     holdout = run_record.holdout_plots(training, fitted, evaluation)
-    tracker = tracker_for(settings)
-    tracker.record(run_id, run_record.evaluation(holdout, evaluation, seconds))
+    runs = runs_for(settings)
+    runs.record(run_id, run_record.evaluation(holdout, evaluation, seconds))
     with tempfile.TemporaryDirectory() as folder:
         saved = holdout.save(Path(folder) / run_record.HOLDOUT_PLOTS.name)
-        tracker.log_file(run_id, saved, str(run_record.HOLDOUT_PLOTS.parent))
+        runs.log_file(run_id, saved, str(run_record.HOLDOUT_PLOTS.parent))
     get_run_logger().info(evaluation.summary(training.ticker))
     return evaluation

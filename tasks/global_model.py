@@ -14,7 +14,7 @@ from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import run_record
 from tickercast.tracking.model_store import model_store_for
-from tickercast.tracking.tracker import tracker_for
+from tickercast.tracking.runs import runs_for
 
 
 @stage(retries=1, backoff_seconds=10)
@@ -27,16 +27,16 @@ def train_global_model(
     settings: Settings,
 ) -> str:
     """Train one LSTM on the pooled windows of every ticker; log it as a LoggedModel."""
-    store, tracker = Store(settings.home), tracker_for(settings)
+    store, runs = Store(settings.home), runs_for(settings)
     training = train_universe(store, tickers, start, as_of, spec, config, settings.calendar_for)
     name = f"global network as of {training.model.as_of}"
-    run_id = tracker.start_parent_run(
+    run_id = runs.start_parent_run(
         name, {"kind": "global", "prefect_flow_run_id": str(flow_run.get_id())}
     )
     record = run_record.global_training(training, config, spec)
-    tracker.record(run_id, record)
+    runs.record(run_id, record)
     model_id = model_store_for(settings).log_global(run_id, training.model, record.metrics)
-    tracker.end_run(run_id, succeeded=True)
+    runs.end_run(run_id, succeeded=True)
     create_markdown_artifact(key="global-model", markdown=record.tags["mlflow.note.content"])
     for reason in training.skipped.values():
         get_run_logger().warning("left out of the global network: %s", reason)

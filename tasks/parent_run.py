@@ -12,7 +12,7 @@ from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import run_record, run_summary
 from tickercast.tracking.run_summary import SummaryRow
-from tickercast.tracking.tracker import tracker_for
+from tickercast.tracking.runs import runs_for
 
 
 @stage(retries=2, backoff_seconds=2)
@@ -41,14 +41,14 @@ def publish_run_summary(rows: list[SummaryRow], settings: Settings) -> None:
 def start_parent_run(settings: Settings) -> str:
     """Open the MLflow run that groups this flow run's ticker runs, named as it is."""
     tags = {"prefect_flow_run_id": str(flow_run.get_id())}
-    return tracker_for(settings).start_parent_run(flow_run.get_name(), tags)
+    return runs_for(settings).start_parent_run(flow_run.get_name(), tags)
 
 
 @stage(retries=3, backoff_seconds=5)
 def end_parent_run(run_id: str, rows: list[SummaryRow], title: str, settings: Settings) -> None:
     """Close the flow run's MLflow run: its final name, the per-ticker summary."""
     record = run_record.flow_run(rows)
-    tracker = tracker_for(settings)
-    tracker.rename_run(run_id, title)
-    tracker.record(run_id, record)
-    tracker.end_run(run_id, succeeded=record.metrics["tickers_failed"] == 0)
+    runs = runs_for(settings)
+    runs.rename_run(run_id, title)
+    runs.record(run_id, record)
+    runs.end_run(run_id, succeeded=record.metrics["tickers_failed"] == 0)

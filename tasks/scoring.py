@@ -13,7 +13,7 @@ from tickercast.settings import Settings
 from tickercast.tasks.alarms import emit_calibration_drift
 from tickercast.tasks.retries import stage
 from tickercast.tracking import run_record
-from tickercast.tracking.tracker import tracker_for
+from tickercast.tracking.runs import runs_for
 
 
 @stage(retries=2, backoff_seconds=2)
@@ -39,7 +39,7 @@ def report_track_record(track: TrackRecord, run_id: str, settings: Settings) -> 
     warning, an event and an artifact."""
     store, logger = Store(settings.home), get_run_logger()
     previous = store.write_track_record(track.ticker, track.as_dict())
-    tracker_for(settings).record(run_id, run_record.live_track_record(track))
+    runs_for(settings).record(run_id, run_record.live_track_record(track))
     logger.info(track.summary())
     if track.alarm is not None:
         logger.warning(track.alarm.message())

@@ -12,7 +12,7 @@ from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import run_record
 from tickercast.tracking.model_store import model_store_for
-from tickercast.tracking.tracker import tracker_for
+from tickercast.tracking.runs import runs_for
 
 
 @stage(retries=3, backoff_seconds=5)
@@ -28,17 +28,17 @@ def start_tracking_run(
     record = run_record.ticker_run(
         training, config, ingested, settings, prices_file, str(flow_run.get_id())
     )
-    tracker = tracker_for(settings)
-    run_id = tracker.start_run(training.ticker, training.as_of, record, parent_run_id=parent_run_id)
+    runs = runs_for(settings)
+    run_id = runs.start_run(training.ticker, training.as_of, record, parent_run_id=parent_run_id)
     if ingested.quality_report is not None:
-        tracker.log_file(run_id, ingested.quality_report, "quality")
+        runs.log_file(run_id, ingested.quality_report, "quality")
     return run_id
 
 
 @stage(retries=3, backoff_seconds=5)
 def end_tracking_run(run_id: str, succeeded: bool, settings: Settings) -> None:
     """Close the ticker's MLflow run as FINISHED or FAILED."""
-    tracker_for(settings).end_run(run_id, succeeded)
+    runs_for(settings).end_run(run_id, succeeded)
 
 
 @stage(retries=3, backoff_seconds=5)

@@ -15,7 +15,7 @@ from tickercast.settings import Settings
 from tickercast.tasks.retries import stage
 from tickercast.tracking import run_record
 from tickercast.tracking.model_store import model_store_for
-from tickercast.tracking.tracker import tracker_for
+from tickercast.tracking.runs import runs_for
 
 
 @stage(retries=1, backoff_seconds=10)
@@ -32,7 +32,7 @@ def train_model(
     started = time.perf_counter()
     with kept_in(Store(settings.home).fits_folder):  # filter what earlier evenings fitted
         fitted = fit_candidates(training.history, training.ticker, spec, config, plan)
-    tracker_for(settings).record(run_id, run_record.training(fitted, time.perf_counter() - started))
+    runs_for(settings).record(run_id, run_record.training(fitted, time.perf_counter() - started))
     logger = get_run_logger()
     logger.info(fitted.summary(training.ticker))
     if fitted.close_only:

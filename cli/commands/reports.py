@@ -162,17 +162,17 @@ def track(arguments: argparse.Namespace, settings: Settings) -> int:
 def plots(arguments: argparse.Namespace, settings: Settings) -> int:
     """`tickercast plots`: draw a run's holdout figures into a folder."""
     from tickercast.tracking.run_record import HOLDOUT_PLOTS, HoldoutPlots, holdout_figures
-    from tickercast.tracking.tracker import tracker_for
+    from tickercast.tracking.runs import runs_for
 
-    ticker, tracker = normalize_ticker(arguments.ticker), tracker_for(settings)
-    latest = None if arguments.run else tracker.latest_run(ticker)
+    ticker, runs = normalize_ticker(arguments.ticker), runs_for(settings)
+    latest = None if arguments.run else runs.latest_run(ticker)
     run_id = arguments.run or (latest and latest.run_id)
     if run_id is None:
         print(f"error: {ticker}: no MLflow run to draw", file=sys.stderr)
         return EXIT_FAILED
     folder = arguments.out / f"{ticker_slug(ticker)}-{run_id}"
     folder.mkdir(parents=True, exist_ok=True)
-    holdout = tracker.read_artifact(run_id, HOLDOUT_PLOTS, HoldoutPlots.load)
+    holdout = runs.read_artifact(run_id, HOLDOUT_PLOTS, HoldoutPlots.load)
     for path, figure in holdout_figures(holdout).items():
         figure.savefig(folder / Path(path).name)
     print(f"{ticker}: the holdout figures of run {run_id} are in {folder}")

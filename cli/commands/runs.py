@@ -69,7 +69,7 @@ def run(request: RunRequest, settings: Settings) -> int:
 
     from tickercast.flows.daily_forecast import STAGES, daily_forecast
     from tickercast.tasks.retries import stage_progress
-    from tickercast.tracking.tracker import redacted
+    from tickercast.tracking.redaction import redacted
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     # Bars only on a terminal; on Dask the stages run in the workers (see the Prefect UI).

@@ -13,13 +13,13 @@ from tickercast.settings import Settings
 def serve_model(arguments: argparse.Namespace, settings: Settings) -> int:
     """Serve the champion (or `--version`) until Ctrl-C; the server's exit code."""
     from tickercast.cli.console import run_server
+    from tickercast.tracking.registry import registry_for
     from tickercast.tracking.serving import UnknownVersionError, serve_model_command, served_version
-    from tickercast.tracking.tracker import tracker_for
 
     ticker = normalize_ticker(arguments.ticker)
     try:
         served = served_version(
-            tracker_for(settings), Store(settings.home), ticker, arguments.version
+            registry_for(settings), Store(settings.home), ticker, arguments.version
         )
     except UnknownVersionError as error:
         print(f"error: {error}", file=sys.stderr)

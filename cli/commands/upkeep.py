@@ -43,10 +43,11 @@ def verify(arguments: argparse.Namespace, settings: Settings) -> int:
 def prune(arguments: argparse.Namespace, settings: Settings) -> int:
     """`tickercast prune`: delete the MLflow runs and LoggedModels older than the
     retention, but what is registered and each ticker's latest network."""
-    from tickercast.tracking.tracker import tracker_for
+    from tickercast.tracking.experiment import experiment_for
+    from tickercast.tracking.housekeeping import prune as prune_store
 
     days = arguments.keep_days or settings.retention_days
     before = datetime.now(UTC) - timedelta(days=days)
-    pruned = tracker_for(settings).prune(before)
+    pruned = prune_store(experiment_for(settings), before)
     print(f"made before {before:%Y-%m-%d %H:%M} UTC: {pruned.summary()}")
     return EXIT_OK

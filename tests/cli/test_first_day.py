@@ -20,7 +20,7 @@ from tickercast.data.storage import Store
 from tickercast.flows.daily_forecast import STAGES
 from tickercast.settings import Settings
 from tickercast.tracking.run_record import HOLDOUT_TABLE
-from tickercast.tracking.tracker import BACKTEST, Record, tracker_for
+from tickercast.tracking.runs import BACKTEST, Record, runs_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,7 +95,7 @@ def test_status_names_a_symbol_never_stored_and_exits_1_for_a_broken_store(first
     store.write_run_summary([{"ticker": "NVDAX", **failed, "at": "2026-12-07T18:30:00"}], "x")
     # and a backtest's run is not the ticker's last daily run
     settings = Settings.from_env(user_environment(first_day))
-    tracker_for(settings).start_run("AAPL", date(2013, 3, 1), Record(), kind=BACKTEST)
+    runs_for(settings).start_run("AAPL", date(2013, 3, 1), Record(), kind=BACKTEST)
     status = user_runs(["status"], first_day)
     assert status.returncode == 0, status.stdout  # an old typo is shown, not counted
     assert "NVDAX\n  data:     never stored prices" in status.stdout

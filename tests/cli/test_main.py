@@ -322,13 +322,13 @@ def test_track_names_a_broken_scores_file_and_shows_the_others(settings, capsys)
 
 def test_prune_keeps_what_the_retention_covers(settings, capsys, monkeypatch):
     from tickercast.tracking.run_record import Record
-    from tickercast.tracking.tracker import tracker_for
+    from tickercast.tracking.runs import runs_for
 
-    tracker = tracker_for(settings)
-    run_id = tracker.start_run("IBM", date(2013, 3, 1), Record())
+    runs = runs_for(settings)
+    run_id = runs.start_run("IBM", date(2013, 3, 1), Record())
     assert main(["prune", "--keep-days", "1"]) == 0
     assert "0 runs and 0 LoggedModels deleted" in capsys.readouterr().out
-    assert tracker.client.get_run(run_id).info.lifecycle_stage == "active"
+    assert runs.experiment.client.get_run(run_id).info.lifecycle_stage == "active"
     monkeypatch.setenv("TICKERCAST_RETENTION_DAYS", "0")
     assert main(["prune"]) == 2
     assert "TICKERCAST_RETENTION_DAYS must be 1 or more, got 0" in capsys.readouterr().err

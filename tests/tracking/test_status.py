@@ -119,9 +119,9 @@ def test_a_stored_ticker_whose_last_run_failed_needs_attention(settings):
 def test_after_a_run_status_shows_its_outcome_forecast_and_mlflow_run(
     settings, sample_aapl, monkeypatch
 ):
-    from tickercast.tracking.tracker import Record, tracker_for
+    from tickercast.tracking.runs import Record, runs_for
 
-    # MLflow's own limits, which the tracker sets for this process: restored after the test
+    # MLflow's own limits, which `experiment_for` sets for this process: restored after the test
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     _ingested(settings)
@@ -130,10 +130,10 @@ def test_after_a_run_status_shows_its_outcome_forecast_and_mlflow_run(
     published = _published_naive(store, "AAPL", sample_aapl)
     row = SummaryRow.of(published)
     _record_outcomes(store, [row], "2026-12-07T18:30:00+00:00")
-    tracker = tracker_for(settings)
+    runs = runs_for(settings)
     record = Record(tags={"published_model": "naive"}, metrics={"published_rmse_ratio": 1.0})
-    run_id = tracker.start_run("AAPL", date(2013, 3, 1), record)
-    tracker.end_run(run_id, succeeded=True)
+    run_id = runs.start_run("AAPL", date(2013, 3, 1), record)
+    runs.end_run(run_id, succeeded=True)
 
     report = status_report(["AAPL"], settings)
     assert report.tracking_problem is None
@@ -183,7 +183,7 @@ def test_a_forecast_or_track_record_that_is_not_json_is_a_problem_that_names_its
 def test_an_unreachable_tracking_server_is_named_and_the_stored_state_still_shown(
     settings, monkeypatch, sample_aapl
 ):
-    # MLflow's own limits, which the tracker sets for this process: restored after the test
+    # MLflow's own limits, which `experiment_for` sets for this process: restored after the test
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     with socket.socket() as closed:  # a port that nothing listens on

@@ -1,4 +1,5 @@
-"""MLflow: the tracker (runs, registry, housekeeping), what a run records, the run
+"""MLflow: the experiment (its client and write lock), its runs, the registry, pruning
+(housekeeping), credentials kept out of what is shown, what a run records, the run
 summary, the registered model's files and code, serving the champion, the status
 view, and releasing an evening's decision (publish, register, record).
 

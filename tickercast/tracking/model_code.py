@@ -1,6 +1,6 @@
 """The registered model's code (MLflow models from code): recent sessions in, forecasts out.
 
-`Tracker.log_model` passes this file's path as `python_model`; MLflow copies it into
+`ModelStore.log_model` passes this file's path as `python_model`; MLflow copies it into
 the logged model and runs it whenever the model is loaded or served, so no Python
 object of ours is pickled. Every registered model keeps the copy made when it was
 logged, and that copy calls the installed tickercast only through

@@ -1,8 +1,8 @@
 """tickercast's networks in MLflow: each evening's LSTM logged as a LoggedModel, the
 universe's global network, and both read back (tomorrow's warm start, the champion).
 
-Apart from `tickercast.tracking.tracker` because it loads Keras and TensorFlow, which the
-read-only commands (`status`, `serve-model`, ...) never need.
+Apart from `tickercast.tracking.runs` and `.registry` because it loads Keras and
+TensorFlow, which the read-only commands (`status`, `serve-model`, ...) never need.
 """
 
 import tempfile
@@ -32,7 +32,9 @@ from tickercast.models.saved_candidate import (
     save_candidate,
 )
 from tickercast.settings import Settings
-from tickercast.tracking.tracker import LATEST_SEARCHED, Tracker, fluent_api, tracker_for
+from tickercast.tracking.experiment import Experiment, experiment_for, fluent_api
+from tickercast.tracking.registry import Registry
+from tickercast.tracking.runs import LATEST_SEARCHED, Runs
 
 # Pinning the served model's requirements skips MLflow's ~6 s inference of them. The
 # model also imports this project (model_code.py), which is not on PyPI: it is served
@@ -58,15 +60,17 @@ def _global_network(uri: str, model_id: str) -> GlobalNetwork:
 
 def model_store_for(settings: Settings) -> "ModelStore":
     """This process's model store for the settings' MLflow store and experiment."""
-    return ModelStore(tracker_for(settings))
+    return ModelStore(experiment_for(settings))
 
 
 class ModelStore:
-    """The networks of one experiment, on the tracker's store (and its write lock)."""
+    """The networks of one experiment, on its store (and its write lock)."""
 
-    def __init__(self, tracker: Tracker) -> None:
-        self.tracker = tracker
-        self.client = tracker.client
+    def __init__(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.client = experiment.client
+        self.runs = Runs(experiment)
+        self.registry = Registry(experiment)
 
     def log_model(
         self,
@@ -80,7 +84,7 @@ class ModelStore:
 
         Every new LSTM is logged, published or not: the next evening warm-starts from
         the latest (`latest_network`); only a promoted or published one is registered
-        (`Tracker.register`). The pyfunc is `pyfunc_model`'s: code and plain data,
+        (`Registry.register`). The pyfunc is `pyfunc_model`'s: code and plain data,
         nothing of ours pickled; it answers in the as_of session's price units with the
         intervals published with it, as the published forecast does.
 
@@ -94,11 +98,11 @@ class ModelStore:
         Returns:
             The LoggedModel's id.
         """
-        tracker = self.tracker
+        experiment = self.experiment
         with (
             tempfile.TemporaryDirectory() as folder,
-            tracker.lock.held(),
-            fluent_api(tracker.uri),
+            experiment.lock.held(),
+            fluent_api(experiment.uri),
             mlflow.start_run(run_id=run_id),
         ):
             info = mlflow.pyfunc.log_model(
@@ -109,7 +113,7 @@ class ModelStore:
             )
         # leaving the block ended the run; it is still being worked on
         self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
-        tracker.log_metrics(run_id, metrics, model_id=info.model_id)
+        self.runs.log_metrics(run_id, metrics, model_id=info.model_id)
         return info.model_id
 
     def latest_network(self, ticker: str, before: date) -> LatestNetwork | None:
@@ -118,7 +122,7 @@ class ModelStore:
         None when there is none; one in a format this version cannot read comes
         without its network."""
         models = self.client.search_logged_models(
-            [self.tracker.experiment_id],
+            [self.experiment.id],
             filter_string=f"tags.ticker = '{ticker}'",
             order_by=[{"field_name": "creation_time", "ascending": False}],
             max_results=LATEST_SEARCHED,
@@ -150,7 +154,7 @@ class ModelStore:
         """
         tags = {"kind": GLOBAL_KIND, "as_of": model.as_of.isoformat()}
         logged = self.client.create_logged_model(
-            self.tracker.experiment_id,
+            self.experiment.id,
             name="global",
             source_run_id=run_id,
             tags={**tags, "tickers": str(len(model.tickers))},
@@ -158,7 +162,7 @@ class ModelStore:
         with tempfile.TemporaryDirectory() as folder:
             self.client.log_model_artifacts(logged.model_id, str(save_global(model, Path(folder))))
         self.client.finalize_logged_model(logged.model_id, "READY")
-        self.tracker.log_metrics(run_id, metrics, model_id=logged.model_id)
+        self.runs.log_metrics(run_id, metrics, model_id=logged.model_id)
         return logged.model_id
 
     def latest_global(self, as_of: date) -> tuple[GlobalNetwork | None, str | None]:
@@ -170,7 +174,7 @@ class ModelStore:
             ModelFormatError: its files are in a format this version cannot read.
         """
         models = self.client.search_logged_models(
-            [self.tracker.experiment_id],
+            [self.experiment.id],
             filter_string=f"tags.kind = '{GLOBAL_KIND}'",
             order_by=[{"field_name": "creation_time", "ascending": False}],
             max_results=LATEST_SEARCHED,
@@ -179,14 +183,14 @@ class ModelStore:
         model = next(earlier, None)
         if model is None:
             return None, None
-        return _global_network(self.tracker.uri, model.model_id), model.model_id
+        return _global_network(self.experiment.uri, model.model_id), model.model_id
 
     def _read(self, uri: str) -> tuple[SavedCandidate | None, str | None]:
         """A logged LSTM's files read as data, without running the model's code in this
         process; or None and why, when its format is not one this version reads. A
         `models:/` URI is resolved by the fluent API's registry, whatever registry_uri
         download_artifacts is given: in a fresh process that is not this store."""
-        with tempfile.TemporaryDirectory() as folder, fluent_api(self.tracker.uri):
+        with tempfile.TemporaryDirectory() as folder, fluent_api(self.experiment.uri):
             model = mlflow.artifacts.download_artifacts(uri, dst_path=folder)
             try:
                 return load_candidate(Path(model) / "artifacts" / "candidate"), None
@@ -197,7 +201,7 @@ class ModelStore:
         """The current champion of a ticker, or None when none was promoted yet; one
         registered in a format this version cannot read comes without its candidate."""
         name = registered_model_name(ticker)
-        version = self.tracker.champion_version(name)
+        version = self.registry.champion_version(name)
         if version is None:
             return None
         # the version the alias named a moment ago, even if the alias moves meanwhile

@@ -14,7 +14,8 @@ from tickercast.models.fitting import Fitted
 from tickercast.settings import Settings
 from tickercast.tracking import run_record
 from tickercast.tracking.model_store import model_store_for
-from tickercast.tracking.tracker import tracker_for
+from tickercast.tracking.registry import registry_for
+from tickercast.tracking.runs import runs_for
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def release(
     Returns:
         The release.
     """
-    ticker, tracker, store = training.ticker, tracker_for(settings), Store(settings.home)
+    ticker, store = training.ticker, Store(settings.home)
+    runs, registry = runs_for(settings), registry_for(settings)
     candidates = published_candidates(training, fitted, evaluation, champion)
     decision = evaluation.decision
     promoted = alias_moves(decision, champion, training.as_of)
@@ -80,7 +82,7 @@ def release(
         )
     version = None
     if registered:
-        version = tracker.register(
+        version = registry.register(
             run_id,
             ticker,
             model_id,
@@ -88,7 +90,7 @@ def release(
             run_record.registered_tags(training, evaluation),
         )
     if promoted:
-        tracker.set_champion(ticker, version)
+        registry.set_champion(ticker, version)
     versions = {"lstm": version, "champion": champion and champion.version}
     done = publication(
         training,
@@ -96,12 +98,12 @@ def release(
         evaluation,
         versions,
         run_id,
-        tracker.run_url(run_id),
+        runs.run_url(run_id),
         store.forecast_file(ticker, training.as_of),
         settings.calendar_for(ticker),
         alarm,
     )
-    tracker.log_file(run_id, store.write_forecast(done.frame), "forecast")
+    runs.log_file(run_id, store.write_forecast(done.frame), "forecast")
     store.append_ledger(done.ledger, published_at)
-    tracker.record(run_id, run_record.publication(done, model_id, version, training))
+    runs.record(run_id, run_record.publication(done, model_id, version, training))
     return Release(done, model_id, version, promoted)

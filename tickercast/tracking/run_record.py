@@ -2,7 +2,7 @@
 parameters, tags, metrics (`<model>_<metric>_h<h>` and the headlines), plots, the
 training data's lineage, and the per-epoch history.
 
-Each function turns one stage's typed result into a `Record`; `Tracker.record` writes
+Each function turns one stage's typed result into a `Record`; `Runs.record` writes
 any record to any run. A reviewer's dashboards and the tests read these names.
 """
 
@@ -30,7 +30,7 @@ from tickercast.models.network_config import ModelConfig
 from tickercast.settings import Settings
 from tickercast.tracking import run_summary
 from tickercast.tracking.run_summary import SummaryRow
-from tickercast.tracking.tracker import Record, TrainingData
+from tickercast.tracking.runs import Record, TrainingData
 
 # A run's metrics are what a reviewer charts and compares across runs: the headlines
 # below, about 130 at the defaults. Every candidate's every metric at every horizon
@@ -350,7 +350,7 @@ def evaluation(holdout: HoldoutPlots, evaluation: Evaluation, seconds: float) ->
 
 def lstm_tags(training: TrainingSet, fitted: Fitted) -> dict[str, str]:
     """The tags of the day's logged LSTM: whose it is, as of when, and how it was
-    trained; the next evening's retrain plan reads them (`Tracker.latest_network`)."""
+    trained; the next evening's retrain plan reads them (`ModelStore.latest_network`)."""
     return {
         "ticker": training.ticker,
         "as_of": training.as_of.isoformat(),

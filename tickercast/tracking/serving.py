@@ -7,7 +7,7 @@ units: for the day it was registered, the numbers of the forecast file published
 day, its intervals included (the interval gate's, saved with it:
 `tickercast.models.saved_candidate`).
 
-    served = served_version(tracker_for(settings), Store(settings.home), "AAPL", None)
+    served = served_version(registry_for(settings), Store(settings.home), "AAPL", None)
     argv, env = serve_model_command(settings, "AAPL", served.version)
     subprocess.run(argv, env=env)
 
@@ -27,7 +27,7 @@ from tickercast.errors import InputError
 from tickercast.settings import Settings
 
 if TYPE_CHECKING:  # MLflow loads in a second: the CLI imports this module for its port
-    from tickercast.tracking.tracker import RegisteredVersion, Tracker
+    from tickercast.tracking.registry import RegisteredVersion, Registry
 
 HOST = "127.0.0.1"
 # `mlflow models serve`'s own default, 5000, is where `make mlflow-ui` listens
@@ -98,12 +98,12 @@ class UnknownVersionError(InputError):
 
 
 def served_version(
-    tracker: "Tracker", store: Store, ticker: str, version: str | None
+    registry: "Registry", store: Store, ticker: str, version: str | None
 ) -> "RegisteredVersion":
     """The registered version `serve-model` serves: the one asked for, or the champion.
 
     Args:
-        tracker: the MLflow store the versions are registered in.
+        registry: the MLflow registry the versions are registered in.
         store: the home, whose latest forecast says what was published instead.
         ticker: the symbol (validated).
         version: a version number, or None for the champion.
@@ -116,7 +116,7 @@ def served_version(
             instead, and where to read it), or no version is champion.
         UnknownVersionError: `version` is not one of the registered versions (it lists them).
     """
-    versions = tracker.registered_versions(ticker)
+    versions = registry.registered_versions(ticker)
     if not versions:
         raise NothingToServeError(_nothing_registered(store, ticker))
     listed = ", ".join(f"v{v.version}" + (" (champion)" if v.champion else "") for v in versions)

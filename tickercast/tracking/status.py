@@ -10,7 +10,9 @@ from typing import TypeVar
 from tickercast.data.storage import Store
 from tickercast.errors import NoPricesError, StoredFileError, TrackingUnavailableError
 from tickercast.settings import Settings
-from tickercast.tracking.tracker import ChampionSummary, LatestRun, Tracker, tracker_for
+from tickercast.tracking.experiment import Experiment, experiment_for
+from tickercast.tracking.registry import ChampionSummary, Registry
+from tickercast.tracking.runs import LatestRun, Runs
 
 T = TypeVar("T")
 
@@ -90,24 +92,28 @@ def status_report(tickers: list[str], settings: Settings) -> StatusReport:
     ):
         return StatusReport(_statuses(tickers, settings, None), None)
     try:
-        return StatusReport(_statuses(tickers, settings, tracker_for(settings)), None)
+        return StatusReport(_statuses(tickers, settings, experiment_for(settings)), None)
     except TrackingUnavailableError as error:
         return StatusReport(_statuses(tickers, settings, None), str(error))
 
 
 def _statuses(
-    tickers: list[str], settings: Settings, tracker: Tracker | None
+    tickers: list[str], settings: Settings, experiment: Experiment | None
 ) -> list[TickerStatus]:
     store = Store(settings.home)
     outcomes, published = store.last_outcomes(), set(store.published_tickers())
     return [
-        _status(ticker, store, outcomes.get(ticker), ticker in published, tracker)
+        _status(ticker, store, outcomes.get(ticker), ticker in published, experiment)
         for ticker in tickers
     ]
 
 
 def _status(
-    ticker: str, store: Store, outcome: dict | None, published: bool, tracker: Tracker | None
+    ticker: str,
+    store: Store,
+    outcome: dict | None,
+    published: bool,
+    experiment: Experiment | None,
 ) -> TickerStatus:
     problems: list[str] = []
 
@@ -131,8 +137,8 @@ def _status(
         last_session=None if prices is None else str(prices["session"].iloc[-1].date()),
         last_ingest=ingest["at"] if ingest else None,
         outcome=outcome,
-        last_run=tracker.latest_run(ticker) if tracker else None,
-        champion=tracker.champion_summary(ticker) if tracker else None,
+        last_run=Runs(experiment).latest_run(ticker) if experiment else None,
+        champion=Registry(experiment).champion_summary(ticker) if experiment else None,
         forecast=forecast,
         track_record=readable(lambda: store.read_track_record(ticker)),
         problems=tuple(problems),
