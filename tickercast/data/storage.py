@@ -427,11 +427,12 @@ class Store:
 
         Raises:
             InputError: no forecast has been published for the ticker.
+            StoredFileError: the file is not JSON (cut short, overwritten).
         """
         path = self.latest_forecast_file(ticker)
         if not path.is_file():
             raise InputError(f"{ticker}: no forecast published at {path}")
-        return json.loads(path.read_text())
+        return _read_json(path, "the latest forecast")
 
     def ledger_dir(self, ticker: str) -> Path:
         return self.home / "ledger" / f"ticker={quote(ticker, safe='')}"
@@ -516,9 +517,13 @@ class Store:
         return previous
 
     def read_track_record(self, ticker: str) -> dict | None:
-        """A ticker's latest track record, if one was written."""
+        """A ticker's latest track record, if one was written.
+
+        Raises:
+            StoredFileError: the file is not JSON (cut short, overwritten).
+        """
         path = self.track_record_file(ticker)
-        return json.loads(path.read_text()) if path.is_file() else None
+        return _read_json(path, "the track record") if path.is_file() else None
 
     def scored_tickers(self) -> list[str]:
         """Tickers with scored forecasts, sorted."""
@@ -551,6 +556,16 @@ def _manifest_record(line: bytes, path: Path, number: int | None = None) -> dict
             "`tickercast verify --repair` sets it aside"
         ) from error
     return record
+
+
+def _read_json(path: Path, what: str) -> object:
+    """A stored JSON file, or an error naming it and what to do."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise StoredFileError(
+            f"{what} {path} is not JSON ({error}): `tickercast verify --repair` sets it aside"
+        ) from error
 
 
 def _read_stored(path: Path, schema: pa.Schema, what: str) -> pa.Table:

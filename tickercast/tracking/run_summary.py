@@ -63,7 +63,9 @@ class SummaryRow:
     @classmethod
     def failure(cls, ticker: str, stage: str | None, error: str) -> "SummaryRow":
         """The row of a ticker that failed in `stage` (None: in the flow itself)."""
-        shown = error if len(error) <= SHOWN_ERROR else error[: SHOWN_ERROR - 1] + "…"
+        # the table's few words: the error's first line, cut (the detail keeps it whole)
+        first = error.splitlines()[0] if error else error
+        shown = first if len(first) <= SHOWN_ERROR else first[: SHOWN_ERROR - 1] + "…"
         return cls(ticker, f"failed in {stage or 'the flow'}", error, why=shown)
 
     @property
