@@ -547,19 +547,19 @@ def test_a_rerun_after_a_training_failure_reuses_ingest_and_windows(settings, mo
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    import tickercast.models.fitting
+    import tickercast.models.point_models
 
-    real = tickercast.models.fitting.train_network
+    real = tickercast.models.point_models.train_network
 
     def broken(*args, **kwargs):
         raise RuntimeError("the training machine went away")
 
-    monkeypatch.setattr(tickercast.models.fitting, "train_network", broken)
+    monkeypatch.setattr(tickercast.models.point_models, "train_network", broken)
     failed = daily_forecast(
         tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
     )
     assert "IBM (in train_model: RuntimeError: the training machine went away)" in failed.message
-    monkeypatch.setattr(tickercast.models.fitting, "train_network", real)
+    monkeypatch.setattr(tickercast.models.point_models, "train_network", real)
     state = daily_forecast(
         tickers=["IBM"], source="sample", start=date(2011, 6, 1), return_state=True, **SMALL
     )
