@@ -150,6 +150,34 @@ def test_imports_only_run_down_the_rooms_and_never_in_circles():
     assert circles(graph) == []
 
 
+# Modules tested through another module's tests rather than a file of their own: the
+# file named must exist and mention the module.
+TESTED_IN = {
+    "tickercast.errors": "tests/flows/test_outcomes.py",
+    "tickercast.models.candidates": "tests/models/test_fitting.py",
+    "tickercast.models.intervals": "tests/models/test_fitting.py",
+    "tickercast.models.network_config": "tests/models/test_network.py",
+    "tickercast.tracking.model_code": "tests/models/test_saved_candidate.py",
+    "tickercast.tracking.run_record": "tests/evaluation/test_plots.py",
+    "tickercast.tracking.serving": "tests/tracking/test_mlflow_server.py",
+}
+
+
+def test_every_domain_module_has_its_tests():
+    untested = []
+    for module in _domain_imports():
+        parts = module.split(".")
+        if parts[-1] == "tickercast" or module.endswith(("__init__",)) or len(parts) < 2:
+            continue
+        if module in {f"tickercast.{room}" for room in ROOMS}:
+            continue  # a room's __init__: its docstring only
+        own = ROOT / "tests" / Path(*parts[1:-1]) / f"test_{parts[-1]}.py"
+        named = ROOT / TESTED_IN.get(module, "tests/none")
+        if not own.is_file() and not (named.is_file() and parts[-1] in named.read_text()):
+            untested.append(module)
+    assert untested == []
+
+
 def test_the_rules_catch_an_import_up_and_a_circle():
     # the checks above are only as good as these two: fed a bad graph, they object
     graph = {
