@@ -24,8 +24,9 @@ from tickercast.data.windows import WindowSpec, split_origins
 from tickercast.errors import ModelFormatError
 from tickercast.evaluation.interval_gate import INCUMBENT
 from tickercast.ledger.forecasts import forecast_frame
-from tickercast.models.fitting import recalibrated
+from tickercast.models.fitting import fit_candidates, recalibrated
 from tickercast.models.har import RECENT_SESSIONS
+from tickercast.models.network_config import ModelConfig
 from tickercast.models.prediction import BOUND_COLUMNS, forecast_latest, with_intervals
 from tickercast.models.saved_candidate import (
     INPUT_COLUMNS,
@@ -260,3 +261,17 @@ def test_a_short_window_model_still_asks_a_month_for_its_har(fitted_aapl):
     assert len(forecast_recent(saved, recent.tail(23))) == spec.horizons
     with pytest.raises(ValueError, match="needs at least 23 recent sessions, got 22"):
         forecast_recent(saved, recent.tail(22))
+
+
+@pytest.mark.slow  # fits a small network of its own
+def test_a_window_shorter_than_the_volatility_lookback_asks_for_the_lookback(fitted_aapl):
+    """The LSTM's own intervals scale by the realized volatility of the last 20 returns:
+    a served model of window 10 asks 21 sessions (as its logged input example holds),
+    and answers from them."""
+    history, _ = fitted_aapl
+    spec = WindowSpec(window=10, horizons=2, holdout=40, min_fit_origins=50)
+    fitted = fit_candidates(history, "AAPL", spec, ModelConfig(epochs=1, units=4))
+    saved = SavedCandidate(recalibrated(fitted.candidates["lstm"], history, fitted.split, spec))
+    assert recent_sessions(saved) == spec.volatility_lookback + 1 == 21
+    recent = history.prices[INPUT_COLUMNS]
+    assert len(forecast_recent(saved, recent.tail(21))) == spec.horizons

@@ -195,13 +195,15 @@ def _volatility_from_dict(data: dict, lstm: LSTMForecaster) -> VolatilityModel:
 
 
 def recent_sessions(saved: SavedCandidate) -> int:
-    """The fewest recent sessions a served model answers from: its window and the session
-    before it (the first has no return), or its published intervals' need (a frozen
+    """The fewest recent sessions a served model answers from: its window, or the returns
+    its own intervals scale by (the realized volatility's lookback), and the session
+    before them (the first has no return); or its published intervals' need (a frozen
     log-HAR's month of ranges), whichever is more."""
-    window = saved.lstm.forecaster.preprocessor.spec.window + 1
+    spec = saved.lstm.forecaster.preprocessor.spec
+    own = max(spec.window, spec.volatility_lookback) + 1
     if saved.published_intervals is None:
-        return window
-    return max(window, sessions_needed(saved.published_intervals.candidate.volatility))
+        return own
+    return max(own, sessions_needed(saved.published_intervals.candidate.volatility))
 
 
 def forecast_recent(saved: SavedCandidate, recent: pd.DataFrame) -> pd.DataFrame:
