@@ -5,6 +5,7 @@ shaped exactly as yfinance 1.x does, filled with real recorded prices."""
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,35 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "README.md").is_file():
         pytest.skip(f"{SHARED_DATA} is absent: these real-data tests need ../shared/data")
     return SHARED_DATA
+
+
+# Lines that are not the program's: TensorFlow / absl / CUDA, Python warnings, Prefect's
+# and MLflow's INFO records, the temporary server's telemetry, tracebacks, stale progress.
+NOISE = re.compile(
+    r"^[IWEF]\d{4} |absl|cuInit|cuda|oneDNN|Warning|warnings\.warn|\bINFO\b|Finished in state"
+    r"|temporary server|prefect\.io/docs|telemetry|Traceback \(most recent|waiting|━",
+    re.IGNORECASE,
+)
+
+
+# What concerns the user's data: a ticker's ingest found something in what it fetched.
+DATA_WARNING = re.compile(
+    r"^[\d:.]+ \| WARNING \| Task run 'ingest_prices-(\w+)' - \1: data-quality findings in "
+    r"the sessions fetched \(.+\); report: /.+\.json$"
+)
+
+
+def library_noise(text: str) -> list[str]:
+    """A command's output lines that are not the program's (`NOISE`), data warnings aside."""
+    lines = [line for line in text.splitlines() if not DATA_WARNING.match(line)]
+    return [line for line in lines if NOISE.search(line)]
+
+
+def data_warnings(stderr: str) -> list[str]:
+    """The tickers of the data warnings, when stderr holds nothing else."""
+    matches = [DATA_WARNING.match(line) for line in stderr.splitlines()]
+    assert all(matches), stderr[-3000:]
+    return [match.group(1) for match in matches]
 
 
 @pytest.fixture

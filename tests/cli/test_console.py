@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_RUN_OPTIONS, user_runs
+from tests.conftest import SMALL_RUN_OPTIONS, data_warnings, library_noise, user_runs
 from tickercast.cli import console
 from tickercast.cli.console import SUMMARIZED
 from tickercast.data.storage import Store
@@ -28,13 +28,6 @@ RUN = [
     "AAPL",
     *SMALL_RUN_OPTIONS,
 ]
-# Lines that are not the program's: TensorFlow / absl / CUDA, Python warnings, Prefect's
-# and MLflow's INFO records, the temporary server's telemetry, tracebacks, stale progress.
-NOISE = re.compile(
-    r"^[IWEF]\d{4} |absl|cuInit|cuda|oneDNN|Warning|warnings\.warn|\bINFO\b|Finished in state"
-    r"|temporary server|prefect\.io/docs|telemetry|Traceback|waiting|━",
-    re.IGNORECASE,
-)
 CONFIGURED = (
     "PREFECT_SERVER_ANALYTICS_ENABLED",
     "TF_CPP_MIN_LOG_LEVEL",
@@ -50,50 +43,21 @@ def quiet_run(tmp_path_factory) -> subprocess.CompletedProcess:
     return user_runs(RUN, tmp_path_factory.mktemp("quiet"))
 
 
-# What concerns the user's data: a ticker's ingest found something in what it fetched.
-DATA_WARNING = re.compile(
-    r"^[\d:.]+ \| WARNING \| Task run 'ingest_prices-(\w+)' - \1: data-quality findings in "
-    r"the sessions fetched \(.+\); report: /.+\.json$"
-)
-
-
-def _noise(text: str) -> list[str]:
-    lines = [line for line in text.splitlines() if not DATA_WARNING.match(line)]
-    return [line for line in lines if NOISE.search(line)]
-
-
-def _warned_tickers(stderr: str) -> list[str]:
-    """The tickers of the data warnings, when stderr holds nothing else."""
-    matches = [DATA_WARNING.match(line) for line in stderr.splitlines()]
-    assert all(matches), stderr[-3000:]
-    return [match.group(1) for match in matches]
-
-
 @pytest.mark.slow
 def test_a_run_prints_its_summary_and_no_library_lines(quiet_run):
     assert quiet_run.returncode == 0, quiet_run.stderr[-3000:]
     assert "AAPL     2013-03-01 2013-03-04" in quiet_run.stdout
     assert "why:      " in quiet_run.stdout and "Forecasts:  " in quiet_run.stdout
-    assert _noise(quiet_run.stdout) == []
-    assert _noise(quiet_run.stderr) == []
+    assert library_noise(quiet_run.stdout) == []
+    assert library_noise(quiet_run.stderr) == []
 
 
 @pytest.mark.slow
 def test_a_successful_run_writes_only_warnings_about_the_data_to_stderr(quiet_run):
     # the sample's AAPL history has one-day moves beyond 25 % (2000): the first ingest
     # says so, once; nothing else reaches stderr
-    assert _warned_tickers(quiet_run.stderr) == ["AAPL"]
+    assert data_warnings(quiet_run.stderr) == ["AAPL"]
     assert "large_move 3" in quiet_run.stderr
-
-
-@pytest.mark.slow
-def test_a_dask_run_is_quiet_too(tmp_path):
-    # the workers of its local cluster import TensorFlow: they quiet it as the CLI did
-    two = ["AAPL,MSFT" if argument == "AAPL" else argument for argument in RUN]
-    run = user_runs([*two, "--task-runner", "dask"], tmp_path)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "MSFT     2013-03-01 2013-03-04" in run.stdout
-    assert _noise(run.stdout) == [] and sorted(_warned_tickers(run.stderr)) == ["AAPL", "MSFT"]
 
 
 @pytest.mark.slow
@@ -116,7 +80,7 @@ def test_a_ticker_that_fails_in_the_run_is_reported_once_with_its_stage_and_caus
     (failed,) = [line for line in everything.splitlines() if "too little history" in line]
     assert failed.startswith("AAPL     FAILED in build_windows: InsufficientHistoryError: AAPL:")
     # nothing else of it: Prefect's reports of the failed runs are left to the UI
-    assert _warned_tickers(short.stderr) == ["AAPL"]  # the data warning of its first ingest
+    assert data_warnings(short.stderr) == ["AAPL"]  # the data warning of its first ingest
 
 
 @pytest.mark.slow

@@ -1,6 +1,5 @@
-"""The task runners the daily flow fans out on, and a real Dask `LocalCluster` run."""
-
-from datetime import date
+"""The task runners the daily flow fans out on, and a real Dask `LocalCluster` run from
+the command line."""
 
 import mlflow
 import pytest
@@ -9,9 +8,9 @@ from distributed import Client, LocalCluster
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
+from tests.conftest import data_warnings, library_noise, user_runs
 from tickercast.data.storage import Store
 from tickercast.errors import InputError
-from tickercast.flows.daily_forecast import daily_forecast
 from tickercast.flows.engines import local_cluster, task_runner, worker_threads
 
 
@@ -51,34 +50,51 @@ UNIVERSE += ["AFL", "AIG", "AJG", "AKAM", "ALB", "ALL", "APD", "AME", "AMGN", "A
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("prefect_api")
-def test_two_dask_workers_share_the_local_mlflow_store_and_isolate_failing_tickers(
-    settings, shared_data, tmp_path
+def test_two_dask_workers_share_the_mlflow_store_isolate_failing_tickers_and_stay_quiet(
+    shared_data, tmp_path
 ):
+    # as a user starts it: the command line, its own temporary Prefect server, a local
+    # cluster of two worker processes, which quiet TensorFlow as the CLI did
     universe = tmp_path / "universe.txt"
     universe.write_text("\n".join([*UNIVERSE, "VTRS", "ZZZZ"]) + "\n")
-    state = daily_forecast(
-        universe=str(universe),
-        source=str(shared_data / "sp500"),
-        start=date(2020, 1, 2),
-        epochs=1,
-        window=10,
-        horizons=2,
-        task_runner="dask",
-        dask_workers=2,
-        return_state=True,
+    run = user_runs(
+        [
+            "run",
+            "--universe",
+            str(universe),
+            "--source",
+            str(shared_data / "sp500"),
+            "--start",
+            "2020-01-02",
+            "--epochs",
+            "1",
+            "--window",
+            "10",
+            "--horizons",
+            "2",
+            "--task-runner",
+            "dask",
+            "--dask-workers",
+            "2",
+        ],
+        tmp_path,
     )
-    assert state.is_failed()
-    assert state.message.startswith("2 of 22 tickers failed: VTRS (in build_windows: "), (
-        state.message
-    )
-    outcomes = {o.ticker: o for o in state.result(raise_on_failure=False)}
-    assert "VTRS: too little history" in outcomes["VTRS"].error
-    assert outcomes["ZZZZ"].stage == "ingest_prices" and outcomes["ZZZZ"].result is None
-    store = Store(settings.home)
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert library_noise(run.stdout) == [] and library_noise(run.stderr) == []
+    assert set(data_warnings(run.stderr)) <= {*UNIVERSE, "VTRS"}
+    # ZZZZ has no file in the folder: refused before any server; VTRS fails alone
+    lines = run.stdout.splitlines()
+    (refused,) = [line for line in lines if line.startswith("ZZZZ ")]
+    assert refused.startswith("ZZZZ     FAILED before the run: NoPricesError: ZZZZ: no prices")
+    (failed,) = [line for line in lines if line.startswith("VTRS ")]
+    assert "FAILED in build_windows" in failed and "too little history" in failed
+    home = tmp_path / "home"
+    store = Store(home)
+    outcomes = store.last_outcomes()
+    assert outcomes["VTRS"]["status"] == "failed in build_windows"
     for ticker in UNIVERSE:
-        assert outcomes[ticker].result.as_of == date(2021, 4, 21), outcomes[ticker].error
-        assert (settings.home / "forecasts" / ticker / "2021-04-21.parquet").is_file()
+        assert f"{ticker:8} 2021-04-21" in run.stdout
+        assert (home / "forecasts" / ticker / "2021-04-21.parquet").is_file()
     assert not store.forecast_dir("ZZZZ").exists()
     # both workers wrote to the one SQLite store, under this flow run's parent run,
     # and every write landed: each ticker's run, LoggedModel and metrics
@@ -90,6 +106,6 @@ def test_two_dask_workers_share_the_local_mlflow_store_and_isolate_failing_ticke
     parent = tickers.pop(None)
     assert {r.data.tags["mlflow.parentRunId"] for r in tickers.values()} == {parent.info.run_id}
     assert {tickers[t].info.status for t in UNIVERSE} == {"FINISHED"}
-    assert parent.data.metrics == {"tickers_published": 20.0, "tickers_failed": 2.0}
+    assert parent.data.metrics == {"tickers_published": 20.0, "tickers_failed": 1.0}
     models = client.search_logged_models([experiment])
     assert sorted(m.tags["ticker"] for m in models) == sorted(UNIVERSE)
