@@ -28,15 +28,16 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 run: install
 	$(BIN)/tickercast run --source sample --tickers AAPL,MSFT
 
-# Everything, as CI runs it: real servers, the browser and the long runs included.
+# Everything, as CI runs it: real servers, the browser and the long runs included, on
+# two worker processes (pytest-xdist; `$(BIN)/python -m pytest FILE` runs one file in one).
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
-# The quick loop while editing: no server processes, no browser, no long training (< 2 min).
+# The quick loop while editing: no server processes, no browser, no long training.
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not server and not browser and not slow"
+	$(BIN)/python -m pytest -n 2 -m "not server and not browser and not slow"
 
 lint: install
 	$(BIN)/ruff check .

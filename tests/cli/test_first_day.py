@@ -3,6 +3,7 @@ on one home, then the commands they try next, each as a subprocess, and what the
 consoles, the MLflow store and Prefect's database then show them."""
 
 import json
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -69,7 +70,7 @@ sys.exit(code)
 """
 
 
-def test_read_only_commands_load_no_tensorflow_and_status_takes_under_3_s(first_day):
+def test_read_only_commands_load_no_tensorflow_and_status_costs_under_3_cpu_seconds(first_day):
     environment = user_environment(first_day)
     for command in (["status"], ["forecast", "AAPL"], ["track"], ["verify"], ["serve-model", "X"]):
         done = subprocess.run(
@@ -80,11 +81,15 @@ def test_read_only_commands_load_no_tensorflow_and_status_takes_under_3_s(first_
             timeout=120,
         )
         assert done.stderr.splitlines()[-1] == "[]", (command, done.stderr[-2000:])
+    # The command's own CPU time, not the wall clock: `make test` runs two workers on two
+    # cores, so another test shares them (benchmarks/first_day.py times the wall clock
+    # on a quiet machine). Importing TensorFlow alone would cost more than these 3 s.
     seconds = []
     for _ in range(3):
-        started = time.monotonic()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         assert user_runs(["status"], first_day).returncode == 0
-        seconds.append(time.monotonic() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     assert min(seconds) <= 3.0, seconds
 
 
